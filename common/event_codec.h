@@ -1,0 +1,38 @@
+// Converts events between their wire form (inventory.v1.Event, protobuf)
+// and their stored form (a stable type name plus a JSON payload).
+//
+// The type name of each payload is fixed here, once, and never derived from
+// a C++ or protobuf type name, so renaming code never renames stored
+// events. The JSON uses proto field names (snake_case), so it reads
+// naturally with psql.
+#ifndef INVENTORY_COMMON_EVENT_CODEC_H_
+#define INVENTORY_COMMON_EVENT_CODEC_H_
+
+#include "absl/strings/string_view.h"
+
+#include "absl/status/statusor.h"
+#include "common/event_store.h"
+#include "inventory/v1/events.pb.h"
+
+namespace inventory {
+
+// The stored type name of a payload case, e.g. "inventory.v1.ItemCreated";
+// empty for PAYLOAD_NOT_SET.
+absl::string_view EventTypeName(inventory::v1::Event::PayloadCase payload_case);
+
+// True when `event_type` is one of the names EventTypeName() returns.
+bool IsKnownEventType(absl::string_view event_type);
+
+// The stored form of the payload and metadata of `event` (its positions,
+// ids and time are assigned by the store and ignored here).
+// INVALID_ARGUMENT when no payload is set.
+absl::StatusOr<EventData> ToEventData(const inventory::v1::Event& event);
+
+// The wire form of a recorded event. DATA_LOSS when the type is unknown or
+// the payload is not valid JSON for that type; the message names the event
+// but never quotes its payload.
+absl::StatusOr<inventory::v1::Event> ToProtoEvent(const RecordedEvent& event);
+
+}  // namespace inventory
+
+#endif  // INVENTORY_COMMON_EVENT_CODEC_H_

@@ -1,0 +1,85 @@
+#include "common/event_store.h"
+
+#include "absl/strings/str_cat.h"
+
+namespace inventory {
+
+std::string ExpectedVersion::ToString() const {
+  if (is_any()) return "any";
+  if (value_ == 0) return "no stream";
+  return absl::StrCat(value_);
+}
+
+absl::Status ValidateAppendRequest(const AppendRequest& request) {
+  if (request.stream_id.empty()) {
+    return absl::InvalidArgumentError("stream_id must not be empty");
+  }
+  if (!request.expected_version.is_any() &&
+      request.expected_version.value() < 0) {
+    return absl::InvalidArgumentError("expected version must not be negative");
+  }
+  if (request.events.empty()) {
+    return absl::InvalidArgumentError("an append needs at least one event");
+  }
+  for (const EventData& event : request.events) {
+    if (event.event_type.empty()) {
+      return absl::InvalidArgumentError("every event needs an event_type");
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidateReadStream(absl::string_view stream_id,
+                                int64_t from_version, int64_t max_count) {
+  if (stream_id.empty()) {
+    return absl::InvalidArgumentError("stream_id must not be empty");
+  }
+  if (from_version < 1) {
+    return absl::InvalidArgumentError("from_version must be at least 1");
+  }
+  if (max_count < 1) {
+    return absl::InvalidArgumentError("max_count must be at least 1");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidateReadAll(int64_t after_position, int64_t max_count) {
+  if (after_position < 0) {
+    return absl::InvalidArgumentError("after_position must not be negative");
+  }
+  if (max_count < 1) {
+    return absl::InvalidArgumentError("max_count must be at least 1");
+  }
+  return absl::OkStatus();
+}
+
+std::string FingerprintOf(const AppendRequest& request) {
+  if (!request.request_fingerprint.empty()) return request.request_fingerprint;
+  // Length-prefixed parts, so that no two different requests encode alike.
+  std::string out;
+  auto add = [&out](absl::string_view part) {
+    absl::StrAppend(&out, part.size(), ":", part, ";");
+  };
+  add(request.stream_id);
+  for (const EventData& event : request.events) {
+    add(event.event_type);
+    add(event.payload_json);
+  }
+  return out;
+}
+
+absl::Status WrongExpectedVersion(absl::string_view stream_id,
+                                  const ExpectedVersion& expected,
+                                  int64_t current_version) {
+  return absl::AbortedError(absl::StrCat(
+      "stream ", stream_id, " is at version ", current_version,
+      ", expected ", expected.ToString()));
+}
+
+absl::Status RequestIdReused() {
+  // The id itself is not echoed: it is user input of any content.
+  return absl::AlreadyExistsError(
+      "request_id was already used for a different request");
+}
+
+}  // namespace inventory
