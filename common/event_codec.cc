@@ -5,7 +5,6 @@
 
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/util/json_util.h"
-#include "google/protobuf/util/time_util.h"
 
 namespace inventory {
 namespace {
@@ -88,29 +87,34 @@ absl::StatusOr<Event> ToProtoEvent(const RecordedEvent& recorded) {
   Event event;
   google::protobuf::Message* payload = MutablePayload(&event, payload_case);
   if (payload == nullptr) {
-    return absl::DataLossError(
-        absl::StrCat("event at global position ", recorded.global_position,
-                     " has an unknown event type"));
+    return absl::DataLossError(absl::StrCat("event at global position ",
+                                            recorded.global_position,
+                                            " has an unknown event type"));
   }
   google::protobuf::util::JsonParseOptions options;
   options.ignore_unknown_fields = false;
   if (!google::protobuf::util::JsonStringToMessage(recorded.payload_json,
                                                    payload, options)
            .ok()) {
-    return absl::DataLossError(
-        absl::StrCat("event at global position ", recorded.global_position,
-                     " has a payload that is not a valid ",
-                     recorded.event_type));
+    return absl::DataLossError(absl::StrCat(
+        "event at global position ", recorded.global_position,
+        " has a payload that is not a valid ", recorded.event_type));
   }
   event.set_global_position(recorded.global_position);
   event.set_stream_id(recorded.stream_id);
   event.set_stream_version(recorded.stream_version);
   event.set_event_id(recorded.event_id);
   event.set_event_type(recorded.event_type);
-  *event.mutable_recorded_at() = google::protobuf::util::TimeUtil::NanosecondsToTimestamp(
-      absl::ToUnixNanos(recorded.recorded_at));
+  // Seconds and nanoseconds apart: one int64 of nanoseconds would overflow
+  // after the year 2262.
+  const int64_t seconds = absl::ToUnixSeconds(recorded.recorded_at);
+  event.mutable_recorded_at()->set_seconds(seconds);
+  event.mutable_recorded_at()->set_nanos(
+      static_cast<int32_t>(absl::ToInt64Nanoseconds(
+          recorded.recorded_at - absl::FromUnixSeconds(seconds))));
   event.mutable_metadata()->set_request_id(recorded.metadata.request_id);
-  event.mutable_metadata()->set_correlation_id(recorded.metadata.correlation_id);
+  event.mutable_metadata()->set_correlation_id(
+      recorded.metadata.correlation_id);
   event.mutable_metadata()->set_causation_id(recorded.metadata.causation_id);
   return event;
 }

@@ -8,9 +8,8 @@
 #ifndef INVENTORY_COMMON_EVENT_CODEC_H_
 #define INVENTORY_COMMON_EVENT_CODEC_H_
 
-#include "absl/strings/string_view.h"
-
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "common/event_store.h"
 #include "inventory/v1/events.pb.h"
 

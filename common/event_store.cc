@@ -1,8 +1,24 @@
 #include "common/event_store.h"
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "google/protobuf/struct.pb.h"
+#include "google/protobuf/util/json_util.h"
 
 namespace inventory {
+namespace {
+
+// Text columns of PostgreSQL (and C APIs) cannot hold a NUL byte.
+bool HasNul(absl::string_view text) {
+  return absl::StrContains(text, absl::string_view("\0", 1));
+}
+
+bool IsJsonObject(const std::string& json) {
+  google::protobuf::Struct object;
+  return google::protobuf::util::JsonStringToMessage(json, &object).ok();
+}
+
+}  // namespace
 
 std::string ExpectedVersion::ToString() const {
   if (is_any()) return "any";
@@ -11,8 +27,12 @@ std::string ExpectedVersion::ToString() const {
 }
 
 absl::Status ValidateAppendRequest(const AppendRequest& request) {
-  if (request.stream_id.empty()) {
-    return absl::InvalidArgumentError("stream_id must not be empty");
+  if (request.stream_id.empty() || HasNul(request.stream_id)) {
+    return absl::InvalidArgumentError(
+        "stream_id must be non-empty text without NUL bytes");
+  }
+  if (HasNul(request.request_id)) {
+    return absl::InvalidArgumentError("request_id must not contain NUL bytes");
   }
   if (!request.expected_version.is_any() &&
       request.expected_version.value() < 0) {
@@ -22,8 +42,18 @@ absl::Status ValidateAppendRequest(const AppendRequest& request) {
     return absl::InvalidArgumentError("an append needs at least one event");
   }
   for (const EventData& event : request.events) {
-    if (event.event_type.empty()) {
-      return absl::InvalidArgumentError("every event needs an event_type");
+    if (event.event_type.empty() || HasNul(event.event_type)) {
+      return absl::InvalidArgumentError(
+          "every event needs an event_type without NUL bytes");
+    }
+    if (!IsJsonObject(event.payload_json)) {
+      return absl::InvalidArgumentError("event payload must be a JSON object");
+    }
+    const EventMetadata& m = event.metadata;
+    if (HasNul(m.request_id) || HasNul(m.correlation_id) ||
+        HasNul(m.causation_id)) {
+      return absl::InvalidArgumentError(
+          "event metadata must not contain NUL bytes");
     }
   }
   return absl::OkStatus();
@@ -31,8 +61,9 @@ absl::Status ValidateAppendRequest(const AppendRequest& request) {
 
 absl::Status ValidateReadStream(absl::string_view stream_id,
                                 int64_t from_version, int64_t max_count) {
-  if (stream_id.empty()) {
-    return absl::InvalidArgumentError("stream_id must not be empty");
+  if (stream_id.empty() || HasNul(stream_id)) {
+    return absl::InvalidArgumentError(
+        "stream_id must be non-empty text without NUL bytes");
   }
   if (from_version < 1) {
     return absl::InvalidArgumentError("from_version must be at least 1");
@@ -71,9 +102,9 @@ std::string FingerprintOf(const AppendRequest& request) {
 absl::Status WrongExpectedVersion(absl::string_view stream_id,
                                   const ExpectedVersion& expected,
                                   int64_t current_version) {
-  return absl::AbortedError(absl::StrCat(
-      "stream ", stream_id, " is at version ", current_version,
-      ", expected ", expected.ToString()));
+  return absl::AbortedError(absl::StrCat("stream ", stream_id,
+                                         " is at version ", current_version,
+                                         ", expected ", expected.ToString()));
 }
 
 absl::Status RequestIdReused() {

@@ -60,7 +60,8 @@ TEST_P(EventStoreContractTest, EmptyStoreHasNothing) {
 }
 
 TEST_P(EventStoreContractTest, AppendNumbersVersionsAndPositionsFromOne) {
-  auto result = store().Append(MakeAppend("s-1", ExpectedVersion::NoStream(), 3));
+  auto result =
+      store().Append(MakeAppend("s-1", ExpectedVersion::NoStream(), 3));
   ASSERT_TRUE(result.ok()) << result.status();
   EXPECT_EQ(result->stream_version, 3);
   EXPECT_EQ(result->global_position, 3);
@@ -99,14 +100,16 @@ TEST_P(EventStoreContractTest, StoresTypePayloadMetadataIdAndTime) {
 }
 
 TEST_P(EventStoreContractTest, ExactExpectedVersionAppends) {
-  ASSERT_TRUE(store().Append(MakeAppend("s-1", ExpectedVersion::NoStream(), 2)).ok());
+  ASSERT_TRUE(
+      store().Append(MakeAppend("s-1", ExpectedVersion::NoStream(), 2)).ok());
   auto result = store().Append(MakeAppend("s-1", ExpectedVersion::Exact(2)));
   ASSERT_TRUE(result.ok()) << result.status();
   EXPECT_EQ(result->stream_version, 3);
 }
 
 TEST_P(EventStoreContractTest, WrongExpectedVersionAppendsNothing) {
-  ASSERT_TRUE(store().Append(MakeAppend("s-1", ExpectedVersion::NoStream(), 2)).ok());
+  ASSERT_TRUE(
+      store().Append(MakeAppend("s-1", ExpectedVersion::NoStream(), 2)).ok());
   for (ExpectedVersion wrong :
        {ExpectedVersion::NoStream(), ExpectedVersion::Exact(1),
         ExpectedVersion::Exact(3), ExpectedVersion::Exact(1000)}) {
@@ -131,15 +134,28 @@ TEST_P(EventStoreContractTest, AnyExpectedVersionAlwaysAppends) {
 }
 
 TEST_P(EventStoreContractTest, RejectsMalformedRequests) {
-  EXPECT_EQ(store().Append(MakeAppend("", ExpectedVersion::Any())).status().code(),
-            absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(store().Append(MakeAppend("s-1", ExpectedVersion::Any(), 0))
+  EXPECT_EQ(
+      store().Append(MakeAppend("", ExpectedVersion::Any())).status().code(),
+      absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(store()
+                .Append(MakeAppend("s-1", ExpectedVersion::Any(), 0))
                 .status()
                 .code(),
             absl::StatusCode::kInvalidArgument);
   AppendRequest untyped = MakeAppend("s-1", ExpectedVersion::Any());
   untyped.events[0].event_type.clear();
   EXPECT_EQ(store().Append(untyped).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  for (const char* payload : {"", "{not json", "[1, 2]", "42"}) {
+    AppendRequest bad_payload = MakeAppend("s-1", ExpectedVersion::Any());
+    bad_payload.events[0].payload_json = payload;
+    EXPECT_EQ(store().Append(bad_payload).status().code(),
+              absl::StatusCode::kInvalidArgument)
+        << payload;
+  }
+  AppendRequest nul_stream =
+      MakeAppend(std::string("s-1\0x", 5), ExpectedVersion::Any());
+  EXPECT_EQ(store().Append(nul_stream).status().code(),
             absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(store().ReadAll(-1, 10).status().code(),
             absl::StatusCode::kInvalidArgument);
@@ -152,10 +168,27 @@ TEST_P(EventStoreContractTest, RejectsMalformedRequests) {
   EXPECT_THAT(ReadWholeLog(store()), SizeIs(0));
 }
 
+TEST_P(EventStoreContractTest, StoresHostileTextVerbatim) {
+  const std::string hostile =
+      "x'); DROP TABLE events;-- \"\\ $1 %s \xE2\x9C\x93";
+  AppendRequest request = MakeAppend(hostile, ExpectedVersion::Any());
+  request.events[0].payload_json = R"({"name": "x'); DROP TABLE events;--"})";
+  request.events[0].metadata.correlation_id = hostile;
+  request.request_id = hostile;
+  ASSERT_TRUE(store().Append(request).ok());
+  auto events = store().ReadStream(hostile, 1, 10);
+  ASSERT_TRUE(events.ok());
+  ASSERT_THAT(*events, SizeIs(1));
+  EXPECT_EQ((*events)[0].stream_id, hostile);
+  EXPECT_EQ((*events)[0].metadata.correlation_id, hostile);
+  EXPECT_THAT((*events)[0].payload_json, HasSubstr("DROP TABLE events;--"));
+  EXPECT_TRUE((*store().FindRequest(hostile)).has_value());
+}
+
 TEST_P(EventStoreContractTest, GlobalPositionsIncreaseAcrossStreams) {
   for (int i = 0; i < 10; ++i) {
-    auto result = store().Append(
-        MakeAppend(absl::StrCat("s-", i % 3), ExpectedVersion::Any(), 1 + i % 2));
+    auto result = store().Append(MakeAppend(absl::StrCat("s-", i % 3),
+                                            ExpectedVersion::Any(), 1 + i % 2));
     ASSERT_TRUE(result.ok());
   }
   const std::vector<RecordedEvent> log = ReadWholeLog(store());
@@ -191,8 +224,10 @@ TEST_P(EventStoreContractTest, ReadAllPagesThroughTheLog) {
 }
 
 TEST_P(EventStoreContractTest, ReadStreamFromVersionWithLimit) {
-  ASSERT_TRUE(store().Append(MakeAppend("s-1", ExpectedVersion::Any(), 5)).ok());
-  ASSERT_TRUE(store().Append(MakeAppend("s-2", ExpectedVersion::Any(), 5)).ok());
+  ASSERT_TRUE(
+      store().Append(MakeAppend("s-1", ExpectedVersion::Any(), 5)).ok());
+  ASSERT_TRUE(
+      store().Append(MakeAppend("s-2", ExpectedVersion::Any(), 5)).ok());
   auto events = store().ReadStream("s-1", 2, 3);
   ASSERT_TRUE(events.ok());
   ASSERT_THAT(*events, SizeIs(3));
@@ -230,7 +265,8 @@ TEST_P(EventStoreContractTest, RequestIdWithOtherContentIsAlreadyExists) {
   request.request_id = "req-1";
   ASSERT_TRUE(store().Append(request).ok());
 
-  AppendRequest other_payload = MakeAppend("s-1", ExpectedVersion::Any(), 1, "x");
+  AppendRequest other_payload =
+      MakeAppend("s-1", ExpectedVersion::Any(), 1, "x");
   other_payload.request_id = "req-1";
   EXPECT_EQ(store().Append(other_payload).status().code(),
             absl::StatusCode::kAlreadyExists);
@@ -265,7 +301,8 @@ TEST_P(EventStoreContractTest, ExplicitFingerprintDecidesSameness) {
 TEST_P(EventStoreContractTest, FailedAppendDoesNotRecordItsRequestId) {
   AppendRequest request = MakeAppend("s-1", ExpectedVersion::Exact(4));
   request.request_id = "req-1";
-  ASSERT_EQ(store().Append(request).status().code(), absl::StatusCode::kAborted);
+  ASSERT_EQ(store().Append(request).status().code(),
+            absl::StatusCode::kAborted);
   EXPECT_EQ(*store().FindRequest("req-1"), std::nullopt);
   request.expected_version = ExpectedVersion::NoStream();
   auto result = store().Append(request);
@@ -285,8 +322,9 @@ TEST_P(EventStoreContractTest, ConcurrentWritersToOneStreamEachVersionOnce) {
         auto events = store().ReadStream("s-1", 1, 1'000'000);
         ASSERT_TRUE(events.ok()) << events.status();
         const int64_t version = static_cast<int64_t>(events->size());
-        auto result = store().Append(MakeAppend(
-            "s-1", ExpectedVersion::Exact(version), 1, absl::StrCat(t, "-", i)));
+        auto result =
+            store().Append(MakeAppend("s-1", ExpectedVersion::Exact(version), 1,
+                                      absl::StrCat(t, "-", i)));
         if (result.ok()) {
           absl::MutexLock lock(&mu);
           won_versions.push_back(result->stream_version);
@@ -362,7 +400,8 @@ TEST_P(EventStoreContractTest, ConcurrentRepeatsOfOneRequestAppendOnce) {
 
 TEST_P(EventStoreContractTest, WaitForEventsAfterTimesOutWhenIdle) {
   ASSERT_TRUE(store().Append(MakeAppend("s-1", ExpectedVersion::Any())).ok());
-  auto woke = store().WaitForEventsAfter(1, absl::Now() + absl::Milliseconds(50));
+  auto woke =
+      store().WaitForEventsAfter(1, absl::Now() + absl::Milliseconds(50));
   ASSERT_TRUE(woke.ok());
   EXPECT_FALSE(*woke);
   auto already = store().WaitForEventsAfter(0, absl::Now() + absl::Seconds(10));

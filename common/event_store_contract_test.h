@@ -15,6 +15,7 @@
 
 #include <functional>
 #include <memory>
+#include <ostream>
 #include <string>
 
 #include "common/event_store.h"
@@ -26,6 +27,11 @@ struct EventStoreFactory {
   std::string name;
   std::function<std::unique_ptr<EventStore>()> make_empty_store;
 };
+
+// Prints the factory's name in test output.
+inline void PrintTo(const EventStoreFactory& factory, std::ostream* os) {
+  *os << factory.name;
+}
 
 // For INSTANTIATE_TEST_SUITE_P: names each instantiation after its factory.
 std::string EventStoreFactoryName(

@@ -1,8 +1,8 @@
 #include "common/field_violation.h"
 
 #include "absl/strings/cord.h"
-#include "absl/types/optional.h"
 #include "absl/strings/str_cat.h"
+#include "absl/types/optional.h"
 
 namespace inventory {
 namespace {

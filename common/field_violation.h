@@ -9,9 +9,9 @@
 
 #include <optional>
 #include <string>
-#include "absl/strings/string_view.h"
 
 #include "absl/status/status.h"
+#include "absl/strings/string_view.h"
 
 namespace inventory {
 
@@ -24,7 +24,8 @@ struct FieldViolation {
 // Returns an INVALID_ARGUMENT status whose message is
 // "<field>: <description>" and which remembers the field for
 // FieldViolationOf().
-absl::Status InvalidField(absl::string_view field, absl::string_view description);
+absl::Status InvalidField(absl::string_view field,
+                          absl::string_view description);
 
 // The violation recorded by InvalidField(), or nullopt for any other status.
 std::optional<FieldViolation> FieldViolationOf(const absl::Status& status);

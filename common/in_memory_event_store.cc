@@ -76,7 +76,8 @@ absl::StatusOr<std::vector<RecordedEvent>> InMemoryEventStore::ReadAll(
   std::vector<RecordedEvent> out;
   const int64_t size = static_cast<int64_t>(events_.size());
   if (after_position >= size) return out;
-  const int64_t end = after_position + std::min(max_count, size - after_position);
+  const int64_t end =
+      after_position + std::min(max_count, size - after_position);
   out.reserve(static_cast<size_t>(end - after_position));
   for (int64_t i = after_position; i < end; ++i) out.push_back(events_[i]);
   return out;

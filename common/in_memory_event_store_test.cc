@@ -7,13 +7,11 @@
 namespace inventory {
 namespace {
 
-INSTANTIATE_TEST_SUITE_P(InMemory, EventStoreContractTest,
-                         testing::Values(EventStoreFactory{
-                             "InMemory",
-                             [] {
-                               return std::make_unique<InMemoryEventStore>();
-                             }}),
-                         EventStoreFactoryName);
+INSTANTIATE_TEST_SUITE_P(
+    InMemory, EventStoreContractTest,
+    testing::Values(EventStoreFactory{
+        "InMemory", [] { return std::make_unique<InMemoryEventStore>(); }}),
+    EventStoreFactoryName);
 
 }  // namespace
 }  // namespace inventory

@@ -10,10 +10,10 @@
 
 // Evaluates `expr` (an absl::Status) and returns it from the enclosing
 // function when it is not OK.
-#define RETURN_IF_ERROR(expr)                                 \
-  do {                                                        \
-    ::absl::Status inventory_status_ = (expr);                \
-    if (!inventory_status_.ok()) return inventory_status_;    \
+#define RETURN_IF_ERROR(expr)                              \
+  do {                                                     \
+    ::absl::Status inventory_status_ = (expr);             \
+    if (!inventory_status_.ok()) return inventory_status_; \
   } while (false)
 
 #define INVENTORY_CONCAT_INNER_(a, b) a##b
@@ -22,8 +22,9 @@
 // Evaluates `rexpr` (an absl::StatusOr<T>); returns its status from the
 // enclosing function when it is not OK, otherwise moves its value into
 // `lhs`, which may be a declaration (`auto x`) or an existing variable.
-#define ASSIGN_OR_RETURN(lhs, rexpr) \
-  ASSIGN_OR_RETURN_IMPL_(INVENTORY_CONCAT_(inventory_statusor_, __LINE__), lhs, rexpr)
+#define ASSIGN_OR_RETURN(lhs, rexpr)                                       \
+  ASSIGN_OR_RETURN_IMPL_(INVENTORY_CONCAT_(inventory_statusor_, __LINE__), \
+                         lhs, rexpr)
 
 #define ASSIGN_OR_RETURN_IMPL_(statusor, lhs, rexpr) \
   auto statusor = (rexpr);                           \

@@ -23,9 +23,9 @@ absl::Status ValidateEnvelope(const CommandEnvelope& envelope) {
   bool printable = true;
   for (char c : id) printable = printable && c >= 0x20 && c <= 0x7e;
   if (id.size() > kMaxRequestIdLength || !printable) {
-    return InvalidField(
-        "request_id", absl::StrCat("must be at most ", kMaxRequestIdLength,
-                                   " printable ASCII characters"));
+    return InvalidField("request_id",
+                        absl::StrCat("must be at most ", kMaxRequestIdLength,
+                                     " printable ASCII characters"));
   }
   return absl::OkStatus();
 }
@@ -44,28 +44,29 @@ CommandResult ResultOf(const ItemId& item_id, const AppendResult& append) {
 
 std::string Fingerprint(const CommandEnvelope& envelope) {
   std::string out;
-  std::visit(Overloaded{
-                 [&](const CreateItem& c) {
-                   AddPart(&out, "CreateItem");
-                   AddPart(&out, c.sku.value());
-                   AddPart(&out, c.name.value());
-                 },
-                 [&](const RenameItem& c) {
-                   AddPart(&out, "RenameItem");
-                   AddPart(&out, c.name.value());
-                 },
-                 [&](const CheckInItems& c) {
-                   AddPart(&out, "CheckInItems");
-                   AddPart(&out, absl::StrCat(c.quantity.value()));
-                 },
-                 [&](const RemoveItems& c) {
-                   AddPart(&out, "RemoveItems");
-                   AddPart(&out, absl::StrCat(c.quantity.value()));
-                 },
-                 [&](const DeactivateItem&) { AddPart(&out, "DeactivateItem"); },
-                 [&](const ReactivateItem&) { AddPart(&out, "ReactivateItem"); },
-             },
-             envelope.command);
+  std::visit(
+      Overloaded{
+          [&](const CreateItem& c) {
+            AddPart(&out, "CreateItem");
+            AddPart(&out, c.sku.value());
+            AddPart(&out, c.name.value());
+          },
+          [&](const RenameItem& c) {
+            AddPart(&out, "RenameItem");
+            AddPart(&out, c.name.value());
+          },
+          [&](const CheckInItems& c) {
+            AddPart(&out, "CheckInItems");
+            AddPart(&out, absl::StrCat(c.quantity.value()));
+          },
+          [&](const RemoveItems& c) {
+            AddPart(&out, "RemoveItems");
+            AddPart(&out, absl::StrCat(c.quantity.value()));
+          },
+          [&](const DeactivateItem&) { AddPart(&out, "DeactivateItem"); },
+          [&](const ReactivateItem&) { AddPart(&out, "ReactivateItem"); },
+      },
+      envelope.command);
   AddPart(&out, TargetOf(envelope.command).value());
   AddPart(&out, envelope.expected_version.has_value()
                     ? absl::StrCat(*envelope.expected_version)
@@ -80,9 +81,9 @@ absl::StatusOr<ItemState> ItemCommandHandler::Load(const ItemId& item_id) {
   const std::string stream_id = item_id.StreamId();
   ItemState state;
   for (;;) {
-    ASSIGN_OR_RETURN(std::vector<RecordedEvent> page,
-                     store_->ReadStream(stream_id, state.version + 1,
-                                        kLoadPageSize));
+    ASSIGN_OR_RETURN(
+        std::vector<RecordedEvent> page,
+        store_->ReadStream(stream_id, state.version + 1, kLoadPageSize));
     for (const RecordedEvent& recorded : page) {
       ASSIGN_OR_RETURN(ItemEvent event, ItemEventFromRecorded(recorded));
       state = Evolve(std::move(state), event);
@@ -106,9 +107,9 @@ absl::StatusOr<CommandResult> ItemCommandHandler::Handle(
     ASSIGN_OR_RETURN(ItemState state, Load(item_id));
     if (envelope.expected_version.has_value() &&
         *envelope.expected_version != state.version) {
-      return absl::AbortedError(absl::StrCat(
-          "item is at version ", state.version, ", expected ",
-          *envelope.expected_version));
+      return absl::AbortedError(absl::StrCat("item is at version ",
+                                             state.version, ", expected ",
+                                             *envelope.expected_version));
     }
     ASSIGN_OR_RETURN(AppendRequest append,
                      BuildAppend(envelope, state, fingerprint));
@@ -120,9 +121,9 @@ absl::StatusOr<CommandResult> ItemCommandHandler::Handle(
       return appended.status();
     }
     if (attempt >= options_.max_attempts) {
-      return absl::AbortedError(absl::StrCat(
-          "item is being changed concurrently; gave up after ", attempt,
-          " attempts"));
+      return absl::AbortedError(
+          absl::StrCat("item is being changed concurrently; gave up after ",
+                       attempt, " attempts"));
     }
   }
 }

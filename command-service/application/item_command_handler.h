@@ -70,9 +70,9 @@ class ItemCommandHandler {
  private:
   absl::StatusOr<std::optional<CommandResult>> FindReplay(
       const CommandEnvelope& envelope, const std::string& fingerprint);
-  absl::StatusOr<AppendRequest> BuildAppend(
-      const CommandEnvelope& envelope, const ItemState& state,
-      const std::string& fingerprint);
+  absl::StatusOr<AppendRequest> BuildAppend(const CommandEnvelope& envelope,
+                                            const ItemState& state,
+                                            const std::string& fingerprint);
 
   EventStore* const store_;
   const Options options_;

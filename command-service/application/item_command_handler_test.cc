@@ -1,1 +1,392 @@
-// placeholder until written
+#include "command-service/application/item_command_handler.h"
+
+#include <functional>
+#include <thread>
+#include <vector>
+
+#include "command-service/application/item_event_codec.h"
+#include "common/field_violation.h"
+#include "common/in_memory_event_store.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace inventory {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::SizeIs;
+
+ItemId Id(absl::string_view id) { return ItemId::Create(id).value(); }
+
+CommandEnvelope Of(ItemCommand command) {
+  return CommandEnvelope{std::move(command), std::nullopt, "", ""};
+}
+
+CommandEnvelope Create(absl::string_view id,
+                       absl::string_view name = "Widget") {
+  return Of(CreateItem{Id(id), Sku::Create("SKU-1").value(),
+                       ItemName::Create(name).value()});
+}
+
+CommandEnvelope CheckIn(absl::string_view id, int64_t quantity) {
+  return Of(CheckInItems{Id(id), Quantity::Create(quantity).value()});
+}
+
+// An EventStore that forwards to an in-memory store, and before each of the
+// first `races` appends runs `before_append`: a stand-in for another writer
+// that commits between the handler's load and its append.
+class RacingEventStore final : public EventStore {
+ public:
+  absl::StatusOr<AppendResult> Append(const AppendRequest& request) override {
+    ++appends;
+    if (races > 0) {
+      --races;
+      before_append(request);
+    }
+    return inner.Append(request);
+  }
+  absl::StatusOr<std::vector<RecordedEvent>> ReadStream(
+      absl::string_view stream_id, int64_t from_version,
+      int64_t max_count) override {
+    if (!read_status.ok()) return read_status;
+    return inner.ReadStream(stream_id, from_version, max_count);
+  }
+  absl::StatusOr<std::vector<RecordedEvent>> ReadAll(
+      int64_t after_position, int64_t max_count) override {
+    return inner.ReadAll(after_position, max_count);
+  }
+  absl::StatusOr<int64_t> HeadPosition() override {
+    return inner.HeadPosition();
+  }
+  absl::StatusOr<bool> WaitForEventsAfter(int64_t after_position,
+                                          absl::Time deadline) override {
+    return inner.WaitForEventsAfter(after_position, deadline);
+  }
+  absl::StatusOr<std::optional<RecordedRequest>> FindRequest(
+      absl::string_view request_id) override {
+    return inner.FindRequest(request_id);
+  }
+
+  InMemoryEventStore inner;
+  int races = 0;
+  int appends = 0;
+  std::function<void(const AppendRequest&)> before_append;
+  absl::Status read_status;
+};
+
+class ItemCommandHandlerTest : public testing::Test {
+ protected:
+  // Appends one ItemsCheckedIn to `id` directly, as another writer would.
+  void OtherWriterChecksIn(absl::string_view id) {
+    auto data = ToEventData(ItemEvent(ItemsCheckedIn{std::string(id), 1}), {});
+    ASSERT_TRUE(data.ok());
+    AppendRequest append;
+    append.stream_id = Id(id).StreamId();
+    append.events.push_back(*data);
+    ASSERT_TRUE(store_.inner.Append(append).ok());
+  }
+  int64_t LogSize() { return *store_.inner.HeadPosition(); }
+
+  RacingEventStore store_;
+  ItemCommandHandler handler_{&store_, {}};
+};
+
+TEST_F(ItemCommandHandlerTest, CreateRecordsItemCreated) {
+  auto result = handler_.Handle(Create("a-1", "  Blue widget "));
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_EQ(result->item_id, "a-1");
+  EXPECT_EQ(result->version, 1);
+  EXPECT_EQ(result->global_position, 1);
+  EXPECT_FALSE(result->replayed);
+
+  auto events = store_.inner.ReadStream("item-a-1", 1, 10);
+  ASSERT_TRUE(events.ok());
+  ASSERT_THAT(*events, SizeIs(1));
+  EXPECT_EQ((*events)[0].event_type, "inventory.v1.ItemCreated");
+  auto event = ItemEventFromRecorded((*events)[0]);
+  ASSERT_TRUE(event.ok());
+  const auto* created = std::get_if<ItemCreated>(&*event);
+  ASSERT_NE(created, nullptr);
+  EXPECT_EQ(created->name, "Blue widget");
+  EXPECT_EQ(created->sku, "SKU-1");
+}
+
+TEST_F(ItemCommandHandlerTest, CommandsBuildOnTheReplayedState) {
+  ASSERT_TRUE(handler_.Handle(Create("a-1")).ok());
+  ASSERT_TRUE(handler_.Handle(CheckIn("a-1", 10)).ok());
+  ASSERT_TRUE(
+      handler_.Handle(Of(RemoveItems{Id("a-1"), Quantity::Create(4).value()}))
+          .ok());
+  ASSERT_TRUE(
+      handler_
+          .Handle(Of(RenameItem{Id("a-1"), ItemName::Create("Gadget").value()}))
+          .ok());
+  ASSERT_TRUE(handler_.Handle(Of(DeactivateItem{Id("a-1")})).ok());
+  auto result = handler_.Handle(Of(ReactivateItem{Id("a-1")}));
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_EQ(result->version, 6);
+
+  auto state = handler_.Load(Id("a-1"));
+  ASSERT_TRUE(state.ok());
+  EXPECT_TRUE(state->exists);
+  EXPECT_TRUE(state->active);
+  EXPECT_EQ(state->name, "Gadget");
+  EXPECT_EQ(state->quantity_on_hand, 6);
+  EXPECT_EQ(state->version, 6);
+}
+
+TEST_F(ItemCommandHandlerTest, RefusedCommandAppendsNothing) {
+  EXPECT_EQ(handler_.Handle(CheckIn("nope", 1)).status().code(),
+            absl::StatusCode::kNotFound);
+  ASSERT_TRUE(handler_.Handle(Create("a-1")).ok());
+  EXPECT_EQ(handler_.Handle(Create("a-1")).status().code(),
+            absl::StatusCode::kAlreadyExists);
+  auto removed =
+      handler_.Handle(Of(RemoveItems{Id("a-1"), Quantity::Create(1).value()}));
+  EXPECT_EQ(removed.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(LogSize(), 1);
+}
+
+TEST_F(ItemCommandHandlerTest, LoadsLongStreamsPageByPage) {
+  ASSERT_TRUE(handler_.Handle(Create("a-1")).ok());
+  auto data = ToEventData(ItemEvent(ItemsCheckedIn{"a-1", 1}), {});
+  ASSERT_TRUE(data.ok());
+  AppendRequest many;
+  many.stream_id = "item-a-1";
+  many.events.assign(1200, *data);
+  ASSERT_TRUE(store_.inner.Append(many).ok());
+  auto state = handler_.Load(Id("a-1"));
+  ASSERT_TRUE(state.ok());
+  EXPECT_EQ(state->version, 1201);
+  EXPECT_EQ(state->quantity_on_hand, 1200);
+}
+
+TEST_F(ItemCommandHandlerTest, MatchingExpectedVersionApplies) {
+  ASSERT_TRUE(handler_.Handle(Create("a-1")).ok());
+  CommandEnvelope command = CheckIn("a-1", 5);
+  command.expected_version = 1;
+  auto result = handler_.Handle(command);
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_EQ(result->version, 2);
+}
+
+TEST_F(ItemCommandHandlerTest,
+       StaleExpectedVersionIsAbortedWithCurrentVersion) {
+  ASSERT_TRUE(handler_.Handle(Create("a-1")).ok());
+  ASSERT_TRUE(handler_.Handle(CheckIn("a-1", 5)).ok());
+  CommandEnvelope command = CheckIn("a-1", 5);
+  command.expected_version = 1;
+  auto result = handler_.Handle(command);
+  EXPECT_EQ(result.status().code(), absl::StatusCode::kAborted);
+  EXPECT_THAT(result.status().message(), HasSubstr("version 2"));
+  EXPECT_EQ(LogSize(), 2);
+}
+
+TEST_F(ItemCommandHandlerTest, NegativeExpectedVersionIsInvalid) {
+  CommandEnvelope command = CheckIn("a-1", 5);
+  command.expected_version = -1;
+  auto result = handler_.Handle(command);
+  ASSERT_EQ(result.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(FieldViolationOf(result.status())->field, "expected_version");
+}
+
+TEST_F(ItemCommandHandlerTest, MalformedRequestIdIsInvalid) {
+  for (const std::string& bad :
+       {std::string(129, 'r'), std::string("tab\there"),
+        std::string("\xC3\xA9")}) {
+    CommandEnvelope command = Create("a-1");
+    command.request_id = bad;
+    auto result = handler_.Handle(command);
+    ASSERT_EQ(result.status().code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_EQ(FieldViolationOf(result.status())->field, "request_id");
+  }
+  CommandEnvelope longest = Create("a-1");
+  longest.request_id = std::string(128, 'r');
+  EXPECT_TRUE(handler_.Handle(longest).ok());
+}
+
+TEST_F(ItemCommandHandlerTest, RepeatedRequestIdReturnsOriginalResult) {
+  CommandEnvelope create = Create("a-1");
+  create.request_id = "req-create";
+  auto first = handler_.Handle(create);
+  ASSERT_TRUE(first.ok());
+  CommandEnvelope check_in = CheckIn("a-1", 3);
+  check_in.request_id = "req-check-in";
+  auto checked = handler_.Handle(check_in);
+  ASSERT_TRUE(checked.ok());
+
+  // A retried create would be ALREADY_EXISTS by the rules; as a replay it
+  // returns what the first attempt returned.
+  auto again = handler_.Handle(create);
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_TRUE(again->replayed);
+  EXPECT_EQ(again->version, first->version);
+  EXPECT_EQ(again->global_position, first->global_position);
+  auto checked_again = handler_.Handle(check_in);
+  ASSERT_TRUE(checked_again.ok());
+  EXPECT_EQ(checked_again->global_position, checked->global_position);
+  EXPECT_EQ(LogSize(), 2);
+}
+
+TEST_F(ItemCommandHandlerTest, RequestIdReusedForOtherCommandIsAlreadyExists) {
+  CommandEnvelope create = Create("a-1");
+  create.request_id = "req-1";
+  ASSERT_TRUE(handler_.Handle(create).ok());
+  CommandEnvelope other = CheckIn("a-1", 3);
+  other.request_id = "req-1";
+  EXPECT_EQ(handler_.Handle(other).status().code(),
+            absl::StatusCode::kAlreadyExists);
+  CommandEnvelope other_item = Create("a-2");
+  other_item.request_id = "req-1";
+  EXPECT_EQ(handler_.Handle(other_item).status().code(),
+            absl::StatusCode::kAlreadyExists);
+  CommandEnvelope other_version = Create("a-1");
+  other_version.request_id = "req-1";
+  other_version.expected_version = 0;
+  EXPECT_EQ(handler_.Handle(other_version).status().code(),
+            absl::StatusCode::kAlreadyExists);
+  EXPECT_EQ(LogSize(), 1);
+}
+
+TEST_F(ItemCommandHandlerTest, RecordsRequestCorrelationAndCausation) {
+  CommandEnvelope create = Create("a-1");
+  create.request_id = "req-1";
+  create.correlation_id = "corr-9";
+  ASSERT_TRUE(handler_.Handle(create).ok());
+  ASSERT_TRUE(handler_.Handle(CheckIn("a-1", 1)).ok());
+  auto events = store_.inner.ReadStream("item-a-1", 1, 10);
+  ASSERT_TRUE(events.ok());
+  EXPECT_EQ((*events)[0].metadata, (EventMetadata{"req-1", "corr-9", "req-1"}));
+  // Without ids, the command gets a fresh id that starts its own correlation.
+  const EventMetadata& second = (*events)[1].metadata;
+  EXPECT_EQ(second.request_id, "");
+  EXPECT_EQ(second.causation_id.size(), 36u);
+  EXPECT_EQ(second.correlation_id, second.causation_id);
+}
+
+TEST_F(ItemCommandHandlerTest, LostRaceWithoutExpectedVersionIsRetried) {
+  ASSERT_TRUE(handler_.Handle(Create("a-1")).ok());
+  store_.appends = 0;
+  store_.races = 2;
+  store_.before_append = [this](const AppendRequest&) {
+    OtherWriterChecksIn("a-1");
+  };
+  auto result = handler_.Handle(CheckIn("a-1", 5));
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_EQ(result->version, 4);
+  EXPECT_EQ(store_.appends, 3);
+  EXPECT_EQ(handler_.Load(Id("a-1"))->quantity_on_hand, 7);
+}
+
+TEST_F(ItemCommandHandlerTest, RetriesAreBounded) {
+  ASSERT_TRUE(handler_.Handle(Create("a-1")).ok());
+  store_.appends = 0;
+  store_.races = 100;
+  store_.before_append = [this](const AppendRequest&) {
+    OtherWriterChecksIn("a-1");
+  };
+  auto result = handler_.Handle(CheckIn("a-1", 5));
+  EXPECT_EQ(result.status().code(), absl::StatusCode::kAborted);
+  EXPECT_EQ(store_.appends, ItemCommandHandler::Options{}.max_attempts);
+  EXPECT_EQ(handler_.Load(Id("a-1"))->quantity_on_hand,
+            ItemCommandHandler::Options{}.max_attempts);
+}
+
+TEST_F(ItemCommandHandlerTest, LostRaceWithExpectedVersionIsNotRetried) {
+  ASSERT_TRUE(handler_.Handle(Create("a-1")).ok());
+  store_.appends = 0;
+  store_.races = 1;
+  store_.before_append = [this](const AppendRequest&) {
+    OtherWriterChecksIn("a-1");
+  };
+  CommandEnvelope command = CheckIn("a-1", 5);
+  command.expected_version = 1;
+  auto result = handler_.Handle(command);
+  EXPECT_EQ(result.status().code(), absl::StatusCode::kAborted);
+  EXPECT_THAT(result.status().message(), HasSubstr("version 2"));
+  EXPECT_EQ(store_.appends, 1);
+}
+
+TEST_F(ItemCommandHandlerTest, RaceLostToARetryOfTheSameRequestIsAReplay) {
+  CommandEnvelope create = Create("a-1");
+  create.request_id = "req-1";
+  store_.races = 1;
+  // The same request, sent twice by an impatient client, commits first.
+  store_.before_append = [this](const AppendRequest& request) {
+    ASSERT_TRUE(store_.inner.Append(request).ok());
+  };
+  auto result = handler_.Handle(create);
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_TRUE(result->replayed);
+  EXPECT_EQ(result->version, 1);
+  EXPECT_EQ(LogSize(), 1);
+}
+
+TEST_F(ItemCommandHandlerTest, StoreErrorsPassThrough) {
+  store_.read_status = absl::UnavailableError("database unreachable");
+  EXPECT_EQ(handler_.Handle(Create("a-1")).status().code(),
+            absl::StatusCode::kUnavailable);
+  EXPECT_EQ(LogSize(), 0);
+}
+
+TEST_F(ItemCommandHandlerTest, UnreadableStoredEventIsDataLoss) {
+  AppendRequest corrupt;
+  corrupt.stream_id = "item-a-1";
+  corrupt.events.push_back(
+      {"inventory.v1.ItemCreated", R"({"sku": ["not", "text"]})", {}});
+  ASSERT_TRUE(store_.inner.Append(corrupt).ok());
+  EXPECT_EQ(handler_.Handle(CheckIn("a-1", 1)).status().code(),
+            absl::StatusCode::kDataLoss);
+  EXPECT_EQ(LogSize(), 1);
+}
+
+TEST_F(ItemCommandHandlerTest, ConcurrentCommandsOnOneItemAreAllApplied) {
+  ASSERT_TRUE(handler_.Handle(Create("a-1")).ok());
+  ItemCommandHandler patient(&store_, {/*max_attempts=*/1000});
+  constexpr int kThreads = 6;
+  constexpr int kCommandsPerThread = 25;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < kCommandsPerThread; ++i) {
+        auto result = patient.Handle(CheckIn("a-1", 2));
+        EXPECT_TRUE(result.ok()) << result.status();
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  auto state = handler_.Load(Id("a-1"));
+  ASSERT_TRUE(state.ok());
+  EXPECT_EQ(state->quantity_on_hand, 2 * kThreads * kCommandsPerThread);
+  EXPECT_EQ(state->version, 1 + kThreads * kCommandsPerThread);
+}
+
+TEST(FingerprintTest, DiffersForEveryDifference) {
+  const std::vector<CommandEnvelope> commands = {
+      Create("a-1"),
+      Create("a-2"),
+      Create("a-1", "Other"),
+      CheckIn("a-1", 1),
+      CheckIn("a-1", 2),
+      Of(RemoveItems{Id("a-1"), Quantity::Create(1).value()}),
+      Of(DeactivateItem{Id("a-1")}),
+      Of(ReactivateItem{Id("a-1")}),
+      Of(RenameItem{Id("a-1"), ItemName::Create("Widget").value()}),
+      CommandEnvelope{CheckInItems{Id("a-1"), Quantity::Create(1).value()}, 3,
+                      "", ""}};
+  for (size_t i = 0; i < commands.size(); ++i) {
+    EXPECT_EQ(Fingerprint(commands[i]), Fingerprint(commands[i]));
+    for (size_t j = i + 1; j < commands.size(); ++j) {
+      EXPECT_NE(Fingerprint(commands[i]), Fingerprint(commands[j]))
+          << i << " vs " << j;
+    }
+  }
+  // The request id and correlation id are not part of the content.
+  CommandEnvelope with_ids = Create("a-1");
+  with_ids.request_id = "r";
+  with_ids.correlation_id = "c";
+  EXPECT_EQ(Fingerprint(with_ids), Fingerprint(Create("a-1")));
+}
+
+}  // namespace
+}  // namespace inventory

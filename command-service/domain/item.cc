@@ -25,8 +25,7 @@ absl::Status MustBeActive(const ItemState& state, absl::string_view action) {
 absl::StatusOr<Events> DecideCreate(const ItemState& state,
                                     const CreateItem& c) {
   if (state.exists) return absl::AlreadyExistsError("item already exists");
-  return Events{
-      ItemCreated{c.item_id.value(), c.sku.value(), c.name.value()}};
+  return Events{ItemCreated{c.item_id.value(), c.sku.value(), c.name.value()}};
 }
 
 absl::StatusOr<Events> DecideRename(const ItemState& state,
@@ -116,11 +115,11 @@ ItemState Evolve(ItemState state, const ItemEvent& event) {
                        ClampedAdd(state.quantity_on_hand, e.quantity);
                  },
                  [&](const ItemsRemoved& e) {
-                   state.quantity_on_hand =
-                       ClampedAdd(state.quantity_on_hand,
-                                  e.quantity == std::numeric_limits<int64_t>::min()
-                                      ? kMaxStock
-                                      : -e.quantity);
+                   state.quantity_on_hand = ClampedAdd(
+                       state.quantity_on_hand,
+                       e.quantity == std::numeric_limits<int64_t>::min()
+                           ? kMaxStock
+                           : -e.quantity);
                  },
                  [&](const ItemDeactivated&) { state.active = false; },
                  [&](const ItemReactivated&) { state.active = true; },

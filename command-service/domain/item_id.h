@@ -3,9 +3,9 @@
 #define INVENTORY_COMMAND_SERVICE_DOMAIN_ITEM_ID_H_
 
 #include <string>
-#include "absl/strings/string_view.h"
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 
 namespace inventory {
 

@@ -8,9 +8,9 @@ namespace inventory {
 
 absl::StatusOr<Sku> Sku::Create(absl::string_view value) {
   if (value.size() < kMinLength || value.size() > kMaxLength) {
-    return InvalidField("sku", absl::StrCat("must be ", kMinLength, " to ",
-                                            kMaxLength, " characters (got ",
-                                            value.size(), ")"));
+    return InvalidField("sku",
+                        absl::StrCat("must be ", kMinLength, " to ", kMaxLength,
+                                     " characters (got ", value.size(), ")"));
   }
   for (char c : value) {
     const unsigned char u = static_cast<unsigned char>(c);

@@ -1,0 +1,98 @@
+// A fixed-size pool of libpqxx connections. Internal to the PostgreSQL
+// adapter (it exposes pqxx types).
+//
+// Each connection is used by one thread at a time. A connection that fails
+// is dropped and replaced by a new one on a later call, so the pool recovers
+// by itself when PostgreSQL comes back.
+#ifndef INVENTORY_COMMON_POSTGRES_CONNECTION_POOL_H_
+#define INVENTORY_COMMON_POSTGRES_CONNECTION_POOL_H_
+
+#include <memory>
+#include <pqxx/pqxx>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "common/postgres_errors.h"
+
+namespace inventory {
+
+// Thread-safe.
+class PostgresConnectionPool {
+ public:
+  struct Options {
+    std::string url;
+    int size = 4;
+    // How long a call waits for a free connection before UNAVAILABLE.
+    absl::Duration acquire_timeout = absl::Seconds(10);
+  };
+
+  explicit PostgresConnectionPool(Options options);
+  PostgresConnectionPool(const PostgresConnectionPool&) = delete;
+  PostgresConnectionPool& operator=(const PostgresConnectionPool&) = delete;
+
+  // Runs `fn(pqxx::connection&)`, which returns an absl::StatusOr<T> or
+  // absl::Status, on a connection of its own. A pqxx exception thrown by
+  // `fn` becomes a status (postgres_errors.h) naming `operation`.
+  // UNAVAILABLE when no connection can be made or none frees up in time.
+  template <typename F>
+  auto Run(absl::string_view operation, F&& fn)
+      -> decltype(fn(std::declval<pqxx::connection&>())) {
+    using Result = decltype(fn(std::declval<pqxx::connection&>()));
+    // A pooled connection may have died while idle (a database restart is
+    // only noticed on use). Such a failure happens before anything reaches
+    // the server, so the call is retried once on a new connection.
+    for (int attempt = 1;; ++attempt) {
+      bool reused = false;
+      absl::StatusOr<std::unique_ptr<pqxx::connection>> connection =
+          Take(operation, /*allow_idle=*/attempt == 1, &reused);
+      if (!connection.ok()) return connection.status();
+      bool retry = false;
+      Result result = [&]() -> Result {
+        try {
+          return fn(**connection);
+        } catch (const pqxx::in_doubt_error&) {
+          return TranslateCurrentException(operation);
+        } catch (const pqxx::broken_connection&) {
+          retry = reused;
+          return TranslateCurrentException(operation);
+        } catch (...) {
+          return TranslateCurrentException(operation);
+        }
+      }();
+      const bool broken =
+          !StatusOf(result).ok() && ConnectionLikelyBroken(StatusOf(result));
+      Give(broken ? nullptr : std::move(*connection), /*drop_idle=*/broken);
+      if (!retry) return result;
+    }
+  }
+
+ private:
+  static const absl::Status& StatusOf(const absl::Status& s) { return s; }
+  template <typename T>
+  static const absl::Status& StatusOf(const absl::StatusOr<T>& s) {
+    return s.status();
+  }
+
+  // Waits for a free slot; reuses an idle connection (when `allow_idle`,
+  // setting *reused) or opens a new one.
+  absl::StatusOr<std::unique_ptr<pqxx::connection>> Take(
+      absl::string_view operation, bool allow_idle, bool* reused);
+  // Returns a slot; `connection` is kept for reuse unless null or closed.
+  // `drop_idle` closes every idle connection too (after a failure that
+  // suggests the server went away, they are all suspect).
+  void Give(std::unique_ptr<pqxx::connection> connection, bool drop_idle);
+
+  const Options options_;
+  absl::Mutex mu_;
+  int free_slots_ ABSL_GUARDED_BY(mu_);
+  std::vector<std::unique_ptr<pqxx::connection>> idle_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace inventory
+
+#endif  // INVENTORY_COMMON_POSTGRES_CONNECTION_POOL_H_

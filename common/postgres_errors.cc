@@ -1,0 +1,70 @@
+#include "common/postgres_errors.h"
+
+#include <pqxx/pqxx>
+#include <string>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "common/log.h"
+
+namespace inventory {
+namespace {
+
+absl::Status FromSqlState(const std::string& state, absl::string_view operation,
+                          const char* what) {
+  // Class 08: connection exception; 57P01-57P03: server shutting down or
+  // starting; 53300: too many connections.
+  if (absl::StartsWith(state, "08") || absl::StartsWith(state, "57P") ||
+      state == "53300") {
+    LogWarning("postgres: ", operation, ": unavailable (", state, "): ", what);
+    return absl::UnavailableError(
+        absl::StrCat(operation, ": database unavailable"));
+  }
+  if (state == "23505" || state == "40001" || state == "40P01") {
+    return absl::AbortedError(
+        absl::StrCat(operation, ": conflicting concurrent write"));
+  }
+  if (state == "57014") {
+    return absl::DeadlineExceededError(
+        absl::StrCat(operation, ": database statement timed out"));
+  }
+  LogError("postgres: ", operation, ": error (", state, "): ", what);
+  return absl::InternalError(absl::StrCat(operation, ": database error"));
+}
+
+}  // namespace
+
+absl::Status TranslateCurrentException(absl::string_view operation) {
+  try {
+    throw;
+  } catch (const pqxx::in_doubt_error& e) {
+    LogWarning("postgres: ", operation, ": commit outcome unknown: ", e.what());
+    return absl::UnavailableError(
+        absl::StrCat(operation,
+                     ": database connection lost during commit; retry with the "
+                     "same request_id"));
+  } catch (const pqxx::broken_connection& e) {
+    LogWarning("postgres: ", operation, ": connection: ", e.what());
+    return absl::UnavailableError(
+        absl::StrCat(operation, ": database unavailable"));
+  } catch (const pqxx::sql_error& e) {
+    return FromSqlState(e.sqlstate(), operation, e.what());
+  } catch (const std::exception& e) {
+    // libpq reports some connection losses as plain failures.
+    if (absl::StrContains(e.what(), "connection") ||
+        absl::StrContains(e.what(), "server closed")) {
+      LogWarning("postgres: ", operation, ": ", e.what());
+      return absl::UnavailableError(
+          absl::StrCat(operation, ": database unavailable"));
+    }
+    LogError("postgres: ", operation, ": ", e.what());
+    return absl::InternalError(absl::StrCat(operation, ": database error"));
+  }
+}
+
+bool ConnectionLikelyBroken(const absl::Status& status) {
+  return status.code() == absl::StatusCode::kUnavailable ||
+         status.code() == absl::StatusCode::kInternal;
+}
+
+}  // namespace inventory

@@ -1,0 +1,100 @@
+// PostgresEventStore: the EventStore (event_store.h) on PostgreSQL 15.
+//
+// Schema (postgres_schema.cc): table `events` (global_position,
+// stream_id, stream_version, event_id, event_type, payload jsonb,
+// metadata jsonb, recorded_at) with UNIQUE (stream_id, stream_version), and
+// table `event_requests` for idempotency keys. Created and migrated by
+// Open().
+//
+// The ordering guarantee. Every append transaction first takes one
+// transaction-scoped advisory lock, then reads the head position, inserts
+// its events at head + 1, head + 2, ..., and commits, which releases the
+// lock. PostgreSQL makes a commit visible before it releases the
+// transaction's locks, so the next appender reads a head that includes the
+// previous append, and no position can become visible before a smaller
+// one: the log is gap-free and grows only at its end, in commit order. A
+// reader that remembers the last position it read never skips an event,
+// whatever number of processes append at once. The price is that appends
+// are serialized; batching several appends into one transaction (group
+// commit) is how throughput is regained.
+//
+// Change notification: each append sends NOTIFY on channel
+// `inventory_events` with its last position (delivered at commit, also to
+// other processes); a listener thread wakes WaitForEventsAfter() callers.
+#ifndef INVENTORY_COMMON_POSTGRES_EVENT_STORE_H_
+#define INVENTORY_COMMON_POSTGRES_EVENT_STORE_H_
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "common/event_store.h"
+
+namespace inventory {
+
+class PostgresConnectionPool;
+
+struct PostgresEventStoreOptions {
+  // "postgresql://user:password@host:port/database" (libpq URI syntax).
+  std::string url;
+  // Connections used by concurrent calls (the listener has one more).
+  int pool_size = 4;
+  // How long a call waits for a free connection before UNAVAILABLE.
+  absl::Duration acquire_timeout = absl::Seconds(10);
+  // How often WaitForEventsAfter() re-reads the head even without a
+  // notification (one may be lost while the listener reconnects).
+  absl::Duration wait_recheck_interval = absl::Seconds(1);
+};
+
+// Thread-safe.
+class PostgresEventStore final : public EventStore {
+ public:
+  // Connects, migrates the schema, and starts the notification listener.
+  // UNAVAILABLE when the database cannot be reached.
+  static absl::StatusOr<std::unique_ptr<PostgresEventStore>> Open(
+      const PostgresEventStoreOptions& options);
+
+  ~PostgresEventStore() override;
+  PostgresEventStore(const PostgresEventStore&) = delete;
+  PostgresEventStore& operator=(const PostgresEventStore&) = delete;
+
+  absl::StatusOr<AppendResult> Append(const AppendRequest& request) override;
+  absl::StatusOr<std::vector<RecordedEvent>> ReadStream(
+      absl::string_view stream_id, int64_t from_version,
+      int64_t max_count) override;
+  absl::StatusOr<std::vector<RecordedEvent>> ReadAll(
+      int64_t after_position, int64_t max_count) override;
+  absl::StatusOr<int64_t> HeadPosition() override;
+  absl::StatusOr<bool> WaitForEventsAfter(int64_t after_position,
+                                          absl::Time deadline) override;
+  absl::StatusOr<std::optional<RecordedRequest>> FindRequest(
+      absl::string_view request_id) override;
+
+ private:
+  explicit PostgresEventStore(const PostgresEventStoreOptions& options);
+  // Body of the listener thread: LISTEN, and on each notification raise
+  // notified_head_; reconnects with backoff until stopping_.
+  void Listen();
+
+  const std::string url_;
+  const absl::Duration wait_recheck_interval_;
+  std::unique_ptr<PostgresConnectionPool> pool_;
+
+  absl::Mutex mu_;
+  // Highest position announced by a notification so far.
+  int64_t notified_head_ ABSL_GUARDED_BY(mu_) = 0;
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  std::thread listener_;
+};
+
+}  // namespace inventory
+
+#endif  // INVENTORY_COMMON_POSTGRES_EVENT_STORE_H_

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# The project's test command (and what CI runs): installs what is missing,
+# builds everything, and runs every test registered with CTest.
+#
+#   scripts/test.sh                 # everything
+#   scripts/test.sh -L unit         # extra arguments go to ctest
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+scripts/setup.sh
+# buf (API lint, reflection client) comes from the npm registry, pinned by
+# package-lock.json.
+if [ ! -x node_modules/.bin/buf ]; then
+  npm ci --no-audit --no-fund --loglevel=error
+fi
+
+BUILD_DIR=${BUILD_DIR:-build}
+JOBS=$(nproc)
+cmake -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE="${BUILD_TYPE:-RelWithDebInfo}" \
+  >/dev/null
+cmake --build "$BUILD_DIR" -j "$JOBS"
+ctest --test-dir "$BUILD_DIR" --output-on-failure -j "$JOBS" "$@"

@@ -1,0 +1,319 @@
+// PostgresEventStore against a real PostgreSQL server: the shared contract
+// suite, plus what only a database can show (durability across re-opens,
+// concurrent migrations, notifications across connections, a server
+// restart, concurrent writer processes, psql-readable payloads).
+#include "common/postgres_event_store.h"
+
+#include <cstdio>
+#include <map>
+#include <memory>
+#include <pqxx/pqxx>
+#include <sstream>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
+#include "common/event_store_contract_test.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/support/postgres_server.h"
+
+namespace inventory {
+namespace {
+
+using ::testing::SizeIs;
+
+test_support::PostgresServer* server = nullptr;
+
+std::string NewDatabase(absl::string_view prefix) {
+  auto url = server->CreateDatabase(prefix);
+  EXPECT_TRUE(url.ok()) << url.status();
+  return url.ok() ? *url : "";
+}
+
+std::unique_ptr<PostgresEventStore> OpenStore(
+    const std::string& url, PostgresEventStoreOptions options = {}) {
+  options.url = url;
+  auto store = PostgresEventStore::Open(options);
+  EXPECT_TRUE(store.ok()) << store.status();
+  return store.ok() ? std::move(*store) : nullptr;
+}
+
+INSTANTIATE_TEST_SUITE_P(Postgres, EventStoreContractTest,
+                         ::testing::Values(EventStoreFactory{
+                             "Postgres",
+                             []() -> std::unique_ptr<EventStore> {
+                               return OpenStore(NewDatabase("contract"));
+                             }}),
+                         EventStoreFactoryName);
+
+AppendRequest OneEvent(absl::string_view stream, absl::string_view payload) {
+  AppendRequest request;
+  request.stream_id = std::string(stream);
+  request.events.push_back({"test.Happened", std::string(payload), {}});
+  return request;
+}
+
+// Runs `command` through the shell and returns its standard output.
+std::string RunAndCapture(const std::string& command) {
+  std::string out;
+  FILE* pipe = popen(command.c_str(), "r");
+  if (pipe == nullptr) return out;
+  char buffer[4096];
+  size_t n;
+  while ((n = fread(buffer, 1, sizeof(buffer), pipe)) > 0)
+    out.append(buffer, n);
+  const int status = pclose(pipe);
+  EXPECT_EQ(status, 0) << command;
+  return out;
+}
+
+int64_t CountRows(const std::string& url, const std::string& sql) {
+  pqxx::connection connection(url);
+  pqxx::read_transaction tx(connection);
+  return tx.exec1(sql)[0].as<int64_t>();
+}
+
+TEST(PostgresEventStoreTest, EventsAndRequestIdsSurviveReopen) {
+  const std::string url = NewDatabase("reopen");
+  AppendRequest request = OneEvent("s-1", R"({"n": 1})");
+  request.request_id = "req-1";
+  AppendResult first;
+  {
+    auto store = OpenStore(url);
+    ASSERT_NE(store, nullptr);
+    auto result = store->Append(request);
+    ASSERT_TRUE(result.ok()) << result.status();
+    first = *result;
+  }
+  auto store = OpenStore(url);
+  ASSERT_NE(store, nullptr);
+  auto again = store->Append(request);
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_TRUE(again->replayed);
+  EXPECT_EQ(again->global_position, first.global_position);
+  AppendRequest other = OneEvent("s-1", R"({"n": 2})");
+  other.request_id = "req-1";
+  EXPECT_EQ(store->Append(other).status().code(),
+            absl::StatusCode::kAlreadyExists);
+  EXPECT_THAT(*store->ReadAll(0, 100), SizeIs(1));
+}
+
+TEST(PostgresEventStoreTest, MigratingTwiceChangesNothing) {
+  const std::string url = NewDatabase("migrate_twice");
+  ASSERT_NE(OpenStore(url), nullptr);
+  ASSERT_NE(OpenStore(url), nullptr);
+  EXPECT_EQ(CountRows(url, "SELECT count(*) FROM schema_migrations"), 1);
+}
+
+TEST(PostgresEventStoreTest, ProcessesMigratingAtOnceAllSucceed) {
+  const std::string url = NewDatabase("migrate_at_once");
+  std::vector<FILE*> processes;
+  for (int i = 0; i < 4; ++i) {
+    processes.push_back(popen(
+        absl::StrCat(EVENT_STORE_WRITER, " '", url, "' migrate 2>&1").c_str(),
+        "r"));
+    ASSERT_NE(processes.back(), nullptr);
+  }
+  for (FILE* process : processes) {
+    char buffer[512];
+    std::string out;
+    while (fgets(buffer, sizeof(buffer), process) != nullptr) out += buffer;
+    EXPECT_EQ(pclose(process), 0) << out;
+  }
+  EXPECT_EQ(CountRows(url, "SELECT count(*) FROM schema_migrations"), 1);
+  auto store = OpenStore(url);
+  ASSERT_NE(store, nullptr);
+  EXPECT_TRUE(store->Append(OneEvent("s-1", "{}")).ok());
+}
+
+TEST(PostgresEventStoreTest, EventsCannotBeChangedOrDeleted) {
+  const std::string url = NewDatabase("immutable");
+  auto store = OpenStore(url);
+  ASSERT_NE(store, nullptr);
+  ASSERT_TRUE(store->Append(OneEvent("s-1", R"({"n": 1})")).ok());
+  pqxx::connection connection(url);
+  EXPECT_THROW(
+      {
+        pqxx::work tx(connection);
+        tx.exec0("UPDATE events SET event_type = 'changed'");
+      },
+      pqxx::sql_error);
+  EXPECT_THROW(
+      {
+        pqxx::work tx(connection);
+        tx.exec0("DELETE FROM events");
+      },
+      pqxx::sql_error);
+  EXPECT_EQ((*store->ReadAll(0, 10))[0].event_type, "test.Happened");
+}
+
+TEST(PostgresEventStoreTest, NotificationWakesWaiterOfAnotherConnection) {
+  const std::string url = NewDatabase("notify");
+  PostgresEventStoreOptions options;
+  // Without notifications the waiter would sleep for an hour.
+  options.wait_recheck_interval = absl::Hours(1);
+  auto waiter_store = OpenStore(url, options);
+  auto writer_store = OpenStore(url);
+  ASSERT_NE(waiter_store, nullptr);
+  ASSERT_NE(writer_store, nullptr);
+  for (int round = 0; round < 5; ++round) {
+    absl::Notification waiting;
+    absl::StatusOr<bool> woke = false;
+    std::thread waiter([&] {
+      waiting.Notify();
+      woke = waiter_store->WaitForEventsAfter(round,
+                                              absl::Now() + absl::Seconds(60));
+    });
+    waiting.WaitForNotification();
+    ASSERT_TRUE(writer_store->Append(OneEvent("s-1", "{}")).ok());
+    waiter.join();
+    ASSERT_TRUE(woke.ok()) << woke.status();
+    EXPECT_TRUE(*woke) << "round " << round;
+  }
+}
+
+TEST(PostgresEventStoreTest, PsqlReadsPayloadFields) {
+  const std::string url = NewDatabase("psql");
+  auto store = OpenStore(url);
+  ASSERT_NE(store, nullptr);
+  ASSERT_TRUE(store
+                  ->Append(OneEvent(
+                      "item-1", R"({"item_id": "1", "name": "Blue widget"})"))
+                  .ok());
+  const std::string out = RunAndCapture(absl::StrCat(
+      "psql '", url, "' -tAc \"SELECT payload->>'name' FROM events ",
+      "WHERE stream_id = 'item-1'\""));
+  EXPECT_EQ(out, "Blue widget\n");
+}
+
+TEST(PostgresEventStoreTest, DatabaseRestartIsUnavailableThenRecovers) {
+  if (!server->owns_server()) GTEST_SKIP() << "TEST_DATABASE_URL server";
+  const std::string url = NewDatabase("restart");
+  auto store = OpenStore(url);
+  auto other = OpenStore(url);
+  ASSERT_NE(store, nullptr);
+  ASSERT_NE(other, nullptr);
+  ASSERT_TRUE(store->Append(OneEvent("s-1", "{}")).ok());
+
+  ASSERT_TRUE(server->Stop().ok());
+  EXPECT_EQ(store->Append(OneEvent("s-1", "{}")).status().code(),
+            absl::StatusCode::kUnavailable);
+  EXPECT_EQ(store->ReadAll(0, 10).status().code(),
+            absl::StatusCode::kUnavailable);
+  EXPECT_EQ(store->HeadPosition().status().code(),
+            absl::StatusCode::kUnavailable);
+  ASSERT_TRUE(server->Restart().ok());
+
+  // The very next call works: no restart of the process, no manual step.
+  auto appended = store->Append(OneEvent("s-1", "{}"));
+  ASSERT_TRUE(appended.ok()) << appended.status();
+  EXPECT_EQ(appended->global_position, 2);
+  // `other` was idle through the restart; its first call works too.
+  auto read = other->ReadAll(0, 10);
+  ASSERT_TRUE(read.ok()) << read.status();
+  EXPECT_THAT(*read, SizeIs(2));
+  // And waiting for appends from elsewhere works again.
+  std::thread writer(
+      [&] { EXPECT_TRUE(other->Append(OneEvent("s-2", "{}")).ok()); });
+  auto woke = store->WaitForEventsAfter(2, absl::Now() + absl::Seconds(60));
+  writer.join();
+  ASSERT_TRUE(woke.ok()) << woke.status();
+  EXPECT_TRUE(*woke);
+}
+
+// Several writer processes append at once while this process tails the log.
+// The tail must see every acknowledged event exactly once, at consecutive
+// positions in increasing order, and nothing else.
+TEST(PostgresEventStoreTest, ConcurrentWriterProcessesNeverMakeAReaderSkip) {
+  constexpr int kWriters = 4;
+  constexpr int kAppendsPerWriter = 1000;
+  const std::string url = NewDatabase("writers");
+  auto store = OpenStore(url);
+  ASSERT_NE(store, nullptr);
+
+  std::atomic<bool> writers_done{false};
+  std::atomic<int64_t> final_head{-1};
+  std::vector<RecordedEvent> seen;
+  std::string reader_error;
+  std::thread reader([&] {
+    int64_t after = 0;
+    const absl::Time give_up = absl::Now() + absl::Minutes(5);
+    while (absl::Now() < give_up) {
+      auto page = store->ReadAll(after, 500);
+      if (!page.ok()) {
+        reader_error = page.status().ToString();
+        return;
+      }
+      for (RecordedEvent& event : *page) {
+        if (event.global_position != after + 1) {
+          reader_error =
+              absl::StrCat("after ", after, " came ", event.global_position);
+          return;
+        }
+        after = event.global_position;
+        seen.push_back(std::move(event));
+      }
+      if (page->empty()) {
+        if (writers_done && after >= final_head) return;
+        (void)store->WaitForEventsAfter(after,
+                                        absl::Now() + absl::Milliseconds(200));
+      }
+    }
+    reader_error = "reader timed out";
+  });
+
+  std::vector<FILE*> writers;
+  for (int w = 0; w < kWriters; ++w) {
+    writers.push_back(popen(absl::StrCat(EVENT_STORE_WRITER, " '", url, "' ",
+                                         kAppendsPerWriter, " ", w + 1)
+                                .c_str(),
+                            "r"));
+    ASSERT_NE(writers.back(), nullptr);
+  }
+  // position -> "stream version", as acknowledged to the writers.
+  std::map<int64_t, std::string> acknowledged;
+  for (FILE* writer : writers) {
+    char line[256];
+    while (fgets(line, sizeof(line), writer) != nullptr) {
+      std::istringstream in(line);
+      int64_t position, version;
+      std::string stream;
+      ASSERT_TRUE(in >> position >> stream >> version) << line;
+      EXPECT_TRUE(
+          acknowledged.emplace(position, absl::StrCat(stream, " ", version))
+              .second)
+          << "position acknowledged twice: " << position;
+    }
+    EXPECT_EQ(pclose(writer), 0);
+  }
+  final_head = *store->HeadPosition();
+  writers_done = true;
+  reader.join();
+
+  ASSERT_EQ(reader_error, "");
+  ASSERT_EQ(acknowledged.size(), size_t{kWriters * kAppendsPerWriter});
+  ASSERT_EQ(seen.size(), acknowledged.size());
+  for (const RecordedEvent& event : seen) {
+    EXPECT_EQ(acknowledged[event.global_position],
+              absl::StrCat(event.stream_id, " ", event.stream_version));
+  }
+}
+
+}  // namespace
+}  // namespace inventory
+
+int main(int argc, char** argv) {
+  ::testing::InitGoogleTest(&argc, argv);
+  auto server = inventory::test_support::PostgresServer::Start();
+  if (!server.ok()) {
+    std::fprintf(stderr, "cannot start PostgreSQL: %s\n",
+                 server.status().ToString().c_str());
+    return 1;
+  }
+  inventory::server = server->get();
+  const int result = RUN_ALL_TESTS();
+  inventory::server = nullptr;
+  return result;
+}
