@@ -1,0 +1,131 @@
+// command-service: the write side of the inventory system, as a process.
+//
+// Validates commands, rebuilds items from their events, appends new events
+// to PostgreSQL (or, without --database_url, to memory), and publishes the
+// ordered event log as a gRPC server stream. Every flag falls back to an
+// environment variable, for containers.
+#include <memory>
+#include <string>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
+#include "command-service/server/command_server.h"
+#include "common/in_memory_event_store.h"
+#include "common/log.h"
+#include "common/postgres_event_store.h"
+#include "common/process_config.h"
+
+using inventory::EnvOr;
+
+ABSL_FLAG(std::string, listen, EnvOr("LISTEN_ADDR", "127.0.0.1:50051"),
+          "Address to serve gRPC on, host:port [env LISTEN_ADDR]. Use "
+          "0.0.0.0:50051 to accept connections from other hosts.");
+ABSL_FLAG(std::string, database_url, EnvOr("DATABASE_URL", ""),
+          "PostgreSQL URL, postgresql://user:password@host:port/database "
+          "[env DATABASE_URL]. Empty: keep events in memory (lost on exit).");
+ABSL_FLAG(int, pool_size, EnvOr("DATABASE_POOL_SIZE", int64_t{8}),
+          "PostgreSQL connections for concurrent calls [env "
+          "DATABASE_POOL_SIZE].");
+ABSL_FLAG(absl::Duration, startup_timeout, absl::Seconds(60),
+          "How long to keep trying to reach the database at start-up.");
+ABSL_FLAG(int, max_message_bytes, EnvOr("MAX_MESSAGE_BYTES", int64_t{4 << 20}),
+          "Largest request or response accepted, in bytes [env "
+          "MAX_MESSAGE_BYTES].");
+ABSL_FLAG(int, max_concurrent_streams,
+          EnvOr("MAX_CONCURRENT_STREAMS", int64_t{1000}),
+          "Concurrent calls per client connection [env "
+          "MAX_CONCURRENT_STREAMS].");
+ABSL_FLAG(int, max_threads, EnvOr("MAX_THREADS", int64_t{512}),
+          "gRPC worker threads; every open subscription holds one [env "
+          "MAX_THREADS].");
+ABSL_FLAG(absl::Duration, heartbeat_interval, absl::Seconds(5),
+          "Idle time after which a subscription gets a Heartbeat.");
+ABSL_FLAG(int, live_buffer_events, 8192,
+          "Recent events kept in memory for live subscribers; a subscriber "
+          "further behind reads from the database.");
+ABSL_FLAG(absl::Duration, shutdown_grace, absl::Seconds(5),
+          "On SIGINT/SIGTERM, how long in-flight calls may take to finish.");
+
+namespace {
+
+std::unique_ptr<inventory::EventStore> OpenStore(const std::string& url,
+                                                 int pool_size,
+                                                 absl::Duration timeout) {
+  if (url.empty()) {
+    inventory::LogWarning(
+        "NO DATABASE: --database_url / DATABASE_URL is not set, so events "
+        "are kept in memory and LOST when this process exits");
+    return std::make_unique<inventory::InMemoryEventStore>();
+  }
+  inventory::PostgresEventStoreOptions options;
+  options.url = url;
+  options.pool_size = pool_size;
+  const absl::Time give_up = absl::Now() + timeout;
+  absl::Duration backoff = absl::Milliseconds(250);
+  for (;;) {
+    auto store = inventory::PostgresEventStore::Open(options);
+    if (store.ok()) return std::move(*store);
+    if (absl::Now() + backoff > give_up) {
+      inventory::LogError("cannot open the event store: ",
+                          store.status().ToString());
+      return nullptr;
+    }
+    inventory::LogWarning("database not reachable yet (",
+                          store.status().message(), "); retrying in ",
+                          absl::FormatDuration(backoff));
+    absl::SleepFor(backoff);
+    backoff = std::min(backoff * 2, absl::Seconds(5));
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  inventory::BlockShutdownSignals();
+  absl::SetProgramUsageMessage(
+      "The write side of the inventory system: commands in, events out.\n"
+      "Usage: command-service [--listen=127.0.0.1:50051] "
+      "[--database_url=postgresql://...]");
+  absl::ParseCommandLine(argc, argv);
+
+  const std::string url = absl::GetFlag(FLAGS_database_url);
+  std::unique_ptr<inventory::EventStore> store =
+      OpenStore(url, absl::GetFlag(FLAGS_pool_size),
+                absl::GetFlag(FLAGS_startup_timeout));
+  if (store == nullptr) return 1;
+
+  inventory::CommandServerOptions options;
+  options.listen = absl::GetFlag(FLAGS_listen);
+  options.max_message_bytes = absl::GetFlag(FLAGS_max_message_bytes);
+  options.max_concurrent_streams = absl::GetFlag(FLAGS_max_concurrent_streams);
+  options.max_threads = absl::GetFlag(FLAGS_max_threads);
+  options.stream.heartbeat_interval = absl::GetFlag(FLAGS_heartbeat_interval);
+  options.live.capacity =
+      static_cast<size_t>(std::max(1, absl::GetFlag(FLAGS_live_buffer_events)));
+  auto server = inventory::CommandServer::Start(store.get(), options);
+  if (!server.ok()) {
+    inventory::LogError(server.status().message());
+    return 1;
+  }
+  inventory::LogInfo(
+      "command-service listening on ", options.listen, " (port ",
+      (*server)->port(),
+      "); store=", url.empty() ? "in-memory" : inventory::RedactPassword(url),
+      " pool_size=", absl::GetFlag(FLAGS_pool_size),
+      " max_message_bytes=", options.max_message_bytes,
+      " max_concurrent_streams=", options.max_concurrent_streams,
+      " max_threads=", options.max_threads, " heartbeat_interval=",
+      absl::FormatDuration(options.stream.heartbeat_interval),
+      " live_buffer_events=", options.live.capacity);
+
+  const int signal = inventory::WaitForShutdownSignal();
+  inventory::LogInfo("signal ", signal, ": shutting down");
+  (*server)->Shutdown(absl::GetFlag(FLAGS_shutdown_grace));
+  server->reset();
+  store.reset();
+  inventory::LogInfo("command-service stopped");
+  return 0;
+}

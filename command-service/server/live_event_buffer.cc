@@ -1,0 +1,126 @@
+#include "command-service/server/live_event_buffer.h"
+
+#include <algorithm>
+
+#include "common/event_codec.h"
+#include "common/log.h"
+
+namespace inventory {
+
+SharedEvent ToSharedEvent(const RecordedEvent& recorded) {
+  absl::StatusOr<inventory::v1::Event> event = ToProtoEvent(recorded);
+  if (event.ok()) {
+    return std::make_shared<const inventory::v1::Event>(std::move(*event));
+  }
+  LogError("event stream: ", event.status().message(),
+           "; sending it without payload");
+  auto bare = std::make_shared<inventory::v1::Event>();
+  bare->set_global_position(recorded.global_position);
+  bare->set_stream_id(recorded.stream_id);
+  bare->set_stream_version(recorded.stream_version);
+  bare->set_event_id(recorded.event_id);
+  bare->set_event_type(recorded.event_type);
+  return bare;
+}
+
+LiveEventBuffer::LiveEventBuffer(EventStore* store, Options options)
+    : store_(store), options_(options) {
+  tailer_ = std::thread([this] { Tail(); });
+}
+
+LiveEventBuffer::~LiveEventBuffer() {
+  Stop();
+  tailer_.join();
+}
+
+void LiveEventBuffer::Stop() {
+  absl::MutexLock lock(&mu_);
+  stopped_ = true;
+}
+
+int64_t LiveEventBuffer::head() const {
+  absl::MutexLock lock(&mu_);
+  return std::max<int64_t>(head_, 0);
+}
+
+size_t LiveEventBuffer::size() const {
+  absl::MutexLock lock(&mu_);
+  return window_.size();
+}
+
+LiveEventBuffer::Outcome LiveEventBuffer::WaitForEventsAfter(
+    int64_t position, absl::Time deadline, size_t max_count,
+    std::vector<SharedEvent>* out) {
+  absl::MutexLock lock(&mu_);
+  auto ready = [this, position]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return stopped_ || head_ > position;
+  };
+  if (!mu_.AwaitWithDeadline(absl::Condition(&ready), deadline)) {
+    return Outcome::kTimeout;
+  }
+  if (stopped_) return Outcome::kStopped;
+  const int64_t first = head_ - static_cast<int64_t>(window_.size()) + 1;
+  if (position + 1 < first) return Outcome::kTooOld;
+  const size_t begin = static_cast<size_t>(position + 1 - first);
+  const size_t end = std::min(window_.size(), begin + max_count);
+  out->insert(out->end(), window_.begin() + begin, window_.begin() + end);
+  return Outcome::kEvents;
+}
+
+bool LiveEventBuffer::PauseUnlessStopped(absl::Duration timeout) {
+  absl::MutexLock lock(&mu_);
+  mu_.AwaitWithTimeout(absl::Condition(&stopped_), timeout);
+  return !stopped_;
+}
+
+void LiveEventBuffer::Tail() {
+  absl::Duration backoff = absl::Milliseconds(100);
+  auto failed = [&](const absl::Status& status) {
+    LogWarning("event stream: reading the store: ", status.message(),
+               "; retrying in ", absl::FormatDuration(backoff));
+    const bool go_on = PauseUnlessStopped(backoff);
+    backoff = std::min(backoff * 2, absl::Seconds(5));
+    return go_on;
+  };
+  int64_t head = -1;
+  for (;;) {
+    {
+      absl::MutexLock lock(&mu_);
+      if (stopped_) return;
+    }
+    if (head < 0) {
+      absl::StatusOr<int64_t> start = store_->HeadPosition();
+      if (!start.ok()) {
+        if (!failed(start.status())) return;
+        continue;
+      }
+      head = *start;
+      absl::MutexLock lock(&mu_);
+      head_ = head;
+      continue;
+    }
+    absl::StatusOr<std::vector<RecordedEvent>> batch =
+        store_->ReadAll(head, options_.read_batch);
+    if (!batch.ok()) {
+      if (!failed(batch.status())) return;
+      continue;
+    }
+    backoff = absl::Milliseconds(100);
+    if (batch->empty()) {
+      (void)store_->WaitForEventsAfter(head, absl::Now() + options_.idle_wait);
+      continue;
+    }
+    std::vector<SharedEvent> converted;
+    converted.reserve(batch->size());
+    for (const RecordedEvent& recorded : *batch) {
+      converted.push_back(ToSharedEvent(recorded));
+    }
+    head = batch->back().global_position;
+    absl::MutexLock lock(&mu_);
+    for (SharedEvent& event : converted) window_.push_back(std::move(event));
+    while (window_.size() > options_.capacity) window_.pop_front();
+    head_ = head;
+  }
+}
+
+}  // namespace inventory

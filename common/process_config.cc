@@ -1,0 +1,59 @@
+#include "common/process_config.h"
+
+#include <signal.h>
+
+#include <cstdlib>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+
+namespace inventory {
+namespace {
+
+sigset_t ShutdownSignals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  return set;
+}
+
+}  // namespace
+
+std::string EnvOr(const char* name, absl::string_view fallback) {
+  const char* value = std::getenv(name);
+  return value != nullptr && *value != '\0' ? std::string(value)
+                                            : std::string(fallback);
+}
+
+int64_t EnvOr(const char* name, int64_t fallback) {
+  const char* value = std::getenv(name);
+  int64_t parsed = 0;
+  return value != nullptr && absl::SimpleAtoi(value, &parsed) ? parsed
+                                                              : fallback;
+}
+
+std::string RedactPassword(absl::string_view url) {
+  const size_t scheme = url.find("://");
+  const size_t start = scheme == absl::string_view::npos ? 0 : scheme + 3;
+  const size_t at = url.find('@', start);
+  if (at == absl::string_view::npos) return std::string(url);
+  const size_t colon = url.substr(start, at - start).find(':');
+  if (colon == absl::string_view::npos) return std::string(url);
+  return absl::StrCat(url.substr(0, start + colon + 1), "***", url.substr(at));
+}
+
+void BlockShutdownSignals() {
+  const sigset_t set = ShutdownSignals();
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+}
+
+int WaitForShutdownSignal() {
+  const sigset_t set = ShutdownSignals();
+  int signal = 0;
+  while (sigwait(&set, &signal) != 0) {
+  }
+  return signal;
+}
+
+}  // namespace inventory
