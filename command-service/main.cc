@@ -8,8 +8,6 @@
 #include <string>
 
 #include "absl/flags/flag.h"
-#include "absl/flags/parse.h"
-#include "absl/flags/usage.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "command-service/server/command_server.h"
@@ -85,11 +83,11 @@ std::unique_ptr<inventory::EventStore> OpenStore(const std::string& url,
 
 int main(int argc, char** argv) {
   inventory::BlockShutdownSignals();
-  absl::SetProgramUsageMessage(
+  inventory::ParseFlags(
+      argc, argv,
       "The write side of the inventory system: commands in, events out.\n"
       "Usage: command-service [--listen=127.0.0.1:50051] "
       "[--database_url=postgresql://...]");
-  absl::ParseCommandLine(argc, argv);
 
   const std::string url = absl::GetFlag(FLAGS_database_url);
   std::unique_ptr<inventory::EventStore> store =

@@ -4,6 +4,10 @@
 
 #include <cstdlib>
 
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "absl/flags/usage_config.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 
@@ -41,6 +45,16 @@ std::string RedactPassword(absl::string_view url) {
   const size_t colon = url.substr(start, at - start).find(':');
   if (colon == absl::string_view::npos) return std::string(url);
   return absl::StrCat(url.substr(0, start + colon + 1), "***", url.substr(at));
+}
+
+void ParseFlags(int argc, char** argv, absl::string_view usage) {
+  absl::FlagsUsageConfig config;
+  config.contains_help_flags = [](absl::string_view file) {
+    return absl::EndsWith(file, "/main.cc");
+  };
+  absl::SetFlagsUsageConfig(config);
+  absl::SetProgramUsageMessage(usage);
+  absl::ParseCommandLine(argc, argv);
 }
 
 void BlockShutdownSignals() {

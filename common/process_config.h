@@ -18,6 +18,11 @@ int64_t EnvOr(const char* name, int64_t fallback);
 // "postgresql://app:secret@db/x" -> "postgresql://app:***@db/x".
 std::string RedactPassword(absl::string_view url);
 
+// Sets the --help text to `usage` and makes --help list the flags defined
+// in the program's main.cc, then parses the command line (exiting on a bad
+// flag or after --help).
+void ParseFlags(int argc, char** argv, absl::string_view usage);
+
 // Blocks SIGINT and SIGTERM in the calling thread and every thread it
 // starts afterwards. Call first thing in main().
 void BlockShutdownSignals();

@@ -39,6 +39,9 @@ absl::StatusOr<std::unique_ptr<CommandServer>> CommandServer::Start(
                            &server->port_);
   builder.SetMaxReceiveMessageSize(options.max_message_bytes);
   builder.SetMaxSendMessageSize(options.max_message_bytes);
+  // Without this, gRPC binds with SO_REUSEPORT and a second server on the
+  // same port would silently share it instead of failing.
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS,
                              options.max_concurrent_streams);
   grpc::ResourceQuota quota("command-service");

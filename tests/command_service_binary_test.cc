@@ -1,0 +1,251 @@
+// The command-service binary as users run it: a real process against a real
+// PostgreSQL, driven over gRPC, through reflection (`buf curl` and a
+// reflection client, as grpcurl users would), and stopped by a signal.
+#include <grpcpp/grpcpp.h>
+#include <signal.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
+#include "google/protobuf/descriptor.h"
+#include "google/protobuf/descriptor.pb.h"
+#include "grpc/health/v1/health.grpc.pb.h"
+#include "grpc/reflection/v1alpha/reflection.grpc.pb.h"
+#include "gtest/gtest.h"
+#include "inventory/v1/command_service.grpc.pb.h"
+#include "inventory/v1/event_stream_service.grpc.pb.h"
+#include "tests/support/postgres_server.h"
+#include "tests/support/service_process.h"
+
+namespace inventory {
+namespace {
+
+using test_support::RunCommand;
+using test_support::ServiceProcess;
+using ::testing::HasSubstr;
+
+test_support::PostgresServer* server = nullptr;
+
+std::unique_ptr<ServiceProcess> StartCommandService(const std::string& url) {
+  auto process =
+      ServiceProcess::Start(COMMAND_SERVICE_BINARY,
+                            {"--listen=127.0.0.1:0", "--heartbeat_interval=1s"},
+                            {absl::StrCat("DATABASE_URL=", url)});
+  EXPECT_TRUE(process.ok()) << process.status();
+  return process.ok() ? std::move(*process) : nullptr;
+}
+
+std::shared_ptr<grpc::Channel> ChannelTo(const ServiceProcess& process) {
+  return grpc::CreateChannel(process.address(),
+                             grpc::InsecureChannelCredentials());
+}
+
+// `buf curl` with reflection; returns its output.
+test_support::CommandOutput BufCurl(std::vector<std::string> args) {
+  std::vector<std::string> argv = {BUF_BINARY, "curl", "--protocol", "grpc",
+                                   "--http2-prior-knowledge"};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return RunCommand(argv);
+}
+
+std::string Url(const ServiceProcess& process, absl::string_view method) {
+  return absl::StrCat("http://", process.address(), "/", method);
+}
+
+// Describes `symbol` through server reflection, as `grpcurl describe` does:
+// fetches the files that define it and builds their descriptors.
+const google::protobuf::ServiceDescriptor* DescribeService(
+    grpc::reflection::v1alpha::ServerReflection::Stub& stub,
+    google::protobuf::DescriptorPool& pool, const std::string& symbol) {
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() +
+                       std::chrono::seconds(10));
+  auto stream = stub.ServerReflectionInfo(&context);
+  grpc::reflection::v1alpha::ServerReflectionRequest request;
+  request.set_file_containing_symbol(symbol);
+  EXPECT_TRUE(stream->Write(request));
+  stream->WritesDone();
+  grpc::reflection::v1alpha::ServerReflectionResponse response;
+  EXPECT_TRUE(stream->Read(&response));
+  EXPECT_TRUE(stream->Finish().ok());
+  std::vector<google::protobuf::FileDescriptorProto> files;
+  for (const std::string& bytes :
+       response.file_descriptor_response().file_descriptor_proto()) {
+    files.emplace_back();
+    EXPECT_TRUE(files.back().ParseFromString(bytes));
+  }
+  // Build each file once all of its dependencies are built.
+  for (size_t round = 0; round < files.size(); ++round) {
+    for (const auto& file : files) {
+      if (pool.FindFileByName(file.name()) != nullptr) continue;
+      bool ready = true;
+      for (const std::string& dependency : file.dependency()) {
+        ready = ready && pool.FindFileByName(dependency) != nullptr;
+      }
+      if (ready) pool.BuildFile(file);
+    }
+  }
+  return pool.FindServiceByName(symbol);
+}
+
+TEST(CommandServiceBinaryTest, ServesCommandsHealthAndReflection) {
+  auto process = StartCommandService(*server->CreateDatabase("binary"));
+  ASSERT_NE(process, nullptr);
+  auto channel = ChannelTo(*process);
+
+  // Health: the server and each service.
+  auto health = grpc::health::v1::Health::NewStub(channel);
+  for (const std::string service :
+       {"", "inventory.v1.CommandService", "inventory.v1.EventStreamService"}) {
+    grpc::ClientContext context;
+    grpc::health::v1::HealthCheckRequest request;
+    request.set_service(service);
+    grpc::health::v1::HealthCheckResponse response;
+    ASSERT_TRUE(health->Check(&context, request, &response).ok()) << service;
+    EXPECT_EQ(response.status(),
+              grpc::health::v1::HealthCheckResponse::SERVING);
+  }
+
+  // A command with JSON, through reflection.
+  auto created =
+      BufCurl({"-d", R"({"item_id":"w-1","sku":"W-1","name":"Widget"})",
+               Url(*process, "inventory.v1.CommandService/CreateItem")});
+  ASSERT_EQ(created.exit_code, 0) << created.output;
+  EXPECT_THAT(created.output, HasSubstr(R"("globalPosition": "1")"));
+  auto invalid =
+      BufCurl({"-d", R"({"item_id":"w-2","sku":"lower","name":"Widget"})",
+               Url(*process, "inventory.v1.CommandService/CreateItem")});
+  EXPECT_NE(invalid.exit_code, 0);
+  EXPECT_THAT(invalid.output, HasSubstr("invalid_argument"));
+  EXPECT_THAT(invalid.output, HasSubstr("sku:"));
+
+  // Reflection lists every service, health included...
+  auto listed =
+      BufCurl({"--list-services", absl::StrCat("http://", process->address())});
+  ASSERT_EQ(listed.exit_code, 0) << listed.output;
+  for (const char* service :
+       {"inventory.v1.CommandService", "inventory.v1.EventStreamService",
+        "grpc.health.v1.Health"}) {
+    EXPECT_THAT(listed.output, HasSubstr(service));
+  }
+  // ... describes each of them...
+  auto reflection =
+      grpc::reflection::v1alpha::ServerReflection::NewStub(channel);
+  google::protobuf::DescriptorPool pool;
+  const std::vector<std::pair<std::string, std::vector<std::string>>> services =
+      {{"inventory.v1.CommandService",
+        {"CreateItem", "RenameItem", "CheckInItems", "RemoveItems",
+         "DeactivateItem", "ReactivateItem"}},
+       {"inventory.v1.EventStreamService", {"Subscribe"}},
+       {"grpc.health.v1.Health", {"Check", "Watch"}}};
+  for (const auto& [name, methods] : services) {
+    const auto* service = DescribeService(*reflection, pool, name);
+    ASSERT_NE(service, nullptr) << name;
+    EXPECT_EQ(service->method_count(), static_cast<int>(methods.size()));
+    for (const std::string& method : methods) {
+      EXPECT_NE(service->FindMethodByName(method), nullptr) << method;
+    }
+  }
+  // ... and a reflection client can call health.
+  auto checked =
+      BufCurl({"-d", "{}", Url(*process, "grpc.health.v1.Health/Check")});
+  ASSERT_EQ(checked.exit_code, 0) << checked.output;
+  EXPECT_THAT(checked.output, HasSubstr("SERVING"));
+
+  // SIGTERM: a clean exit, also with a subscription open.
+  auto events = inventory::v1::EventStreamService::NewStub(channel);
+  grpc::ClientContext subscribe_context;
+  auto subscription =
+      events->Subscribe(&subscribe_context, inventory::v1::SubscribeRequest());
+  inventory::v1::SubscribeResponse message;
+  ASSERT_TRUE(subscription->Read(&message));
+  EXPECT_TRUE(message.has_event());
+  process->Signal(SIGTERM);
+  while (subscription->Read(&message)) {
+  }
+  EXPECT_EQ(subscription->Finish().error_code(), grpc::StatusCode::UNAVAILABLE);
+  auto code = process->Wait(absl::Seconds(15));
+  ASSERT_TRUE(code.ok()) << code.status();
+  EXPECT_EQ(*code, 0) << process->Log();
+  EXPECT_THAT(process->Log(), HasSubstr("command-service stopped"));
+}
+
+TEST(CommandServiceBinaryTest,
+     SubscriberSeesEventsAppendedThroughAnotherProcess) {
+  const std::string url = *server->CreateDatabase("two_processes");
+  auto a = StartCommandService(url);
+  auto b = StartCommandService(url);
+  ASSERT_NE(a, nullptr);
+  ASSERT_NE(b, nullptr);
+
+  auto events = inventory::v1::EventStreamService::NewStub(ChannelTo(*a));
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() +
+                       std::chrono::seconds(30));
+  auto subscription =
+      events->Subscribe(&context, inventory::v1::SubscribeRequest());
+  inventory::v1::SubscribeResponse message;
+  ASSERT_TRUE(subscription->Read(&message));
+  ASSERT_TRUE(message.has_caught_up());
+
+  auto commands = inventory::v1::CommandService::NewStub(ChannelTo(*b));
+  for (int i = 1; i <= 3; ++i) {
+    grpc::ClientContext call;
+    inventory::v1::CreateItemRequest request;
+    request.set_item_id(absl::StrCat("x-", i));
+    request.set_sku("X-1");
+    request.set_name("Thing");
+    inventory::v1::CreateItemResponse response;
+    ASSERT_TRUE(commands->CreateItem(&call, request, &response).ok());
+  }
+  for (int i = 1; i <= 3; ++i) {
+    do {
+      ASSERT_TRUE(subscription->Read(&message));
+    } while (!message.has_event());
+    EXPECT_EQ(message.event().global_position(), i);
+    EXPECT_EQ(message.event().item_created().item_id(), absl::StrCat("x-", i));
+  }
+  context.TryCancel();
+}
+
+TEST(CommandServiceBinaryTest, HelpDocumentsEveryFlag) {
+  auto help = RunCommand({COMMAND_SERVICE_BINARY, "--help"});
+  for (const char* flag :
+       {"--listen", "--database_url", "--pool_size", "--max_message_bytes",
+        "--max_concurrent_streams", "--max_threads", "--heartbeat_interval",
+        "--live_buffer_events", "--shutdown_grace", "--startup_timeout",
+        "LISTEN_ADDR", "DATABASE_URL"}) {
+    EXPECT_THAT(help.output, HasSubstr(flag));
+  }
+}
+
+TEST(CommandServiceBinaryTest, BusyPortIsAClearError) {
+  auto first =
+      ServiceProcess::Start(COMMAND_SERVICE_BINARY, {"--listen=127.0.0.1:0"});
+  ASSERT_TRUE(first.ok()) << first.status();
+  auto second = RunCommand(
+      {COMMAND_SERVICE_BINARY, absl::StrCat("--listen=", (*first)->address())},
+      absl::Seconds(30));
+  EXPECT_EQ(second.exit_code, 1) << second.output;
+  EXPECT_THAT(second.output, HasSubstr("cannot listen on"));
+}
+
+}  // namespace
+}  // namespace inventory
+
+int main(int argc, char** argv) {
+  ::testing::InitGoogleTest(&argc, argv);
+  auto server = inventory::test_support::PostgresServer::Start();
+  if (!server.ok()) {
+    std::fprintf(stderr, "cannot start PostgreSQL: %s\n",
+                 server.status().ToString().c_str());
+    return 1;
+  }
+  inventory::server = server->get();
+  const int result = RUN_ALL_TESTS();
+  inventory::server = nullptr;
+  return result;
+}
