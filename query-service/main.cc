@@ -1,0 +1,84 @@
+// query-service: the read side of the inventory system, as a process.
+//
+// Subscribes to the command-service's event stream, rebuilds its read
+// models in memory from the whole log at every start, and answers queries,
+// with read-your-writes through min_position. Every flag falls back to an
+// environment variable, for containers.
+#include <string>
+
+#include "absl/flags/flag.h"
+#include "absl/time/time.h"
+#include "common/log.h"
+#include "common/process_config.h"
+#include "query-service/server/query_server.h"
+
+using inventory::EnvOr;
+
+ABSL_FLAG(std::string, listen, EnvOr("LISTEN_ADDR", "127.0.0.1:50052"),
+          "Address to serve gRPC on, host:port [env LISTEN_ADDR]. Use "
+          "0.0.0.0:50052 to accept connections from other hosts.");
+ABSL_FLAG(std::string, command_service,
+          EnvOr("COMMAND_SERVICE_ADDR", "127.0.0.1:50051"),
+          "host:port of the command-service whose event stream feeds the "
+          "read models [env COMMAND_SERVICE_ADDR].");
+ABSL_FLAG(int, max_message_bytes, EnvOr("MAX_MESSAGE_BYTES", int64_t{4 << 20}),
+          "Largest request or response accepted, in bytes [env "
+          "MAX_MESSAGE_BYTES].");
+ABSL_FLAG(int, max_concurrent_streams,
+          EnvOr("MAX_CONCURRENT_STREAMS", int64_t{1000}),
+          "Concurrent calls per client connection [env "
+          "MAX_CONCURRENT_STREAMS].");
+ABSL_FLAG(int, max_threads, EnvOr("MAX_THREADS", int64_t{512}),
+          "gRPC worker threads; every open WatchItem holds one [env "
+          "MAX_THREADS].");
+ABSL_FLAG(absl::Duration, max_wait, absl::Seconds(30),
+          "Longest wait for a query's min_position when the call has no "
+          "deadline; then DEADLINE_EXCEEDED.");
+ABSL_FLAG(absl::Duration, stall_timeout, absl::Seconds(20),
+          "An event stream silent this long (no event, no heartbeat) is "
+          "replaced by a new one.");
+ABSL_FLAG(absl::Duration, max_backoff, absl::Seconds(5),
+          "Longest pause between reconnection attempts to the "
+          "command-service.");
+ABSL_FLAG(absl::Duration, shutdown_grace, absl::Seconds(5),
+          "On SIGINT/SIGTERM, how long in-flight calls may take to finish.");
+
+int main(int argc, char** argv) {
+  inventory::BlockShutdownSignals();
+  inventory::ParseFlags(
+      argc, argv,
+      "The read side of the inventory system: events in, queries out.\n"
+      "Usage: query-service [--listen=127.0.0.1:50052] "
+      "[--command_service=127.0.0.1:50051]");
+
+  inventory::QueryServerOptions options;
+  options.listen = absl::GetFlag(FLAGS_listen);
+  options.command_service = absl::GetFlag(FLAGS_command_service);
+  options.max_message_bytes = absl::GetFlag(FLAGS_max_message_bytes);
+  options.max_concurrent_streams = absl::GetFlag(FLAGS_max_concurrent_streams);
+  options.max_threads = absl::GetFlag(FLAGS_max_threads);
+  options.query.max_wait = absl::GetFlag(FLAGS_max_wait);
+  options.subscriber.stall_timeout = absl::GetFlag(FLAGS_stall_timeout);
+  options.subscriber.max_backoff = absl::GetFlag(FLAGS_max_backoff);
+  auto server = inventory::QueryServer::Start(options);
+  if (!server.ok()) {
+    inventory::LogError(server.status().message());
+    return 1;
+  }
+  inventory::LogInfo(
+      "query-service listening on ", options.listen, " (port ",
+      (*server)->port(), "); command_service=", options.command_service,
+      " max_message_bytes=", options.max_message_bytes,
+      " max_concurrent_streams=", options.max_concurrent_streams,
+      " max_threads=", options.max_threads,
+      " max_wait=", absl::FormatDuration(options.query.max_wait),
+      " stall_timeout=", absl::FormatDuration(options.subscriber.stall_timeout),
+      "; NOT_SERVING until caught up with the event log");
+
+  const int signal = inventory::WaitForShutdownSignal();
+  inventory::LogInfo("signal ", signal, ": shutting down");
+  (*server)->Shutdown(absl::GetFlag(FLAGS_shutdown_grace));
+  server->reset();
+  inventory::LogInfo("query-service stopped");
+  return 0;
+}

@@ -1,0 +1,217 @@
+#include "query-service/read_model/inventory_read_model.h"
+
+#include <limits>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "common/field_violation.h"
+#include "query-service/read_model/item_projection.h"
+
+namespace inventory {
+namespace {
+
+using inventory::v1::Event;
+using inventory::v1::Item;
+
+// Page tokens are opaque to clients: base64url of "<scope>\n<cursor>". The
+// scope ties a token to the filter (or item) it was made for; the cursor is
+// the last item_id returned (items) or the next version (history). Keyset
+// cursors stay valid however many items are added meanwhile.
+std::string MakeToken(absl::string_view scope, absl::string_view cursor) {
+  return absl::WebSafeBase64Escape(absl::StrCat(scope, "\n", cursor));
+}
+
+absl::StatusOr<std::string> CursorOf(const std::string& token,
+                                     absl::string_view scope) {
+  std::string decoded;
+  if (!absl::WebSafeBase64Unescape(token, &decoded)) {
+    return InvalidField("page_token", "is not a token this service issued");
+  }
+  std::pair<std::string, std::string> parts =
+      absl::StrSplit(decoded, absl::MaxSplits('\n', 1));
+  if (parts.first != scope) {
+    return InvalidField("page_token",
+                        "was issued for a different query or filter");
+  }
+  return parts.second;
+}
+
+std::string FilterScope(const ItemFilter& filter) {
+  // Length-prefixed, so that different filters never share a scope.
+  return absl::StrCat(
+      "items:", filter.active.has_value() ? (*filter.active ? "1" : "0") : "-",
+      ":", filter.name_contains.size(), ":", filter.name_contains, ":",
+      filter.sku_prefix.size(), ":", filter.sku_prefix);
+}
+
+bool Matches(const ItemFilter& filter, const Item& item) {
+  if (filter.active.has_value() && item.active() != *filter.active) {
+    return false;
+  }
+  if (!absl::StartsWith(item.sku(), filter.sku_prefix)) return false;
+  return filter.name_contains.empty() ||
+         absl::StrContains(absl::AsciiStrToLower(item.name()),
+                           absl::AsciiStrToLower(filter.name_contains));
+}
+
+}  // namespace
+
+absl::Status InventoryReadModel::Apply(const Event& event) {
+  absl::MutexLock lock(&mu_);
+  if (event.global_position() <= position_) return absl::OkStatus();
+  if (event.global_position() != position_ + 1) {
+    return absl::OutOfRangeError(
+        absl::StrCat("event at position ", event.global_position(),
+                     " would leave a gap after ", position_));
+  }
+  position_ = event.global_position();
+  const std::string item_id = ItemIdOf(event);
+  if (item_id.empty()) return absl::OkStatus();  // nothing to project
+
+  ItemRecord& record = items_[item_id];
+  Item& item = record.current;
+  const bool was_active = item.active();
+  const int64_t old_quantity = item.quantity_on_hand();
+  ApplyToItem(event, &item);
+  record.history.push_back(std::make_shared<const Event>(event));
+  active_count_ +=
+      static_cast<int64_t>(item.active()) - static_cast<int64_t>(was_active);
+  // Clamped like the projection itself: a sum over all items may exceed
+  // int64 only in theory, but a read model must never overflow.
+  const int64_t delta = item.quantity_on_hand() - old_quantity;
+  if (__builtin_add_overflow(total_quantity_, delta, &total_quantity_)) {
+    total_quantity_ = std::numeric_limits<int64_t>::max();
+  }
+  return absl::OkStatus();
+}
+
+int64_t InventoryReadModel::position() const {
+  absl::ReaderMutexLock lock(&mu_);
+  return position_;
+}
+
+bool InventoryReadModel::WaitForPosition(int64_t min_position,
+                                         absl::Time deadline) const {
+  absl::ReaderMutexLock lock(&mu_);
+  auto reached = [this, min_position]() ABSL_SHARED_LOCKS_REQUIRED(mu_) {
+    return position_ >= min_position;
+  };
+  return mu_.AwaitWithDeadline(absl::Condition(&reached), deadline);
+}
+
+absl::StatusOr<ItemAtPosition> InventoryReadModel::GetItem(
+    const std::string& item_id, std::optional<int64_t> as_of_version) const {
+  absl::ReaderMutexLock lock(&mu_);
+  auto it = items_.find(item_id);
+  if (it == items_.end()) return absl::NotFoundError("item not found");
+  const ItemRecord& record = it->second;
+  if (!as_of_version.has_value()) {
+    return ItemAtPosition{record.current, position_};
+  }
+  const int64_t latest = static_cast<int64_t>(record.history.size());
+  if (*as_of_version < 1 || *as_of_version > latest) {
+    return absl::NotFoundError(absl::StrCat(
+        "item has no version ", *as_of_version, " (latest is ", latest, ")"));
+  }
+  // A temporal query is a replay of the item's first events.
+  ItemAtPosition result;
+  for (int64_t v = 0; v < *as_of_version; ++v) {
+    ApplyToItem(*record.history[v], &result.item);
+  }
+  result.position = position_;
+  return result;
+}
+
+absl::StatusOr<ItemPage> InventoryReadModel::ListItems(
+    const ItemFilter& filter, size_t page_size,
+    const std::string& page_token) const {
+  const std::string scope = FilterScope(filter);
+  std::string after;
+  if (!page_token.empty()) {
+    absl::StatusOr<std::string> cursor = CursorOf(page_token, scope);
+    if (!cursor.ok()) return cursor.status();
+    after = *cursor;
+  }
+  absl::ReaderMutexLock lock(&mu_);
+  ItemPage page;
+  page.position = position_;
+  auto it = page_token.empty() ? items_.begin() : items_.upper_bound(after);
+  for (; it != items_.end(); ++it) {
+    if (!Matches(filter, it->second.current)) continue;
+    if (page.items.size() == page_size) {
+      page.next_page_token = MakeToken(scope, page.items.back().item_id());
+      break;
+    }
+    page.items.push_back(it->second.current);
+  }
+  return page;
+}
+
+absl::StatusOr<HistoryPage> InventoryReadModel::GetItemHistory(
+    const std::string& item_id, size_t page_size,
+    const std::string& page_token) const {
+  const std::string scope = absl::StrCat("history:", item_id);
+  size_t from = 0;
+  if (!page_token.empty()) {
+    absl::StatusOr<std::string> cursor = CursorOf(page_token, scope);
+    if (!cursor.ok()) return cursor.status();
+    if (!absl::SimpleAtoi(*cursor, &from)) {
+      return InvalidField("page_token", "is not a token this service issued");
+    }
+  }
+  absl::ReaderMutexLock lock(&mu_);
+  auto it = items_.find(item_id);
+  if (it == items_.end()) return absl::NotFoundError("item not found");
+  const auto& history = it->second.history;
+  HistoryPage page;
+  page.position = position_;
+  for (size_t i = from; i < history.size() && page.events.size() < page_size;
+       ++i) {
+    page.events.push_back(*history[i]);
+  }
+  const size_t next = from + page.events.size();
+  if (next < history.size()) {
+    page.next_page_token = MakeToken(scope, absl::StrCat(next));
+  }
+  return page;
+}
+
+InventoryStats InventoryReadModel::GetStats(int64_t low_stock_threshold) const {
+  absl::ReaderMutexLock lock(&mu_);
+  InventoryStats stats;
+  stats.position = position_;
+  stats.item_count = static_cast<int64_t>(items_.size());
+  stats.active_item_count = active_count_;
+  stats.total_quantity_on_hand = total_quantity_;
+  for (const auto& [id, record] : items_) {
+    const Item& item = record.current;
+    if (!item.active() || item.quantity_on_hand() >= low_stock_threshold) {
+      continue;
+    }
+    ++stats.low_stock_item_count;
+    if (stats.low_stock_item_ids.size() < kMaxLowStockIds) {
+      stats.low_stock_item_ids.push_back(id);
+    }
+  }
+  return stats;
+}
+
+std::optional<ItemAtPosition> InventoryReadModel::WaitForItemChange(
+    const std::string& item_id, int64_t seen_version,
+    absl::Time deadline) const {
+  absl::ReaderMutexLock lock(&mu_);
+  auto changed = [&]() ABSL_SHARED_LOCKS_REQUIRED(mu_) {
+    auto it = items_.find(item_id);
+    return it != items_.end() && it->second.current.version() > seen_version;
+  };
+  if (!mu_.AwaitWithDeadline(absl::Condition(&changed), deadline)) {
+    return std::nullopt;
+  }
+  return ItemAtPosition{items_.find(item_id)->second.current, position_};
+}
+
+}  // namespace inventory

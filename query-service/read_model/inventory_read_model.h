@@ -1,0 +1,131 @@
+// InventoryReadModel: the read side's in-memory views of the inventory,
+// built by applying the event log in order.
+//
+// Views kept up to date on every event:
+//   item details  item_id -> inventory.v1.Item (ordered by item_id, which
+//                 gives ListItems its stable order and keyset paging);
+//   item history  item_id -> its events, oldest first (GetItemHistory, and
+//                 GetItem as_of_version by folding a prefix of them);
+//   stats         item count, active count, total units on hand.
+//
+// Thread-safe: one writer (the subscriber) and any number of readers. An
+// event is applied under the write lock, so readers never observe half of
+// it; every answer carries the position it reflects.
+#ifndef INVENTORY_QUERY_SERVICE_READ_MODEL_INVENTORY_READ_MODEL_H_
+#define INVENTORY_QUERY_SERVICE_READ_MODEL_INVENTORY_READ_MODEL_H_
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "inventory/v1/events.pb.h"
+#include "inventory/v1/query_service.pb.h"
+
+namespace inventory {
+
+struct ItemFilter {
+  std::optional<bool> active;
+  std::string name_contains;  // matched ignoring ASCII case
+  std::string sku_prefix;
+};
+
+struct ItemPage {
+  std::vector<inventory::v1::Item> items;
+  std::string next_page_token;  // empty on the last page
+  int64_t position = 0;
+};
+
+struct HistoryPage {
+  std::vector<inventory::v1::Event> events;
+  std::string next_page_token;
+  int64_t position = 0;
+};
+
+struct InventoryStats {
+  int64_t item_count = 0;
+  int64_t active_item_count = 0;
+  int64_t total_quantity_on_hand = 0;
+  int64_t low_stock_item_count = 0;
+  std::vector<std::string> low_stock_item_ids;  // first 1000, by item_id
+  int64_t position = 0;
+};
+
+struct ItemAtPosition {
+  inventory::v1::Item item;
+  int64_t position = 0;
+};
+
+class InventoryReadModel {
+ public:
+  static constexpr size_t kMaxLowStockIds = 1000;
+
+  InventoryReadModel() = default;
+  InventoryReadModel(const InventoryReadModel&) = delete;
+  InventoryReadModel& operator=(const InventoryReadModel&) = delete;
+
+  // Applies one event of the global log. An event at or below position()
+  // was applied before and is ignored (OK), which makes re-delivery after
+  // a reconnect harmless. An event after position() + 1 would leave a gap:
+  // nothing is applied and the result is OUT_OF_RANGE (resubscribe from
+  // position()).
+  absl::Status Apply(const inventory::v1::Event& event);
+
+  // The global position of the last applied event (the checkpoint).
+  int64_t position() const;
+
+  // Blocks until position() >= `min_position` or `deadline`; returns
+  // whether the position was reached.
+  bool WaitForPosition(int64_t min_position, absl::Time deadline) const;
+
+  // The item now, or (with `as_of_version`) right after that version.
+  // NOT_FOUND when there is no such item or version.
+  absl::StatusOr<ItemAtPosition> GetItem(
+      const std::string& item_id,
+      std::optional<int64_t> as_of_version = std::nullopt) const;
+
+  // Items in item_id order matching `filter`, at most `page_size`, after
+  // the page `page_token` ended (empty: from the start). INVALID_ARGUMENT
+  // when the token is malformed or was made for another filter.
+  absl::StatusOr<ItemPage> ListItems(const ItemFilter& filter, size_t page_size,
+                                     const std::string& page_token) const;
+
+  // The item's events, oldest first, a page at a time. NOT_FOUND for an
+  // unknown item; INVALID_ARGUMENT for a malformed token.
+  absl::StatusOr<HistoryPage> GetItemHistory(
+      const std::string& item_id, size_t page_size,
+      const std::string& page_token) const;
+
+  // Totals; active items with fewer units than `low_stock_threshold` count
+  // as low on stock.
+  InventoryStats GetStats(int64_t low_stock_threshold) const;
+
+  // Blocks until the item's version exceeds `seen_version` (or it appears,
+  // for seen_version 0) or `deadline`; returns the item then, or nullopt on
+  // timeout.
+  std::optional<ItemAtPosition> WaitForItemChange(const std::string& item_id,
+                                                  int64_t seen_version,
+                                                  absl::Time deadline) const;
+
+ private:
+  struct ItemRecord {
+    inventory::v1::Item current;
+    std::vector<std::shared_ptr<const inventory::v1::Event>> history;
+  };
+
+  mutable absl::Mutex mu_;
+  int64_t position_ ABSL_GUARDED_BY(mu_) = 0;
+  std::map<std::string, ItemRecord> items_ ABSL_GUARDED_BY(mu_);
+  int64_t active_count_ ABSL_GUARDED_BY(mu_) = 0;
+  int64_t total_quantity_ ABSL_GUARDED_BY(mu_) = 0;
+};
+
+}  // namespace inventory
+
+#endif  // INVENTORY_QUERY_SERVICE_READ_MODEL_INVENTORY_READ_MODEL_H_

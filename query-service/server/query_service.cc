@@ -1,0 +1,205 @@
+#include "query-service/server/query_service.h"
+
+#include <algorithm>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "command-service/domain/item_id.h"
+#include "common/field_violation.h"
+#include "common/grpc_status.h"
+#include "common/log.h"
+#include "common/status_macros.h"
+
+namespace inventory {
+namespace {
+
+constexpr size_t kMaxNameFilter = 200;
+constexpr size_t kMaxSkuPrefix = 32;
+constexpr size_t kMaxPageToken = 1024;
+constexpr absl::Duration kWatchPollInterval = absl::Milliseconds(200);
+
+absl::Status ValidateItemId(const std::string& item_id) {
+  return ItemId::Create(item_id).status();
+}
+
+absl::Status ValidateMinPosition(int64_t min_position) {
+  if (min_position < 0) {
+    return InvalidField("min_position", "must not be negative");
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<size_t> PageSize(int32_t requested) {
+  if (requested == 0) return QueryService::kDefaultPageSize;
+  if (requested < 0 || requested > QueryService::kMaxPageSize) {
+    return InvalidField(
+        "page_size",
+        absl::StrCat("must be between 1 and ", QueryService::kMaxPageSize,
+                     " (0 means ", QueryService::kDefaultPageSize, ")"));
+  }
+  return static_cast<size_t>(requested);
+}
+
+absl::Status ValidatePageToken(const std::string& token) {
+  if (token.size() > kMaxPageToken) {
+    return InvalidField("page_token", "is not a token this service issued");
+  }
+  return absl::OkStatus();
+}
+
+// Logs a failed call and converts its status.
+grpc::Status Finish(const char* method, const absl::Status& status) {
+  if (!status.ok()) LogWarning(method, " failed: ", status.ToString());
+  return ToGrpcStatus(status);
+}
+
+}  // namespace
+
+QueryService::QueryService(const InventoryReadModel* model, Options options)
+    : model_(model), options_(options) {}
+
+absl::Status QueryService::AwaitPosition(grpc::ServerContext* context,
+                                         int64_t min_position) const {
+  RETURN_IF_ERROR(ValidateMinPosition(min_position));
+  if (min_position == 0) return absl::OkStatus();
+  const absl::Time call_deadline = absl::FromChrono(context->deadline());
+  const absl::Time deadline =
+      std::min(call_deadline, absl::Now() + options_.max_wait);
+  if (model_->WaitForPosition(min_position, deadline)) return absl::OkStatus();
+  return absl::DeadlineExceededError(
+      absl::StrCat("read model at position ", model_->position(),
+                   " has not reached min_position ", min_position, " in time"));
+}
+
+grpc::Status QueryService::GetItem(grpc::ServerContext* context,
+                                   const inventory::v1::GetItemRequest* request,
+                                   inventory::v1::GetItemResponse* response) {
+  auto run = [&]() -> absl::Status {
+    RETURN_IF_ERROR(ValidateItemId(request->item_id()));
+    std::optional<int64_t> as_of;
+    if (request->has_as_of_version()) {
+      if (request->as_of_version() < 1) {
+        return InvalidField("as_of_version", "must be at least 1");
+      }
+      as_of = request->as_of_version();
+    }
+    RETURN_IF_ERROR(AwaitPosition(context, request->min_position()));
+    ASSIGN_OR_RETURN(ItemAtPosition found,
+                     model_->GetItem(request->item_id(), as_of));
+    *response->mutable_item() = std::move(found.item);
+    response->set_position(found.position);
+    return absl::OkStatus();
+  };
+  return Finish("GetItem", run());
+}
+
+grpc::Status QueryService::ListItems(
+    grpc::ServerContext* context,
+    const inventory::v1::ListItemsRequest* request,
+    inventory::v1::ListItemsResponse* response) {
+  auto run = [&]() -> absl::Status {
+    ASSIGN_OR_RETURN(const size_t page_size, PageSize(request->page_size()));
+    RETURN_IF_ERROR(ValidatePageToken(request->page_token()));
+    if (request->name_contains().size() > kMaxNameFilter) {
+      return InvalidField(
+          "name_contains",
+          absl::StrCat("must be at most ", kMaxNameFilter, " bytes"));
+    }
+    if (request->sku_prefix().size() > kMaxSkuPrefix) {
+      return InvalidField("sku_prefix", absl::StrCat("must be at most ",
+                                                     kMaxSkuPrefix, " bytes"));
+    }
+    RETURN_IF_ERROR(AwaitPosition(context, request->min_position()));
+    ItemFilter filter;
+    if (request->has_active()) filter.active = request->active();
+    filter.name_contains = request->name_contains();
+    filter.sku_prefix = request->sku_prefix();
+    ASSIGN_OR_RETURN(ItemPage page, model_->ListItems(filter, page_size,
+                                                      request->page_token()));
+    for (auto& item : page.items) *response->add_items() = std::move(item);
+    response->set_next_page_token(page.next_page_token);
+    response->set_position(page.position);
+    return absl::OkStatus();
+  };
+  return Finish("ListItems", run());
+}
+
+grpc::Status QueryService::GetItemHistory(
+    grpc::ServerContext* context,
+    const inventory::v1::GetItemHistoryRequest* request,
+    inventory::v1::GetItemHistoryResponse* response) {
+  auto run = [&]() -> absl::Status {
+    RETURN_IF_ERROR(ValidateItemId(request->item_id()));
+    ASSIGN_OR_RETURN(const size_t page_size, PageSize(request->page_size()));
+    RETURN_IF_ERROR(ValidatePageToken(request->page_token()));
+    RETURN_IF_ERROR(AwaitPosition(context, request->min_position()));
+    ASSIGN_OR_RETURN(HistoryPage page,
+                     model_->GetItemHistory(request->item_id(), page_size,
+                                            request->page_token()));
+    for (auto& event : page.events) *response->add_events() = std::move(event);
+    response->set_next_page_token(page.next_page_token);
+    response->set_position(page.position);
+    return absl::OkStatus();
+  };
+  return Finish("GetItemHistory", run());
+}
+
+grpc::Status QueryService::GetInventoryStats(
+    grpc::ServerContext* context,
+    const inventory::v1::GetInventoryStatsRequest* request,
+    inventory::v1::GetInventoryStatsResponse* response) {
+  auto run = [&]() -> absl::Status {
+    if (request->low_stock_threshold() < 0) {
+      return InvalidField("low_stock_threshold", "must not be negative");
+    }
+    RETURN_IF_ERROR(AwaitPosition(context, request->min_position()));
+    InventoryStats stats = model_->GetStats(request->low_stock_threshold());
+    response->set_item_count(stats.item_count);
+    response->set_active_item_count(stats.active_item_count);
+    response->set_total_quantity_on_hand(stats.total_quantity_on_hand);
+    response->set_low_stock_item_count(stats.low_stock_item_count);
+    for (auto& id : stats.low_stock_item_ids) {
+      response->add_low_stock_item_ids(std::move(id));
+    }
+    response->set_position(stats.position);
+    return absl::OkStatus();
+  };
+  return Finish("GetInventoryStats", run());
+}
+
+grpc::Status QueryService::WatchItem(
+    grpc::ServerContext* context,
+    const inventory::v1::WatchItemRequest* request,
+    grpc::ServerWriter<inventory::v1::WatchItemResponse>* writer) {
+  auto run = [&]() -> absl::Status {
+    RETURN_IF_ERROR(ValidateItemId(request->item_id()));
+    RETURN_IF_ERROR(AwaitPosition(context, request->min_position()));
+    ASSIGN_OR_RETURN(ItemAtPosition current,
+                     model_->GetItem(request->item_id()));
+    inventory::v1::WatchItemResponse message;
+    for (;;) {
+      *message.mutable_item() = current.item;
+      message.set_position(current.position);
+      if (!writer->Write(message)) return absl::CancelledError("client gone");
+      const int64_t seen = current.item.version();
+      for (;;) {
+        if (shutting_down_) {
+          return absl::UnavailableError("server is shutting down");
+        }
+        if (context->IsCancelled()) return absl::CancelledError("cancelled");
+        std::optional<ItemAtPosition> changed = model_->WaitForItemChange(
+            request->item_id(), seen, absl::Now() + kWatchPollInterval);
+        if (changed.has_value()) {
+          current = std::move(*changed);
+          break;
+        }
+      }
+    }
+  };
+  const absl::Status status = run();
+  return status.code() == absl::StatusCode::kCancelled
+             ? ToGrpcStatus(status)
+             : Finish("WatchItem", status);
+}
+
+}  // namespace inventory

@@ -1,0 +1,70 @@
+// QueryService: the gRPC face of the read side (inventory.v1.QueryService),
+// answering from the InventoryReadModel.
+//
+// Read-your-writes: a request's min_position makes the call wait until the
+// read model has applied that position. The wait ends at the call's
+// deadline, or after Options::max_wait when the call has none; if the
+// position is not reached by then the call fails with DEADLINE_EXCEEDED
+// ("read model at position X has not reached min_position Y"), and the
+// client may simply retry.
+#ifndef INVENTORY_QUERY_SERVICE_SERVER_QUERY_SERVICE_H_
+#define INVENTORY_QUERY_SERVICE_SERVER_QUERY_SERVICE_H_
+
+#include <atomic>
+
+#include "absl/status/status.h"
+#include "absl/time/time.h"
+#include "inventory/v1/query_service.grpc.pb.h"
+#include "query-service/read_model/inventory_read_model.h"
+
+namespace inventory {
+
+// Thread-safe.
+class QueryService final : public inventory::v1::QueryService::Service {
+ public:
+  static constexpr int kDefaultPageSize = 100;
+  static constexpr int kMaxPageSize = 1000;
+
+  struct Options {
+    // Longest min_position wait for a call without deadline.
+    absl::Duration max_wait = absl::Seconds(30);
+  };
+
+  // `model` must outlive the service.
+  QueryService(const InventoryReadModel* model, Options options);
+
+  grpc::Status GetItem(grpc::ServerContext* context,
+                       const inventory::v1::GetItemRequest* request,
+                       inventory::v1::GetItemResponse* response) override;
+  grpc::Status ListItems(grpc::ServerContext* context,
+                         const inventory::v1::ListItemsRequest* request,
+                         inventory::v1::ListItemsResponse* response) override;
+  grpc::Status GetItemHistory(
+      grpc::ServerContext* context,
+      const inventory::v1::GetItemHistoryRequest* request,
+      inventory::v1::GetItemHistoryResponse* response) override;
+  grpc::Status GetInventoryStats(
+      grpc::ServerContext* context,
+      const inventory::v1::GetInventoryStatsRequest* request,
+      inventory::v1::GetInventoryStatsResponse* response) override;
+  grpc::Status WatchItem(
+      grpc::ServerContext* context,
+      const inventory::v1::WatchItemRequest* request,
+      grpc::ServerWriter<inventory::v1::WatchItemResponse>* writer) override;
+
+  // Ends WatchItem streams (UNAVAILABLE) so the server can stop.
+  void BeginShutdown() { shutting_down_ = true; }
+
+ private:
+  // Waits for min_position within the call's deadline (or max_wait).
+  absl::Status AwaitPosition(grpc::ServerContext* context,
+                             int64_t min_position) const;
+
+  const InventoryReadModel* const model_;
+  const Options options_;
+  std::atomic<bool> shutting_down_{false};
+};
+
+}  // namespace inventory
+
+#endif  // INVENTORY_QUERY_SERVICE_SERVER_QUERY_SERVICE_H_

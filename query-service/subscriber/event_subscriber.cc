@@ -1,0 +1,149 @@
+#include "query-service/subscriber/event_subscriber.h"
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "common/log.h"
+
+namespace inventory {
+
+EventSubscriber::EventSubscriber(std::shared_ptr<grpc::Channel> channel,
+                                 InventoryReadModel* model, Options options,
+                                 std::function<void()> on_caught_up)
+    : stub_(inventory::v1::EventStreamService::NewStub(channel)),
+      model_(model),
+      options_(options),
+      on_caught_up_(std::move(on_caught_up)) {}
+
+EventSubscriber::~EventSubscriber() { Stop(); }
+
+void EventSubscriber::Start() {
+  runner_ = std::thread([this] { Run(); });
+  watchdog_ = std::thread([this] { Watchdog(); });
+}
+
+void EventSubscriber::Stop() {
+  {
+    absl::MutexLock lock(&mu_);
+    stopping_ = true;
+    if (context_ != nullptr) context_->TryCancel();
+  }
+  if (runner_.joinable()) runner_.join();
+  if (watchdog_.joinable()) watchdog_.join();
+}
+
+bool EventSubscriber::caught_up() const {
+  absl::MutexLock lock(&mu_);
+  return caught_up_;
+}
+
+int EventSubscriber::connections() const {
+  absl::MutexLock lock(&mu_);
+  return connections_;
+}
+
+void EventSubscriber::Run() {
+  absl::Duration backoff = options_.initial_backoff;
+  for (;;) {
+    const int64_t before = model_->position();
+    const grpc::Status status = SubscribeOnce();
+    absl::MutexLock lock(&mu_);
+    if (stopping_) return;
+    // A stream that made progress earns a fresh backoff.
+    if (model_->position() > before) backoff = options_.initial_backoff;
+    LogWarning("event stream ended (", status.error_code(), ": ",
+               status.error_message(), ") at position ", model_->position(),
+               "; reconnecting in ", absl::FormatDuration(backoff));
+    mu_.AwaitWithTimeout(absl::Condition(&stopping_), backoff);
+    if (stopping_) return;
+    backoff = std::min(backoff * 2, options_.max_backoff);
+  }
+}
+
+grpc::Status EventSubscriber::SubscribeOnce() {
+  grpc::ClientContext context;
+  {
+    absl::MutexLock lock(&mu_);
+    if (stopping_) return grpc::Status::CANCELLED;
+    context_ = &context;
+    last_message_ = absl::Now();
+    ++connections_;
+  }
+  inventory::v1::SubscribeRequest request;
+  request.set_after_position(model_->position());
+  std::unique_ptr<grpc::ClientReader<inventory::v1::SubscribeResponse>> reader =
+      stub_->Subscribe(&context, request);
+  inventory::v1::SubscribeResponse message;
+  grpc::Status ended = grpc::Status::OK;
+  while (reader->Read(&message)) {
+    {
+      absl::MutexLock lock(&mu_);
+      last_message_ = absl::Now();
+    }
+    if (message.has_event()) {
+      const absl::Status applied = model_->Apply(message.event());
+      if (!applied.ok()) {
+        ended = grpc::Status(grpc::StatusCode::INTERNAL,
+                             std::string(applied.message()));
+        context.TryCancel();
+        break;
+      }
+      LogProgress(0, /*force=*/false);
+    } else if (message.has_caught_up()) {
+      bool first = false;
+      {
+        absl::MutexLock lock(&mu_);
+        first = !caught_up_;
+        caught_up_ = true;
+      }
+      if (first) {
+        LogProgress(message.caught_up().head_position(), /*force=*/true);
+        LogInfo("caught up with the event log at position ",
+                model_->position());
+        if (on_caught_up_) on_caught_up_();
+      }
+    }
+  }
+  const grpc::Status finished = reader->Finish();
+  {
+    absl::MutexLock lock(&mu_);
+    context_ = nullptr;
+  }
+  return ended.ok() ? finished : ended;
+}
+
+void EventSubscriber::LogProgress(int64_t head, bool force) {
+  const absl::Time now = absl::Now();
+  if (!force && now - last_progress_log_ < options_.progress_interval) return;
+  const int64_t position = model_->position();
+  if (last_progress_log_ != absl::InfinitePast()) {
+    const double seconds = absl::ToDoubleSeconds(now - last_progress_log_);
+    const double rate =
+        seconds > 0 ? (position - last_progress_position_) / seconds : 0;
+    LogInfo("applying the event log: ", position - last_progress_position_,
+            " events applied, position ", position,
+            head > 0 ? absl::StrCat(" of ", head) : std::string(), ", ",
+            absl::StrFormat("%.0f", rate), " events/s");
+  }
+  last_progress_log_ = now;
+  last_progress_position_ = position;
+}
+
+void EventSubscriber::Watchdog() {
+  absl::MutexLock lock(&mu_);
+  for (;;) {
+    mu_.AwaitWithTimeout(absl::Condition(&stopping_), absl::Seconds(1));
+    if (stopping_) return;
+    if (context_ != nullptr &&
+        absl::Now() - last_message_ > options_.stall_timeout) {
+      LogWarning("event stream silent for ",
+                 absl::FormatDuration(options_.stall_timeout),
+                 "; replacing it");
+      context_->TryCancel();
+      last_message_ = absl::Now();
+    }
+  }
+}
+
+}  // namespace inventory
