@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "command-service/server/command_server.h"
+#include "common/health_check.h"
 #include "common/in_memory_event_store.h"
 #include "common/log.h"
 #include "common/postgres_event_store.h"
@@ -44,6 +45,10 @@ ABSL_FLAG(absl::Duration, heartbeat_interval, absl::Seconds(5),
 ABSL_FLAG(int, live_buffer_events, 8192,
           "Recent events kept in memory for live subscribers; a subscriber "
           "further behind reads from the database.");
+ABSL_FLAG(bool, health_check, false,
+          "Instead of serving: ask the server at --listen whether it is "
+          "SERVING (gRPC health check), exit 0 if so and 1 otherwise. For "
+          "scripts and container health checks.");
 ABSL_FLAG(absl::Duration, shutdown_grace, absl::Seconds(5),
           "On SIGINT/SIGTERM, how long in-flight calls may take to finish.");
 
@@ -88,6 +93,12 @@ int main(int argc, char** argv) {
       "The write side of the inventory system: commands in, events out.\n"
       "Usage: command-service [--listen=127.0.0.1:50051] "
       "[--database_url=postgresql://...]");
+  if (absl::GetFlag(FLAGS_health_check)) {
+    const absl::Status serving =
+        inventory::CheckServing(absl::GetFlag(FLAGS_listen), absl::Seconds(3));
+    if (!serving.ok()) inventory::LogError(serving.message());
+    return serving.ok() ? 0 : 1;
+  }
 
   const std::string url = absl::GetFlag(FLAGS_database_url);
   std::unique_ptr<inventory::EventStore> store =

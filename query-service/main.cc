@@ -8,6 +8,7 @@
 
 #include "absl/flags/flag.h"
 #include "absl/time/time.h"
+#include "common/health_check.h"
 #include "common/log.h"
 #include "common/process_config.h"
 #include "query-service/server/query_server.h"
@@ -40,6 +41,10 @@ ABSL_FLAG(absl::Duration, stall_timeout, absl::Seconds(20),
 ABSL_FLAG(absl::Duration, max_backoff, absl::Seconds(5),
           "Longest pause between reconnection attempts to the "
           "command-service.");
+ABSL_FLAG(bool, health_check, false,
+          "Instead of serving: ask the server at --listen whether it is "
+          "SERVING (gRPC health check), exit 0 if so and 1 otherwise. For "
+          "scripts and container health checks.");
 ABSL_FLAG(absl::Duration, shutdown_grace, absl::Seconds(5),
           "On SIGINT/SIGTERM, how long in-flight calls may take to finish.");
 
@@ -50,6 +55,12 @@ int main(int argc, char** argv) {
       "The read side of the inventory system: events in, queries out.\n"
       "Usage: query-service [--listen=127.0.0.1:50052] "
       "[--command_service=127.0.0.1:50051]");
+  if (absl::GetFlag(FLAGS_health_check)) {
+    const absl::Status serving =
+        inventory::CheckServing(absl::GetFlag(FLAGS_listen), absl::Seconds(3));
+    if (!serving.ok()) inventory::LogError(serving.message());
+    return serving.ok() ? 0 : 1;
+  }
 
   inventory::QueryServerOptions options;
   options.listen = absl::GetFlag(FLAGS_listen);

@@ -11,7 +11,7 @@ PACKAGES=(
   grpc-proto libpqxx-dev libabsl-dev
   # tests and tools
   libgtest-dev libgmock-dev libbenchmark-dev clang-format
-  postgresql
+  postgresql python3
 )
 # Node.js and npm may come from elsewhere than Debian; the commands suffice.
 command -v node >/dev/null 2>&1 || PACKAGES+=(nodejs)

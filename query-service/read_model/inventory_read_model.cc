@@ -129,6 +129,7 @@ absl::StatusOr<ItemAtPosition> InventoryReadModel::GetItem(
 absl::StatusOr<ItemPage> InventoryReadModel::ListItems(
     const ItemFilter& filter, size_t page_size,
     const std::string& page_token) const {
+  if (page_size == 0) return InvalidField("page_size", "must be at least 1");
   const std::string scope = FilterScope(filter);
   std::string after;
   if (!page_token.empty()) {
@@ -154,6 +155,7 @@ absl::StatusOr<ItemPage> InventoryReadModel::ListItems(
 absl::StatusOr<HistoryPage> InventoryReadModel::GetItemHistory(
     const std::string& item_id, size_t page_size,
     const std::string& page_token) const {
+  if (page_size == 0) return InvalidField("page_size", "must be at least 1");
   const std::string scope = absl::StrCat("history:", item_id);
   size_t from = 0;
   if (!page_token.empty()) {

@@ -17,6 +17,7 @@ constexpr size_t kMaxNameFilter = 200;
 constexpr size_t kMaxSkuPrefix = 32;
 constexpr size_t kMaxPageToken = 1024;
 constexpr absl::Duration kWatchPollInterval = absl::Milliseconds(200);
+constexpr absl::Duration kCancelCheckInterval = absl::Milliseconds(200);
 
 absl::Status ValidateItemId(const std::string& item_id) {
   return ItemId::Create(item_id).status();
@@ -65,7 +66,13 @@ absl::Status QueryService::AwaitPosition(grpc::ServerContext* context,
   const absl::Time call_deadline = absl::FromChrono(context->deadline());
   const absl::Time deadline =
       std::min(call_deadline, absl::Now() + options_.max_wait);
-  if (model_->WaitForPosition(min_position, deadline)) return absl::OkStatus();
+  // Waits in slices, so that a cancelled call frees its thread promptly.
+  while (!model_->WaitForPosition(
+      min_position, std::min(deadline, absl::Now() + kCancelCheckInterval))) {
+    if (context->IsCancelled()) return absl::CancelledError("call cancelled");
+    if (absl::Now() >= deadline) break;
+  }
+  if (model_->position() >= min_position) return absl::OkStatus();
   return absl::DeadlineExceededError(
       absl::StrCat("read model at position ", model_->position(),
                    " has not reached min_position ", min_position, " in time"));

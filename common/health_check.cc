@@ -1,0 +1,39 @@
+#include "common/health_check.h"
+
+#include <grpcpp/grpcpp.h>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "grpc/health/v1/health.grpc.pb.h"
+
+namespace inventory {
+
+absl::Status CheckServing(const std::string& listen_address,
+                          absl::Duration timeout) {
+  std::string target = listen_address;
+  for (const char* wildcard : {"0.0.0.0:", "[::]:"}) {
+    if (absl::StartsWith(target, wildcard)) {
+      target = absl::StrCat("127.0.0.1:",
+                            target.substr(std::string(wildcard).size()));
+    }
+  }
+  auto stub = grpc::health::v1::Health::NewStub(
+      grpc::CreateChannel(target, grpc::InsecureChannelCredentials()));
+  grpc::ClientContext context;
+  context.set_deadline(absl::ToChronoTime(absl::Now() + timeout));
+  grpc::health::v1::HealthCheckResponse response;
+  const grpc::Status status = stub->Check(&context, {}, &response);
+  if (!status.ok()) {
+    return absl::UnavailableError(
+        absl::StrCat(target, ": ", status.error_message()));
+  }
+  if (response.status() != grpc::health::v1::HealthCheckResponse::SERVING) {
+    return absl::UnavailableError(
+        absl::StrCat(target, ": ",
+                     grpc::health::v1::HealthCheckResponse::ServingStatus_Name(
+                         response.status())));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace inventory

@@ -1,0 +1,1092 @@
+// Unit tests of InventoryReadModel: event sequences in, views out.
+//
+// Covers Apply (order, re-delivery, gaps, events without payload), item
+// details after every event type, temporal GetItem, ListItems (order,
+// filters, paging, paging while items are added, tokens), GetItemHistory,
+// GetStats and the two waits. Nothing waits by sleeping: a wait either is
+// released by another thread's Apply or ends at a short deadline.
+#include "query-service/read_model/inventory_read_model.h"
+
+#include <algorithm>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "common/field_violation.h"
+#include "gmock/gmock.h"
+#include "google/protobuf/util/message_differencer.h"
+#include "gtest/gtest.h"
+#include "inventory/v1/events.pb.h"
+#include "inventory/v1/query_service.pb.h"
+
+namespace inventory {
+namespace {
+
+using google::protobuf::util::MessageDifferencer;
+using inventory::v1::Event;
+using inventory::v1::Item;
+using ::testing::ElementsAre;
+using ::testing::ElementsAreArray;
+using ::testing::IsEmpty;
+
+constexpr int64_t kBaseSeconds = 1700000000;
+
+// Builds the events of a well-formed log: global positions 1, 2, 3, ...,
+// stream versions 1, 2, 3, ... per item, recorded_at one second apart.
+class EventLog {
+ public:
+  Event Create(const std::string& id, const std::string& sku,
+               const std::string& name) {
+    Event event = Next(id);
+    event.set_event_type("inventory.v1.ItemCreated");
+    event.mutable_item_created()->set_item_id(id);
+    event.mutable_item_created()->set_sku(sku);
+    event.mutable_item_created()->set_name(name);
+    return event;
+  }
+  Event Rename(const std::string& id, const std::string& name) {
+    Event event = Next(id);
+    event.set_event_type("inventory.v1.ItemRenamed");
+    event.mutable_item_renamed()->set_item_id(id);
+    event.mutable_item_renamed()->set_name(name);
+    return event;
+  }
+  Event CheckIn(const std::string& id, int64_t quantity) {
+    Event event = Next(id);
+    event.set_event_type("inventory.v1.ItemsCheckedIn");
+    event.mutable_items_checked_in()->set_item_id(id);
+    event.mutable_items_checked_in()->set_quantity(quantity);
+    return event;
+  }
+  Event Remove(const std::string& id, int64_t quantity) {
+    Event event = Next(id);
+    event.set_event_type("inventory.v1.ItemsRemoved");
+    event.mutable_items_removed()->set_item_id(id);
+    event.mutable_items_removed()->set_quantity(quantity);
+    return event;
+  }
+  Event Deactivate(const std::string& id) {
+    Event event = Next(id);
+    event.set_event_type("inventory.v1.ItemDeactivated");
+    event.mutable_item_deactivated()->set_item_id(id);
+    return event;
+  }
+  Event Reactivate(const std::string& id) {
+    Event event = Next(id);
+    event.set_event_type("inventory.v1.ItemReactivated");
+    event.mutable_item_reactivated()->set_item_id(id);
+    return event;
+  }
+  // An event of a type this read side does not know (no payload set).
+  Event Unknown() {
+    Event event;
+    event.set_global_position(++position_);
+    event.set_stream_id("other-stream");
+    event.set_stream_version(1);
+    event.set_event_type("inventory.v1.SomethingNew");
+    *event.mutable_recorded_at() = RecordedAt(position_);
+    return event;
+  }
+
+  int64_t position() const { return position_; }
+
+  static google::protobuf::Timestamp RecordedAt(int64_t position) {
+    google::protobuf::Timestamp at;
+    at.set_seconds(kBaseSeconds + position);
+    at.set_nanos(static_cast<int32_t>(position * 1000));
+    return at;
+  }
+
+ private:
+  Event Next(const std::string& id) {
+    Event event;
+    event.set_global_position(++position_);
+    event.set_stream_id("item-" + id);
+    event.set_stream_version(++versions_[id]);
+    event.set_event_id(absl::StrCat("event-", position_));
+    *event.mutable_recorded_at() = RecordedAt(position_);
+    event.mutable_metadata()->set_request_id(absl::StrCat("req-", position_));
+    return event;
+  }
+
+  int64_t position_ = 0;
+  std::map<std::string, int64_t> versions_;
+};
+
+void ApplyOk(InventoryReadModel& model, const Event& event) {
+  const absl::Status status = model.Apply(event);
+  ASSERT_TRUE(status.ok()) << status << " applying " << event.DebugString();
+}
+
+Item CurrentItem(const InventoryReadModel& model, const std::string& id) {
+  absl::StatusOr<ItemAtPosition> found = model.GetItem(id);
+  EXPECT_TRUE(found.ok()) << found.status();
+  return found.ok() ? found->item : Item();
+}
+
+std::vector<std::string> IdsOf(const std::vector<Item>& items) {
+  std::vector<std::string> ids;
+  for (const Item& item : items) ids.push_back(item.item_id());
+  return ids;
+}
+
+// Every page of a listing, followed from the first to the last; fails the
+// test on an error or an endless listing.
+std::vector<std::vector<std::string>> AllPages(const InventoryReadModel& model,
+                                               const ItemFilter& filter,
+                                               size_t page_size) {
+  std::vector<std::vector<std::string>> pages;
+  std::string token;
+  do {
+    absl::StatusOr<ItemPage> page = model.ListItems(filter, page_size, token);
+    EXPECT_TRUE(page.ok()) << page.status();
+    if (!page.ok() || pages.size() > 10000) break;
+    EXPECT_LE(page->items.size(), page_size);
+    pages.push_back(IdsOf(page->items));
+    token = page->next_page_token;
+  } while (!token.empty());
+  return pages;
+}
+
+std::vector<std::string> Flatten(
+    const std::vector<std::vector<std::string>>& pages) {
+  std::vector<std::string> all;
+  for (const auto& page : pages)
+    all.insert(all.end(), page.begin(), page.end());
+  return all;
+}
+
+std::vector<std::string> ListAll(const InventoryReadModel& model,
+                                 const ItemFilter& filter) {
+  return Flatten(AllPages(model, filter, 1000));
+}
+
+ItemFilter Active(bool active) {
+  ItemFilter filter;
+  filter.active = active;
+  return filter;
+}
+ItemFilter NameContains(const std::string& text) {
+  ItemFilter filter;
+  filter.name_contains = text;
+  return filter;
+}
+ItemFilter SkuPrefix(const std::string& prefix) {
+  ItemFilter filter;
+  filter.sku_prefix = prefix;
+  return filter;
+}
+
+void ExpectInvalidPageToken(const absl::Status& status) {
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << status;
+  const std::optional<FieldViolation> violation = FieldViolationOf(status);
+  ASSERT_TRUE(violation.has_value()) << status;
+  EXPECT_EQ(violation->field, "page_token");
+}
+
+// --- Apply ------------------------------------------------------------------
+
+TEST(InventoryReadModelTest, AnEmptyModelHasNothing) {
+  InventoryReadModel model;
+  EXPECT_EQ(model.position(), 0);
+  EXPECT_EQ(model.GetItem("a").status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(model.GetItemHistory("a", 10, "").status().code(),
+            absl::StatusCode::kNotFound);
+  absl::StatusOr<ItemPage> page = model.ListItems(ItemFilter(), 10, "");
+  ASSERT_TRUE(page.ok()) << page.status();
+  EXPECT_THAT(page->items, IsEmpty());
+  EXPECT_EQ(page->next_page_token, "");
+  EXPECT_EQ(page->position, 0);
+  const InventoryStats stats = model.GetStats(10);
+  EXPECT_EQ(stats.item_count, 0);
+  EXPECT_EQ(stats.active_item_count, 0);
+  EXPECT_EQ(stats.total_quantity_on_hand, 0);
+  EXPECT_EQ(stats.low_stock_item_count, 0);
+  EXPECT_THAT(stats.low_stock_item_ids, IsEmpty());
+  EXPECT_EQ(stats.position, 0);
+}
+
+TEST(InventoryReadModelTest, ItemDetailsFollowEveryEventType) {
+  InventoryReadModel model;
+  EventLog log;
+  const google::protobuf::Timestamp created_at = EventLog::RecordedAt(1);
+
+  ApplyOk(model, log.Create("a1", "SKU-1", "Widget"));
+  Item item = CurrentItem(model, "a1");
+  EXPECT_EQ(item.item_id(), "a1");
+  EXPECT_EQ(item.sku(), "SKU-1");
+  EXPECT_EQ(item.name(), "Widget");
+  EXPECT_EQ(item.quantity_on_hand(), 0);
+  EXPECT_TRUE(item.active());
+  EXPECT_EQ(item.version(), 1);
+  EXPECT_TRUE(MessageDifferencer::Equals(item.created_at(), created_at));
+  EXPECT_TRUE(MessageDifferencer::Equals(item.updated_at(), created_at));
+  EXPECT_EQ(model.position(), 1);
+
+  struct Step {
+    Event event;
+    int64_t quantity;
+    std::string name;
+    bool active;
+  };
+  const std::vector<Step> steps = {
+      {log.CheckIn("a1", 40), 40, "Widget", true},
+      {log.Remove("a1", 15), 25, "Widget", true},
+      {log.Rename("a1", "Blue Widget"), 25, "Blue Widget", true},
+      {log.Deactivate("a1"), 25, "Blue Widget", false},
+      {log.Reactivate("a1"), 25, "Blue Widget", true},
+      {log.Remove("a1", 25), 0, "Blue Widget", true},
+      {log.Deactivate("a1"), 0, "Blue Widget", false},
+  };
+  for (const Step& step : steps) {
+    SCOPED_TRACE(step.event.event_type());
+    ApplyOk(model, step.event);
+    item = CurrentItem(model, "a1");
+    EXPECT_EQ(item.item_id(), "a1");
+    EXPECT_EQ(item.sku(), "SKU-1");
+    EXPECT_EQ(item.name(), step.name);
+    EXPECT_EQ(item.quantity_on_hand(), step.quantity);
+    EXPECT_EQ(item.active(), step.active);
+    EXPECT_EQ(item.version(), step.event.stream_version());
+    EXPECT_TRUE(MessageDifferencer::Equals(item.created_at(), created_at));
+    EXPECT_TRUE(MessageDifferencer::Equals(item.updated_at(),
+                                           step.event.recorded_at()));
+    EXPECT_EQ(model.position(), step.event.global_position());
+    EXPECT_EQ(model.GetItem("a1")->position, step.event.global_position());
+  }
+}
+
+TEST(InventoryReadModelTest, InterleavedItemsAreKeptApart) {
+  InventoryReadModel model;
+  EventLog log;
+  ApplyOk(model, log.Create("a", "SKU-A", "Apple"));
+  ApplyOk(model, log.Create("b", "SKU-B", "Banana"));
+  ApplyOk(model, log.CheckIn("a", 5));
+  ApplyOk(model, log.CheckIn("b", 7));
+  ApplyOk(model, log.Deactivate("b"));
+  ApplyOk(model, log.Rename("a", "Green Apple"));
+
+  const Item a = CurrentItem(model, "a");
+  EXPECT_EQ(a.name(), "Green Apple");
+  EXPECT_EQ(a.quantity_on_hand(), 5);
+  EXPECT_TRUE(a.active());
+  EXPECT_EQ(a.version(), 3);
+  EXPECT_EQ(a.created_at().seconds(), kBaseSeconds + 1);
+  EXPECT_EQ(a.updated_at().seconds(), kBaseSeconds + 6);
+
+  const Item b = CurrentItem(model, "b");
+  EXPECT_EQ(b.name(), "Banana");
+  EXPECT_EQ(b.quantity_on_hand(), 7);
+  EXPECT_FALSE(b.active());
+  EXPECT_EQ(b.version(), 3);
+  EXPECT_EQ(b.created_at().seconds(), kBaseSeconds + 2);
+  EXPECT_EQ(b.updated_at().seconds(), kBaseSeconds + 5);
+  EXPECT_EQ(model.position(), 6);
+}
+
+TEST(InventoryReadModelTest, AlreadyAppliedPositionsAreIgnored) {
+  InventoryReadModel model;
+  EventLog log;
+  const Event created = log.Create("a", "SKU-A", "Apple");
+  const Event checked_in = log.CheckIn("a", 5);
+  ApplyOk(model, created);
+  ApplyOk(model, checked_in);
+
+  // The same events again, and a different event at an old position: all
+  // accepted, none applied.
+  ApplyOk(model, created);
+  ApplyOk(model, checked_in);
+  Event impostor = checked_in;
+  impostor.mutable_items_checked_in()->set_quantity(1000);
+  impostor.set_stream_version(3);
+  ApplyOk(model, impostor);
+  Event old_new_item = created;
+  old_new_item.mutable_item_created()->set_item_id("zz");
+  ApplyOk(model, old_new_item);
+
+  EXPECT_EQ(model.position(), 2);
+  const Item item = CurrentItem(model, "a");
+  EXPECT_EQ(item.quantity_on_hand(), 5);
+  EXPECT_EQ(item.version(), 2);
+  EXPECT_EQ(model.GetItemHistory("a", 100, "")->events.size(), 2u);
+  EXPECT_EQ(model.GetItem("zz").status().code(), absl::StatusCode::kNotFound);
+  const InventoryStats stats = model.GetStats(0);
+  EXPECT_EQ(stats.item_count, 1);
+  EXPECT_EQ(stats.total_quantity_on_hand, 5);
+}
+
+TEST(InventoryReadModelTest, AGapIsRefusedAndNothingIsApplied) {
+  InventoryReadModel model;
+  EventLog log;
+  const Event created = log.Create("a", "SKU-A", "Apple");
+  const Event checked_in = log.CheckIn("a", 5);
+  const Event other_created = log.Create("b", "SKU-B", "Banana");
+  const Event renamed = log.Rename("a", "Green Apple");
+  ApplyOk(model, created);
+
+  for (const Event* skipped : {&other_created, &renamed}) {
+    const absl::Status status = model.Apply(*skipped);
+    EXPECT_EQ(status.code(), absl::StatusCode::kOutOfRange) << status;
+  }
+  EXPECT_EQ(model.position(), 1);
+  const Item item = CurrentItem(model, "a");
+  EXPECT_EQ(item.name(), "Apple");
+  EXPECT_EQ(item.version(), 1);
+  EXPECT_EQ(model.GetItemHistory("a", 100, "")->events.size(), 1u);
+  EXPECT_EQ(model.GetItem("b").status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(model.GetStats(0).item_count, 1);
+
+  // Resuming in order works.
+  ApplyOk(model, checked_in);
+  ApplyOk(model, other_created);
+  ApplyOk(model, renamed);
+  EXPECT_EQ(model.position(), 4);
+  EXPECT_EQ(CurrentItem(model, "a").name(), "Green Apple");
+  EXPECT_EQ(CurrentItem(model, "a").quantity_on_hand(), 5);
+  EXPECT_EQ(CurrentItem(model, "b").name(), "Banana");
+}
+
+TEST(InventoryReadModelTest, EventsWithoutPayloadAdvanceThePositionOnly) {
+  InventoryReadModel model;
+  EventLog log;
+  ApplyOk(model, log.Unknown());
+  EXPECT_EQ(model.position(), 1);
+  ApplyOk(model, log.Create("a", "SKU-A", "Apple"));
+  ApplyOk(model, log.Unknown());
+  ApplyOk(model, log.Unknown());
+  ApplyOk(model, log.CheckIn("a", 3));
+  EXPECT_EQ(model.position(), 5);
+
+  const Item item = CurrentItem(model, "a");
+  EXPECT_EQ(item.version(), 2);
+  EXPECT_EQ(item.quantity_on_hand(), 3);
+  EXPECT_EQ(item.updated_at().seconds(), kBaseSeconds + 5);
+  EXPECT_EQ(model.GetItemHistory("a", 100, "")->events.size(), 2u);
+  EXPECT_THAT(ListAll(model, ItemFilter()), ElementsAre("a"));
+  const InventoryStats stats = model.GetStats(0);
+  EXPECT_EQ(stats.item_count, 1);
+  EXPECT_EQ(stats.active_item_count, 1);
+  EXPECT_EQ(stats.total_quantity_on_hand, 3);
+  EXPECT_EQ(stats.position, 5);
+  // An item with an empty id never appears.
+  EXPECT_EQ(model.GetItem("").status().code(), absl::StatusCode::kNotFound);
+}
+
+// --- GetItem as_of_version ---------------------------------------------------
+
+TEST(InventoryReadModelTest, GetItemAsOfEveryVersion) {
+  InventoryReadModel model;
+  EventLog log;
+  std::vector<Item> snapshots;  // snapshots[v - 1]: the item at version v
+  auto apply = [&](const Event& event) {
+    ApplyOk(model, event);
+    if (event.stream_id() == "item-a") {
+      snapshots.push_back(CurrentItem(model, "a"));
+    }
+  };
+  apply(log.Create("a", "SKU-A", "Apple"));
+  apply(log.Create("b", "SKU-B", "Banana"));
+  apply(log.CheckIn("a", 10));
+  apply(log.Rename("a", "Red Apple"));
+  apply(log.CheckIn("b", 3));
+  apply(log.Remove("a", 4));
+  apply(log.Deactivate("a"));
+  apply(log.Unknown());
+  apply(log.Reactivate("a"));
+  apply(log.CheckIn("a", 1));
+  ASSERT_EQ(snapshots.size(), 7u);
+
+  for (int64_t version = 1; version <= 7; ++version) {
+    SCOPED_TRACE(absl::StrCat("version ", version));
+    absl::StatusOr<ItemAtPosition> found = model.GetItem("a", version);
+    ASSERT_TRUE(found.ok()) << found.status();
+    EXPECT_TRUE(MessageDifferencer::Equals(found->item, snapshots[version - 1]))
+        << found->item.DebugString() << " vs "
+        << snapshots[version - 1].DebugString();
+    EXPECT_EQ(found->item.version(), version);
+    // The position is the model's, not the version's.
+    EXPECT_EQ(found->position, model.position());
+  }
+  EXPECT_TRUE(MessageDifferencer::Equals(model.GetItem("a", 7)->item,
+                                         CurrentItem(model, "a")));
+
+  for (int64_t bad : {int64_t{0}, int64_t{-1}, int64_t{8}, int64_t{1000}}) {
+    EXPECT_EQ(model.GetItem("a", bad).status().code(),
+              absl::StatusCode::kNotFound)
+        << bad;
+  }
+  EXPECT_EQ(model.GetItem("b", 3).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(model.GetItem("b", 2)->item.quantity_on_hand(), 3);
+  EXPECT_EQ(model.GetItem("nope", 1).status().code(),
+            absl::StatusCode::kNotFound);
+}
+
+// --- ListItems ---------------------------------------------------------------
+
+TEST(InventoryReadModelTest, ListItemsIsOrderedByItemId) {
+  InventoryReadModel model;
+  EventLog log;
+  for (const std::string id : {"m", "b", "item-2", "Z", "item-10", "a", "_x"}) {
+    ApplyOk(model, log.Create(id, "SKU-" + std::to_string(id.size()), id));
+  }
+  // Byte order: uppercase before '_' before lowercase, "item-10" < "item-2".
+  EXPECT_THAT(ListAll(model, ItemFilter()),
+              ElementsAre("Z", "_x", "a", "b", "item-10", "item-2", "m"));
+  absl::StatusOr<ItemPage> page = model.ListItems(ItemFilter(), 100, "");
+  ASSERT_TRUE(page.ok());
+  EXPECT_EQ(page->position, 7);
+  EXPECT_EQ(page->next_page_token, "");
+  EXPECT_EQ(page->items[0].sku(), "SKU-1");
+  EXPECT_EQ(page->items[0].name(), "Z");
+}
+
+// Six items with varied names, SKUs and states, for the filter tests.
+void AddFilterFixture(InventoryReadModel& model, EventLog& log) {
+  ApplyOk(model, log.Create("i1", "ABC-100", "Blue Widget"));
+  ApplyOk(model, log.Create("i2", "ABC-200", "red widget"));
+  ApplyOk(model, log.Create("i3", "ABD-300", "Gadget"));
+  ApplyOk(model, log.Create("i4", "XYZ-400", "WIDGET deluxe"));
+  ApplyOk(model, log.Create("i5", "abc-500", "Sprocket"));
+  ApplyOk(model, log.Create("i6", "ABC-600", "Über Widget"));
+  ApplyOk(model, log.Deactivate("i2"));
+  ApplyOk(model, log.Deactivate("i3"));
+  ApplyOk(model, log.Deactivate("i6"));
+}
+
+TEST(InventoryReadModelTest, ListItemsFiltersByActive) {
+  InventoryReadModel model;
+  EventLog log;
+  AddFilterFixture(model, log);
+  EXPECT_THAT(ListAll(model, ItemFilter()),
+              ElementsAre("i1", "i2", "i3", "i4", "i5", "i6"));
+  EXPECT_THAT(ListAll(model, Active(true)), ElementsAre("i1", "i4", "i5"));
+  EXPECT_THAT(ListAll(model, Active(false)), ElementsAre("i2", "i3", "i6"));
+
+  // Reactivation moves an item back.
+  ApplyOk(model, log.Reactivate("i3"));
+  EXPECT_THAT(ListAll(model, Active(true)),
+              ElementsAre("i1", "i3", "i4", "i5"));
+  EXPECT_THAT(ListAll(model, Active(false)), ElementsAre("i2", "i6"));
+}
+
+TEST(InventoryReadModelTest, ListItemsFiltersByNameIgnoringAsciiCase) {
+  InventoryReadModel model;
+  EventLog log;
+  AddFilterFixture(model, log);
+  EXPECT_THAT(ListAll(model, NameContains("widget")),
+              ElementsAre("i1", "i2", "i4", "i6"));
+  EXPECT_THAT(ListAll(model, NameContains("WIDGET")),
+              ElementsAre("i1", "i2", "i4", "i6"));
+  EXPECT_THAT(ListAll(model, NameContains("wIdGeT D")), ElementsAre("i4"));
+  EXPECT_THAT(ListAll(model, NameContains("dget")),
+              ElementsAre("i1", "i2", "i3", "i4", "i6"));
+  EXPECT_THAT(ListAll(model, NameContains("Blue Widget")), ElementsAre("i1"));
+  EXPECT_THAT(ListAll(model, NameContains("sprockets")), IsEmpty());
+  EXPECT_THAT(ListAll(model, NameContains("")),
+              ElementsAre("i1", "i2", "i3", "i4", "i5", "i6"));
+  // Non-ASCII letters match byte for byte (case folding is ASCII only).
+  EXPECT_THAT(ListAll(model, NameContains("Über")), ElementsAre("i6"));
+  EXPECT_THAT(ListAll(model, NameContains("über")), IsEmpty());
+
+  // A rename moves an item into and out of the filter.
+  ApplyOk(model, log.Rename("i5", "Sprocket widget"));
+  ApplyOk(model, log.Rename("i1", "Blue Thing"));
+  EXPECT_THAT(ListAll(model, NameContains("Widget")),
+              ElementsAre("i2", "i4", "i5", "i6"));
+}
+
+TEST(InventoryReadModelTest, ListItemsFiltersBySkuPrefix) {
+  InventoryReadModel model;
+  EventLog log;
+  AddFilterFixture(model, log);
+  EXPECT_THAT(ListAll(model, SkuPrefix("ABC")), ElementsAre("i1", "i2", "i6"));
+  EXPECT_THAT(ListAll(model, SkuPrefix("AB")),
+              ElementsAre("i1", "i2", "i3", "i6"));
+  EXPECT_THAT(ListAll(model, SkuPrefix("ABC-2")), ElementsAre("i2"));
+  EXPECT_THAT(ListAll(model, SkuPrefix("ABC-200")), ElementsAre("i2"));
+  EXPECT_THAT(ListAll(model, SkuPrefix("ABC-2000")), IsEmpty());
+  // A prefix, not a substring, and case-sensitive.
+  EXPECT_THAT(ListAll(model, SkuPrefix("100")), IsEmpty());
+  EXPECT_THAT(ListAll(model, SkuPrefix("abc")), ElementsAre("i5"));
+  EXPECT_THAT(ListAll(model, SkuPrefix("")),
+              ElementsAre("i1", "i2", "i3", "i4", "i5", "i6"));
+}
+
+TEST(InventoryReadModelTest, ListItemsCombinesFilters) {
+  InventoryReadModel model;
+  EventLog log;
+  AddFilterFixture(model, log);
+  ItemFilter filter;
+  filter.active = true;
+  filter.name_contains = "widget";
+  EXPECT_THAT(ListAll(model, filter), ElementsAre("i1", "i4"));
+  filter.sku_prefix = "ABC";
+  EXPECT_THAT(ListAll(model, filter), ElementsAre("i1"));
+  filter.active = false;
+  EXPECT_THAT(ListAll(model, filter), ElementsAre("i2", "i6"));
+  filter.name_contains = "RED";
+  EXPECT_THAT(ListAll(model, filter), ElementsAre("i2"));
+  filter.active.reset();
+  filter.name_contains = "";
+  filter.sku_prefix = "AB";
+  EXPECT_THAT(ListAll(model, filter), ElementsAre("i1", "i2", "i3", "i6"));
+  filter.name_contains = "gadget";
+  EXPECT_THAT(ListAll(model, filter), ElementsAre("i3"));
+  filter.active = true;
+  EXPECT_THAT(ListAll(model, filter), IsEmpty());
+}
+
+TEST(InventoryReadModelTest, ListItemsPagesThroughEveryPageSize) {
+  InventoryReadModel model;
+  EventLog log;
+  std::vector<std::string> ids;
+  constexpr int kItems = 13;
+  for (int i = 0; i < kItems; ++i) {
+    ids.push_back(absl::StrFormat("item-%02d", i));
+  }
+  // Created out of order.
+  for (int i = 0; i < kItems; ++i) {
+    const std::string& id = ids[(i * 5) % kItems];
+    ApplyOk(model, log.Create(id, "SKU-" + id.substr(5), "Name " + id));
+  }
+  for (size_t page_size = 1; page_size <= kItems + 2; ++page_size) {
+    SCOPED_TRACE(absl::StrCat("page_size ", page_size));
+    const auto pages = AllPages(model, ItemFilter(), page_size);
+    EXPECT_EQ(pages.size(), (kItems + page_size - 1) / page_size);
+    for (size_t i = 0; i + 1 < pages.size(); ++i) {
+      EXPECT_EQ(pages[i].size(), page_size);
+    }
+    EXPECT_THAT(Flatten(pages), ElementsAreArray(ids));
+  }
+}
+
+TEST(InventoryReadModelTest, ListItemsPagesThroughAFilter) {
+  InventoryReadModel model;
+  EventLog log;
+  std::vector<std::string> active_ids;
+  for (int i = 0; i < 20; ++i) {
+    const std::string id = absl::StrFormat("item-%02d", i);
+    ApplyOk(model, log.Create(id, "SKU-" + id.substr(5), "Name " + id));
+    if (i % 3 == 0) {
+      ApplyOk(model, log.Deactivate(id));
+    } else {
+      active_ids.push_back(id);
+    }
+  }
+  for (size_t page_size = 1; page_size <= active_ids.size() + 1; ++page_size) {
+    SCOPED_TRACE(absl::StrCat("page_size ", page_size));
+    const auto pages = AllPages(model, Active(true), page_size);
+    EXPECT_EQ(pages.size(), (active_ids.size() + page_size - 1) / page_size);
+    EXPECT_THAT(Flatten(pages), ElementsAreArray(active_ids));
+  }
+}
+
+TEST(InventoryReadModelTest, PagingWhileItemsAreAddedNeverRepeatsOrSkips) {
+  for (size_t page_size = 1; page_size <= 4; ++page_size) {
+    SCOPED_TRACE(absl::StrCat("page_size ", page_size));
+    InventoryReadModel model;
+    EventLog log;
+    const std::vector<std::string> initial = {"c", "e", "g", "i",
+                                              "k", "m", "o"};
+    for (const std::string& id : initial) {
+      ApplyOk(model, log.Create(id, "SKU-" + id, "Widget " + id));
+    }
+    std::vector<std::string> seen;
+    std::set<std::string> added_after_cursor;
+    std::string token;
+    for (int round = 0;; ++round) {
+      ASSERT_LT(round, 100) << "the listing does not end";
+      absl::StatusOr<ItemPage> page =
+          model.ListItems(ItemFilter(), page_size, token);
+      ASSERT_TRUE(page.ok()) << page.status();
+      ASSERT_LE(page->items.size(), page_size);
+      for (const Item& item : page->items) seen.push_back(item.item_id());
+      token = page->next_page_token;
+      if (token.empty()) break;
+      if (round >= 4) continue;  // the listing must end some time
+      const std::string cursor = seen.back();
+      // Between pages: an item sorted before everything, one right before
+      // the cursor, one right after it, and one after everything.
+      const std::string before_all = absl::StrCat("a", round);
+      const std::string before_cursor = cursor.substr(0, cursor.size() - 1) +
+                                        static_cast<char>(cursor.back() - 1) +
+                                        absl::StrCat(round);
+      const std::string after_cursor = absl::StrCat(cursor, "0", round);
+      const std::string after_all = absl::StrCat("z", round);
+      for (const std::string& id :
+           {before_all, before_cursor, after_cursor, after_all}) {
+        ApplyOk(model, log.Create(id, "SKU-X", "Widget " + id));
+      }
+      added_after_cursor.insert(after_cursor);
+      added_after_cursor.insert(after_all);
+    }
+    // Strictly increasing: nothing twice, order kept across pages.
+    EXPECT_TRUE(
+        std::adjacent_find(seen.begin(), seen.end(),
+                           [](const std::string& a, const std::string& b) {
+                             return a >= b;
+                           }) == seen.end())
+        << absl::StrJoin(seen, ",");
+    const std::set<std::string> seen_set(seen.begin(), seen.end());
+    EXPECT_EQ(seen_set.size(), seen.size());
+    for (const std::string& id : initial) {
+      EXPECT_EQ(seen_set.count(id), 1u) << id << " skipped";
+    }
+    // Keyset paging: items added after the cursor are listed too.
+    for (const std::string& id : added_after_cursor) {
+      EXPECT_EQ(seen_set.count(id), 1u) << id << " skipped";
+    }
+  }
+}
+
+TEST(InventoryReadModelTest, PagingWithAFilterWhileItemsChangeAndAreAdded) {
+  InventoryReadModel model;
+  EventLog log;
+  for (int i = 0; i < 10; ++i) {
+    const std::string id = absl::StrFormat("w%02d", i * 2);
+    ApplyOk(model, log.Create(id, "SKU-" + id, "Widget"));
+  }
+  ItemFilter filter = NameContains("WIDGET");
+  std::vector<std::string> seen;
+  std::string token;
+  for (int round = 0;; ++round) {
+    ASSERT_LT(round, 100);
+    absl::StatusOr<ItemPage> page = model.ListItems(filter, 3, token);
+    ASSERT_TRUE(page.ok()) << page.status();
+    for (const Item& item : page->items) seen.push_back(item.item_id());
+    token = page->next_page_token;
+    if (token.empty()) break;
+    // The cursor item leaves the filter; new matching and non-matching
+    // items appear on both sides of the cursor.
+    ApplyOk(model, log.Rename(seen.back(), "Gizmo"));
+    const std::string odd = absl::StrFormat("w%02d", round * 2 + 1);
+    ApplyOk(model, log.Create(odd + "a", "SKU-A", "another widget"));
+    ApplyOk(model, log.Create(odd + "b", "SKU-B", "not matching"));
+    ApplyOk(model, log.Create(absl::StrCat("a", round), "SKU-C", "widget"));
+  }
+  const std::set<std::string> seen_set(seen.begin(), seen.end());
+  EXPECT_EQ(seen_set.size(), seen.size()) << absl::StrJoin(seen, ",");
+  EXPECT_TRUE(std::is_sorted(seen.begin(), seen.end()));
+  for (int i = 0; i < 10; ++i) {
+    EXPECT_EQ(seen_set.count(absl::StrFormat("w%02d", i * 2)), 1u) << i;
+  }
+  for (const std::string& id : seen) {
+    EXPECT_NE(id.back(), 'b') << id << " does not match the filter";
+  }
+}
+
+TEST(InventoryReadModelTest, APageTokenIsBoundToItsFilter) {
+  InventoryReadModel model;
+  EventLog log;
+  AddFilterFixture(model, log);
+  ItemFilter active_widgets = NameContains("widget");
+  active_widgets.active = true;
+  const std::vector<ItemFilter> filters = {
+      ItemFilter(),      Active(true),    Active(false),    NameContains("w"),
+      NameContains("W"), SkuPrefix("AB"), SkuPrefix("ABC"), active_widgets,
+  };
+  for (size_t i = 0; i < filters.size(); ++i) {
+    absl::StatusOr<ItemPage> first = model.ListItems(filters[i], 1, "");
+    ASSERT_TRUE(first.ok()) << first.status();
+    ASSERT_NE(first->next_page_token, "") << i;
+    for (size_t j = 0; j < filters.size(); ++j) {
+      SCOPED_TRACE(absl::StrCat("token of filter ", i, " used with ", j));
+      absl::StatusOr<ItemPage> next =
+          model.ListItems(filters[j], 1, first->next_page_token);
+      if (i == j) {
+        EXPECT_TRUE(next.ok()) << next.status();
+      } else {
+        ExpectInvalidPageToken(next.status());
+      }
+    }
+  }
+}
+
+TEST(InventoryReadModelTest, AGarbagePageTokenIsInvalid) {
+  InventoryReadModel model;
+  EventLog log;
+  AddFilterFixture(model, log);
+  absl::StatusOr<HistoryPage> history = model.GetItemHistory("i2", 1, "");
+  ASSERT_TRUE(history.ok());
+  ASSERT_NE(history->next_page_token, "");
+  for (const std::string& token :
+       {std::string("!!!not base64!!!"), std::string("garbage"),
+        std::string("a"), absl::WebSafeBase64Escape("items:"),
+        absl::WebSafeBase64Escape("hello\nworld"), std::string(1, '\0') + "x",
+        history->next_page_token}) {
+    SCOPED_TRACE(token);
+    ExpectInvalidPageToken(model.ListItems(ItemFilter(), 10, token).status());
+  }
+}
+
+// --- GetItemHistory ----------------------------------------------------------
+
+TEST(InventoryReadModelTest, GetItemHistoryReturnsTheItemsEventsInPages) {
+  InventoryReadModel model;
+  EventLog log;
+  std::vector<Event> events_of_a;
+  auto apply = [&](const Event& event) {
+    ApplyOk(model, event);
+    if (event.stream_id() == "item-a") events_of_a.push_back(event);
+  };
+  apply(log.Create("a", "SKU-A", "Apple"));
+  apply(log.Create("b", "SKU-B", "Banana"));
+  for (int i = 1; i <= 4; ++i) {
+    apply(log.CheckIn("a", i));
+    apply(log.CheckIn("b", i));
+  }
+  apply(log.Rename("a", "Red Apple"));
+  apply(log.Remove("a", 3));
+  apply(log.Unknown());
+  apply(log.Deactivate("a"));
+  apply(log.Reactivate("a"));
+  ASSERT_EQ(events_of_a.size(), 9u);
+
+  for (size_t page_size = 1; page_size <= events_of_a.size() + 1; ++page_size) {
+    SCOPED_TRACE(absl::StrCat("page_size ", page_size));
+    std::vector<Event> got;
+    std::string token;
+    int pages = 0;
+    do {
+      absl::StatusOr<HistoryPage> page =
+          model.GetItemHistory("a", page_size, token);
+      ASSERT_TRUE(page.ok()) << page.status();
+      ASSERT_LE(page->events.size(), page_size);
+      EXPECT_EQ(page->position, model.position());
+      got.insert(got.end(), page->events.begin(), page->events.end());
+      token = page->next_page_token;
+      ASSERT_LT(++pages, 100);
+    } while (!token.empty());
+    EXPECT_EQ(static_cast<size_t>(pages),
+              (events_of_a.size() + page_size - 1) / page_size);
+    ASSERT_EQ(got.size(), events_of_a.size());
+    for (size_t i = 0; i < got.size(); ++i) {
+      EXPECT_TRUE(MessageDifferencer::Equals(got[i], events_of_a[i]))
+          << got[i].DebugString();
+      EXPECT_EQ(got[i].stream_version(), static_cast<int64_t>(i + 1));
+    }
+  }
+}
+
+TEST(InventoryReadModelTest, GetItemHistoryPagingContinuesAsTheItemChanges) {
+  InventoryReadModel model;
+  EventLog log;
+  ApplyOk(model, log.Create("a", "SKU-A", "Apple"));
+  for (int i = 0; i < 4; ++i) ApplyOk(model, log.CheckIn("a", 1));
+  std::vector<int64_t> versions;
+  std::string token;
+  for (int round = 0;; ++round) {
+    ASSERT_LT(round, 100);
+    absl::StatusOr<HistoryPage> page = model.GetItemHistory("a", 2, token);
+    ASSERT_TRUE(page.ok()) << page.status();
+    for (const Event& event : page->events) {
+      versions.push_back(event.stream_version());
+    }
+    token = page->next_page_token;
+    if (token.empty()) break;
+    if (round == 0) {
+      ApplyOk(model, log.Rename("a", "Red Apple"));
+      ApplyOk(model, log.CheckIn("a", 1));
+    }
+  }
+  // The events added while paging were picked up; none repeated.
+  EXPECT_THAT(versions, ElementsAre(1, 2, 3, 4, 5, 6, 7));
+  EXPECT_EQ(CurrentItem(model, "a").version(), 7);
+}
+
+TEST(InventoryReadModelTest, GetItemHistoryErrors) {
+  InventoryReadModel model;
+  EventLog log;
+  ApplyOk(model, log.Create("a", "SKU-A", "Apple"));
+  ApplyOk(model, log.CheckIn("a", 1));
+  ApplyOk(model, log.Create("b", "SKU-B", "Banana"));
+  ApplyOk(model, log.CheckIn("b", 1));
+
+  EXPECT_EQ(model.GetItemHistory("nope", 10, "").status().code(),
+            absl::StatusCode::kNotFound);
+  absl::StatusOr<HistoryPage> first = model.GetItemHistory("a", 1, "");
+  ASSERT_TRUE(first.ok());
+  ASSERT_NE(first->next_page_token, "");
+  // A token of another item, of a listing, or garbage.
+  ExpectInvalidPageToken(
+      model.GetItemHistory("b", 1, first->next_page_token).status());
+  absl::StatusOr<ItemPage> listing = model.ListItems(ItemFilter(), 1, "");
+  ASSERT_TRUE(listing.ok());
+  ASSERT_NE(listing->next_page_token, "");
+  ExpectInvalidPageToken(
+      model.GetItemHistory("a", 1, listing->next_page_token).status());
+  for (const std::string& token :
+       {std::string("garbage!"), absl::WebSafeBase64Escape("history:a\nxyz"),
+        absl::WebSafeBase64Escape("history:a"), std::string("a")}) {
+    SCOPED_TRACE(token);
+    ExpectInvalidPageToken(model.GetItemHistory("a", 1, token).status());
+  }
+  // The right token still works.
+  absl::StatusOr<HistoryPage> second =
+      model.GetItemHistory("a", 1, first->next_page_token);
+  ASSERT_TRUE(second.ok()) << second.status();
+  ASSERT_EQ(second->events.size(), 1u);
+  EXPECT_EQ(second->events[0].stream_version(), 2);
+  EXPECT_EQ(second->next_page_token, "");
+}
+
+// --- GetStats ----------------------------------------------------------------
+
+TEST(InventoryReadModelTest, StatsCountItemsAndUnits) {
+  InventoryReadModel model;
+  EventLog log;
+  ApplyOk(model, log.Create("a", "SKU-A", "Apple"));
+  ApplyOk(model, log.Create("b", "SKU-B", "Banana"));
+  ApplyOk(model, log.Create("c", "SKU-C", "Cherry"));
+  ApplyOk(model, log.CheckIn("a", 10));
+  ApplyOk(model, log.CheckIn("b", 20));
+  ApplyOk(model, log.CheckIn("c", 30));
+  ApplyOk(model, log.Remove("b", 5));
+  ApplyOk(model, log.Deactivate("c"));
+
+  InventoryStats stats = model.GetStats(0);
+  EXPECT_EQ(stats.item_count, 3);
+  EXPECT_EQ(stats.active_item_count, 2);
+  // Deactivated items' units still count.
+  EXPECT_EQ(stats.total_quantity_on_hand, 55);
+  EXPECT_EQ(stats.position, 8);
+
+  ApplyOk(model, log.Reactivate("c"));
+  ApplyOk(model, log.Deactivate("a"));
+  ApplyOk(model, log.Deactivate("b"));
+  ApplyOk(model, log.Remove("c", 30));
+  stats = model.GetStats(0);
+  EXPECT_EQ(stats.item_count, 3);
+  EXPECT_EQ(stats.active_item_count, 1);
+  EXPECT_EQ(stats.total_quantity_on_hand, 25);
+  EXPECT_EQ(stats.position, 12);
+
+  // Renames and re-deliveries change nothing.
+  ApplyOk(model, log.Rename("c", "Sour Cherry"));
+  ApplyOk(model, log.CheckIn("c", 1));
+  ApplyOk(model, log.Remove("c", 1));
+  stats = model.GetStats(0);
+  EXPECT_EQ(stats.active_item_count, 1);
+  EXPECT_EQ(stats.total_quantity_on_hand, 25);
+}
+
+TEST(InventoryReadModelTest, LowStockCountsActiveItemsStrictlyBelow) {
+  InventoryReadModel model;
+  EventLog log;
+  ApplyOk(model, log.Create("e", "SKU-E", "Empty"));  // 0 units
+  ApplyOk(model, log.Create("d", "SKU-D", "Four"));
+  ApplyOk(model, log.CheckIn("d", 4));
+  ApplyOk(model, log.Create("c", "SKU-C", "Five"));
+  ApplyOk(model, log.CheckIn("c", 5));
+  ApplyOk(model, log.Create("b", "SKU-B", "Six"));
+  ApplyOk(model, log.CheckIn("b", 6));
+  ApplyOk(model, log.Create("a", "SKU-A", "Off"));  // low, but inactive
+  ApplyOk(model, log.Deactivate("a"));
+
+  InventoryStats stats = model.GetStats(0);
+  EXPECT_EQ(stats.low_stock_item_count, 0);
+  EXPECT_THAT(stats.low_stock_item_ids, IsEmpty());
+
+  stats = model.GetStats(1);
+  EXPECT_EQ(stats.low_stock_item_count, 1);
+  EXPECT_THAT(stats.low_stock_item_ids, ElementsAre("e"));
+
+  stats = model.GetStats(5);  // 5 is not below 5
+  EXPECT_EQ(stats.low_stock_item_count, 2);
+  EXPECT_THAT(stats.low_stock_item_ids, ElementsAre("d", "e"));
+
+  stats = model.GetStats(6);
+  EXPECT_EQ(stats.low_stock_item_count, 3);
+  EXPECT_THAT(stats.low_stock_item_ids, ElementsAre("c", "d", "e"));
+
+  stats = model.GetStats(1000000);
+  EXPECT_EQ(stats.low_stock_item_count, 4);
+  EXPECT_THAT(stats.low_stock_item_ids, ElementsAre("b", "c", "d", "e"));
+
+  // Reactivating brings "a" in; deactivating "d" takes it out.
+  ApplyOk(model, log.Reactivate("a"));
+  ApplyOk(model, log.Deactivate("d"));
+  stats = model.GetStats(6);
+  EXPECT_EQ(stats.low_stock_item_count, 3);
+  EXPECT_THAT(stats.low_stock_item_ids, ElementsAre("a", "c", "e"));
+}
+
+TEST(InventoryReadModelTest, LowStockIdsAreCappedAtAThousand) {
+  InventoryReadModel model;
+  EventLog log;
+  constexpr int kItems = 1005;
+  std::vector<std::string> ids;
+  // Created in reverse, so that the order comes from item_id.
+  for (int i = kItems - 1; i >= 0; --i) {
+    ApplyOk(model, log.Create(absl::StrFormat("i%04d", i), "SKU-1", "x"));
+  }
+  for (int i = 0; i < kItems; ++i) ids.push_back(absl::StrFormat("i%04d", i));
+
+  InventoryStats stats = model.GetStats(1);
+  EXPECT_EQ(stats.item_count, kItems);
+  EXPECT_EQ(stats.active_item_count, kItems);
+  EXPECT_EQ(stats.low_stock_item_count, kItems);
+  ASSERT_EQ(stats.low_stock_item_ids.size(),
+            InventoryReadModel::kMaxLowStockIds);
+  EXPECT_THAT(stats.low_stock_item_ids,
+              ElementsAreArray(ids.begin(), ids.begin() + 1000));
+
+  // Exactly at the cap: every id.
+  for (int i = 0; i < 5; ++i) ApplyOk(model, log.CheckIn(ids[i], 1));
+  stats = model.GetStats(1);
+  EXPECT_EQ(stats.low_stock_item_count, 1000);
+  EXPECT_THAT(stats.low_stock_item_ids,
+              ElementsAreArray(ids.begin() + 5, ids.end()));
+}
+
+// --- Waiting -----------------------------------------------------------------
+
+TEST(InventoryReadModelTest, WaitForPositionReturnsAtOnceWhenReached) {
+  InventoryReadModel model;
+  EventLog log;
+  EXPECT_TRUE(model.WaitForPosition(0, absl::InfinitePast()));
+  ApplyOk(model, log.Create("a", "SKU-A", "Apple"));
+  EXPECT_TRUE(model.WaitForPosition(1, absl::InfinitePast()));
+  EXPECT_TRUE(model.WaitForPosition(-5, absl::InfinitePast()));
+  EXPECT_FALSE(model.WaitForPosition(2, absl::InfinitePast()));
+}
+
+TEST(InventoryReadModelTest, WaitForPositionTimesOut) {
+  InventoryReadModel model;
+  EventLog log;
+  ApplyOk(model, log.Create("a", "SKU-A", "Apple"));
+  const absl::Time start = absl::Now();
+  EXPECT_FALSE(model.WaitForPosition(2, start + absl::Milliseconds(50)));
+  const absl::Duration waited = absl::Now() - start;
+  EXPECT_GE(waited, absl::Milliseconds(45));
+  EXPECT_LT(waited, absl::Seconds(5));
+}
+
+TEST(InventoryReadModelTest, WaitForPositionWakesWhenAnotherThreadApplies) {
+  InventoryReadModel model;
+  EventLog log;
+  std::vector<Event> events;
+  events.push_back(log.Create("a", "SKU-A", "Apple"));
+  for (int i = 0; i < 200; ++i) events.push_back(log.CheckIn("a", 1));
+  std::thread writer([&] {
+    for (const Event& event : events) ApplyOk(model, event);
+  });
+  const bool reached =
+      model.WaitForPosition(201, absl::Now() + absl::Seconds(20));
+  writer.join();
+  EXPECT_TRUE(reached);
+  EXPECT_EQ(model.position(), 201);
+  EXPECT_EQ(CurrentItem(model, "a").quantity_on_hand(), 200);
+}
+
+TEST(InventoryReadModelTest, ManyWaitersAreReleasedByOneWriter) {
+  InventoryReadModel model;
+  EventLog log;
+  std::vector<Event> events;
+  for (int i = 0; i < 50; ++i) {
+    events.push_back(log.Create(absl::StrCat("i", i), "SKU-1", "x"));
+  }
+  std::vector<std::thread> waiters;
+  std::vector<int> reached(50, 0);
+  for (int i = 0; i < 50; ++i) {
+    waiters.emplace_back([&, i] {
+      reached[i] =
+          model.WaitForPosition(i + 1, absl::Now() + absl::Seconds(20)) ? 1 : 0;
+    });
+  }
+  std::thread writer([&] {
+    for (const Event& event : events) ApplyOk(model, event);
+  });
+  writer.join();
+  for (std::thread& waiter : waiters) waiter.join();
+  EXPECT_THAT(reached, ::testing::Each(1));
+}
+
+TEST(InventoryReadModelTest, WaitForItemChangeSeesTheItemAppear) {
+  InventoryReadModel model;
+  EventLog log;
+  std::vector<Event> events;
+  for (int i = 0; i < 100; ++i) {
+    events.push_back(log.Create(absl::StrCat("other", i), "SKU-1", "x"));
+  }
+  events.push_back(log.Create("a", "SKU-A", "Apple"));
+  std::thread writer([&] {
+    for (const Event& event : events) ApplyOk(model, event);
+  });
+  std::optional<ItemAtPosition> changed =
+      model.WaitForItemChange("a", 0, absl::Now() + absl::Seconds(20));
+  writer.join();
+  ASSERT_TRUE(changed.has_value());
+  EXPECT_EQ(changed->item.item_id(), "a");
+  EXPECT_EQ(changed->item.version(), 1);
+  EXPECT_EQ(changed->position, 101);
+}
+
+TEST(InventoryReadModelTest, WaitForItemChangeSeesANewerVersion) {
+  InventoryReadModel model;
+  EventLog log;
+  ApplyOk(model, log.Create("a", "SKU-A", "Apple"));
+  ApplyOk(model, log.Create("b", "SKU-B", "Banana"));
+  std::vector<Event> events;
+  // Changes of another item first: they must not end the wait.
+  for (int i = 0; i < 100; ++i) events.push_back(log.CheckIn("b", 1));
+  events.push_back(log.CheckIn("a", 7));
+  std::thread writer([&] {
+    for (const Event& event : events) ApplyOk(model, event);
+  });
+  std::optional<ItemAtPosition> changed =
+      model.WaitForItemChange("a", 1, absl::Now() + absl::Seconds(20));
+  writer.join();
+  ASSERT_TRUE(changed.has_value());
+  EXPECT_EQ(changed->item.version(), 2);
+  EXPECT_EQ(changed->item.quantity_on_hand(), 7);
+  EXPECT_EQ(changed->position, 103);
+}
+
+TEST(InventoryReadModelTest, WaitForItemChangeReturnsAtOnceWhenAlreadyNewer) {
+  InventoryReadModel model;
+  EventLog log;
+  ApplyOk(model, log.Create("a", "SKU-A", "Apple"));
+  ApplyOk(model, log.CheckIn("a", 3));
+  for (int64_t seen : {0, 1}) {
+    std::optional<ItemAtPosition> changed =
+        model.WaitForItemChange("a", seen, absl::InfinitePast());
+    ASSERT_TRUE(changed.has_value()) << seen;
+    EXPECT_EQ(changed->item.version(), 2);
+    EXPECT_EQ(changed->item.quantity_on_hand(), 3);
+    EXPECT_EQ(changed->position, 2);
+  }
+}
+
+TEST(InventoryReadModelTest, WaitForItemChangeTimesOut) {
+  InventoryReadModel model;
+  EventLog log;
+  ApplyOk(model, log.Create("a", "SKU-A", "Apple"));
+  ApplyOk(model, log.Create("b", "SKU-B", "Banana"));
+  ApplyOk(model, log.CheckIn("b", 1));
+
+  for (const auto& [id, seen] : std::vector<std::pair<std::string, int64_t>>{
+           {"a", 1}, {"a", 5}, {"nope", 0}}) {
+    SCOPED_TRACE(id);
+    const absl::Time start = absl::Now();
+    EXPECT_FALSE(
+        model.WaitForItemChange(id, seen, start + absl::Milliseconds(50))
+            .has_value());
+    const absl::Duration waited = absl::Now() - start;
+    EXPECT_GE(waited, absl::Milliseconds(45));
+    EXPECT_LT(waited, absl::Seconds(5));
+  }
+}
+
+}  // namespace
+}  // namespace inventory

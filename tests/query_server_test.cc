@@ -1,0 +1,1098 @@
+// The read side as a real gRPC server: a CommandServer (on an in-memory
+// store) and a QueryServer subscribed to it, both in this process on free
+// loopback ports, called through real channels with the generated stubs.
+//
+// Covers health (NOT_SERVING until the first catch-up), read-your-writes for
+// many concurrent commands (every query with a command's global_position as
+// min_position sees that command), min_position deadlines, every validation
+// error, NOT_FOUND, WatchItem, a query server started after the events, and
+// a command-service restart on the same port. Nothing waits by sleeping:
+// every wait is on a condition (a min_position, a stream message, a health
+// status polled until it changes), bounded by a deadline.
+#include "query-service/server/query_server.h"
+
+#include <grpcpp/grpcpp.h>
+
+#include <cctype>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <random>
+#include <set>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "command-service/application/item_command_handler.h"
+#include "command-service/server/command_server.h"
+#include "common/field_violation.h"
+#include "common/grpc_status.h"
+#include "common/in_memory_event_store.h"
+#include "gmock/gmock.h"
+#include "google/protobuf/util/message_differencer.h"
+#include "grpc/health/v1/health.grpc.pb.h"
+#include "gtest/gtest.h"
+#include "inventory/v1/command_service.grpc.pb.h"
+#include "inventory/v1/query_service.grpc.pb.h"
+
+namespace inventory {
+namespace {
+
+using ::google::protobuf::util::MessageDifferencer;
+using ::grpc::StatusCode;
+using ::grpc::health::v1::Health;
+using ::grpc::health::v1::HealthCheckRequest;
+using ::grpc::health::v1::HealthCheckResponse;
+using ::testing::HasSubstr;
+
+// Deadline of every unary call.
+constexpr absl::Duration kCallTimeout = absl::Seconds(10);
+// How long a test waits for something that should happen.
+constexpr absl::Duration kWaitTimeout = absl::Seconds(15);
+// Deadline of every WatchItem call, so that no read can block forever.
+constexpr absl::Duration kWatchDeadline = absl::Seconds(20);
+// A position no test ever reaches.
+constexpr int64_t kFarPosition = 1000000000000;
+
+const char* const kQueryService = "inventory.v1.QueryService";
+
+absl::Time Deadline(absl::Duration timeout) { return absl::Now() + timeout; }
+
+// --- The servers -------------------------------------------------------------
+
+CommandServerOptions CommandOptions(const std::string& listen) {
+  CommandServerOptions options;
+  options.listen = listen;
+  options.health_probe_interval = absl::Milliseconds(100);
+  options.stream.heartbeat_interval = absl::Milliseconds(200);
+  options.live.idle_wait = absl::Milliseconds(100);
+  return options;
+}
+
+QueryServerOptions QueryOptions(int command_port) {
+  QueryServerOptions options;
+  options.listen = "127.0.0.1:0";
+  options.command_service = absl::StrCat("127.0.0.1:", command_port);
+  options.subscriber.initial_backoff = absl::Milliseconds(10);
+  options.subscriber.max_backoff = absl::Milliseconds(200);
+  return options;
+}
+
+struct CommandNode {
+  std::unique_ptr<CommandServer> server;
+  std::shared_ptr<grpc::Channel> channel;
+  std::unique_ptr<v1::CommandService::Stub> commands;
+};
+
+// Null (with a test failure) when the server cannot start.
+std::unique_ptr<CommandNode> StartCommandNode(EventStore* store,
+                                              const std::string& listen) {
+  auto server = CommandServer::Start(store, CommandOptions(listen));
+  EXPECT_TRUE(server.ok()) << server.status();
+  if (!server.ok()) return nullptr;
+  auto node = std::make_unique<CommandNode>();
+  node->server = std::move(*server);
+  node->channel =
+      grpc::CreateChannel(absl::StrCat("127.0.0.1:", node->server->port()),
+                          grpc::InsecureChannelCredentials());
+  node->commands = v1::CommandService::NewStub(node->channel);
+  return node;
+}
+
+struct QueryNode {
+  std::unique_ptr<QueryServer> server;
+  std::shared_ptr<grpc::Channel> channel;
+  std::unique_ptr<v1::QueryService::Stub> queries;
+  std::unique_ptr<Health::Stub> health;
+};
+
+std::unique_ptr<QueryNode> StartQueryNode(const QueryServerOptions& options) {
+  auto server = QueryServer::Start(options);
+  EXPECT_TRUE(server.ok()) << server.status();
+  if (!server.ok()) return nullptr;
+  auto node = std::make_unique<QueryNode>();
+  node->server = std::move(*server);
+  EXPECT_GT(node->server->port(), 0);
+  node->channel =
+      grpc::CreateChannel(absl::StrCat("127.0.0.1:", node->server->port()),
+                          grpc::InsecureChannelCredentials());
+  node->queries = v1::QueryService::NewStub(node->channel);
+  node->health = Health::NewStub(node->channel);
+  return node;
+}
+
+// --- Health ------------------------------------------------------------------
+
+grpc::Status CheckHealth(Health::Stub& stub, const std::string& service,
+                         HealthCheckResponse::ServingStatus* status) {
+  grpc::ClientContext context;
+  context.set_deadline(absl::ToChronoTime(Deadline(kCallTimeout)));
+  HealthCheckRequest request;
+  request.set_service(service);
+  HealthCheckResponse response;
+  const grpc::Status result = stub.Check(&context, request, &response);
+  *status = response.status();
+  return result;
+}
+
+// Polls Check until it reports `wanted`; false when `timeout` passes first.
+bool AwaitHealth(Health::Stub& stub, const std::string& service,
+                 HealthCheckResponse::ServingStatus wanted,
+                 absl::Duration timeout = kWaitTimeout) {
+  const absl::Time deadline = Deadline(timeout);
+  for (;;) {
+    HealthCheckResponse::ServingStatus status;
+    if (CheckHealth(stub, service, &status).ok() && status == wanted) {
+      return true;
+    }
+    if (absl::Now() >= deadline) return false;
+    absl::SleepFor(absl::Milliseconds(20));  // the polling interval
+  }
+}
+
+// --- Commands ----------------------------------------------------------------
+
+using CommandStub = v1::CommandService::Stub;
+using QueryStub = v1::QueryService::Stub;
+
+struct Reply {
+  grpc::Status status;
+  int64_t version = 0;
+  int64_t global_position = 0;
+};
+
+template <typename Request, typename Response>
+Reply Call(grpc::Status (CommandStub::*method)(grpc::ClientContext*,
+                                               const Request&, Response*),
+           CommandStub& stub, const Request& request) {
+  grpc::ClientContext context;
+  context.set_deadline(absl::ToChronoTime(Deadline(kCallTimeout)));
+  Response response;
+  Reply reply;
+  reply.status = (stub.*method)(&context, request, &response);
+  reply.version = response.version();
+  reply.global_position = response.global_position();
+  return reply;
+}
+
+// What the test expects an item to be.
+struct ExpectedItem {
+  std::string id;
+  std::string sku;
+  std::string name;
+  int64_t quantity = 0;
+  bool active = false;
+  int64_t version = 0;  // 0: not created yet
+};
+
+Reply Create(CommandStub& stub, ExpectedItem& item) {
+  v1::CreateItemRequest request;
+  request.set_item_id(item.id);
+  request.set_sku(item.sku);
+  request.set_name(item.name);
+  Reply reply = Call(&CommandStub::CreateItem, stub, request);
+  if (reply.status.ok()) {
+    item.active = true;
+    item.version = reply.version;
+  }
+  return reply;
+}
+
+Reply CheckIn(CommandStub& stub, ExpectedItem& item, int64_t quantity) {
+  v1::CheckInItemsRequest request;
+  request.set_item_id(item.id);
+  request.set_quantity(quantity);
+  Reply reply = Call(&CommandStub::CheckInItems, stub, request);
+  if (reply.status.ok()) {
+    item.quantity += quantity;
+    item.version = reply.version;
+  }
+  return reply;
+}
+
+// One random command that the item accepts in its current state; updates
+// `item` when it succeeds.
+Reply SendRandomCommand(CommandStub& stub, ExpectedItem& item,
+                        std::mt19937& rng) {
+  if (item.version == 0) return Create(stub, item);
+  Reply reply;
+  if (!item.active) {
+    v1::ReactivateItemRequest request;
+    request.set_item_id(item.id);
+    reply = Call(&CommandStub::ReactivateItem, stub, request);
+    if (reply.status.ok()) item.active = true;
+  } else {
+    const int choice = static_cast<int>(rng() % 10);
+    if (choice <= 3 || (choice <= 5 && item.quantity == 0)) {
+      return CheckIn(stub, item, 1 + static_cast<int64_t>(rng() % 100));
+    } else if (choice <= 5) {
+      const int64_t quantity =
+          1 +
+          static_cast<int64_t>(rng() % static_cast<uint64_t>(item.quantity));
+      v1::RemoveItemsRequest request;
+      request.set_item_id(item.id);
+      request.set_quantity(quantity);
+      reply = Call(&CommandStub::RemoveItems, stub, request);
+      if (reply.status.ok()) item.quantity -= quantity;
+    } else if (choice <= 7) {
+      const std::string name =
+          absl::StrCat("Name of ", item.id, " v", item.version + 1);
+      v1::RenameItemRequest request;
+      request.set_item_id(item.id);
+      request.set_name(name);
+      reply = Call(&CommandStub::RenameItem, stub, request);
+      if (reply.status.ok()) item.name = name;
+    } else {
+      v1::DeactivateItemRequest request;
+      request.set_item_id(item.id);
+      reply = Call(&CommandStub::DeactivateItem, stub, request);
+      if (reply.status.ok()) item.active = false;
+    }
+  }
+  if (reply.status.ok()) item.version = reply.version;
+  return reply;
+}
+
+ExpectedItem NewItem(const std::string& id) {
+  ExpectedItem item;
+  item.id = id;
+  item.sku = "SKU-" + id;
+  for (char& c : item.sku) c = static_cast<char>(std::toupper(c));
+  item.name = "Name of " + id;
+  return item;
+}
+
+// --- Queries -----------------------------------------------------------------
+
+template <typename Request, typename Response>
+grpc::Status Query(grpc::Status (QueryStub::*method)(grpc::ClientContext*,
+                                                     const Request&, Response*),
+                   QueryStub& stub, const Request& request, Response* response,
+                   absl::Duration timeout = kCallTimeout) {
+  grpc::ClientContext context;
+  if (timeout != absl::InfiniteDuration()) {
+    context.set_deadline(absl::ToChronoTime(Deadline(timeout)));
+  }
+  return (stub.*method)(&context, request, response);
+}
+
+grpc::Status GetItem(QueryStub& stub, const v1::GetItemRequest& request,
+                     v1::GetItemResponse* response,
+                     absl::Duration timeout = kCallTimeout) {
+  return Query(&QueryStub::GetItem, stub, request, response, timeout);
+}
+grpc::Status ListItems(QueryStub& stub, const v1::ListItemsRequest& request,
+                       v1::ListItemsResponse* response,
+                       absl::Duration timeout = kCallTimeout) {
+  return Query(&QueryStub::ListItems, stub, request, response, timeout);
+}
+grpc::Status GetItemHistory(QueryStub& stub,
+                            const v1::GetItemHistoryRequest& request,
+                            v1::GetItemHistoryResponse* response,
+                            absl::Duration timeout = kCallTimeout) {
+  return Query(&QueryStub::GetItemHistory, stub, request, response, timeout);
+}
+grpc::Status GetStats(QueryStub& stub,
+                      const v1::GetInventoryStatsRequest& request,
+                      v1::GetInventoryStatsResponse* response,
+                      absl::Duration timeout = kCallTimeout) {
+  return Query(&QueryStub::GetInventoryStats, stub, request, response, timeout);
+}
+
+v1::GetItemRequest ItemRequest(const std::string& id, int64_t min_position,
+                               std::optional<int64_t> as_of = std::nullopt) {
+  v1::GetItemRequest request;
+  request.set_item_id(id);
+  request.set_min_position(min_position);
+  if (as_of.has_value()) request.set_as_of_version(*as_of);
+  return request;
+}
+
+// Every item, following next_page_token with `page_size`; empty (with a
+// test failure) on an error. `*position` gets the first page's position.
+std::vector<v1::Item> ListAll(QueryStub& stub, int32_t page_size,
+                              int64_t min_position,
+                              int64_t* position = nullptr) {
+  std::vector<v1::Item> items;
+  v1::ListItemsRequest request;
+  request.set_page_size(page_size);
+  request.set_min_position(min_position);
+  for (int page = 0;; ++page) {
+    v1::ListItemsResponse response;
+    const grpc::Status status = ListItems(stub, request, &response);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    if (!status.ok() || page > 100000) return {};
+    if (page == 0 && position != nullptr) *position = response.position();
+    EXPECT_GE(response.position(), min_position);
+    items.insert(items.end(), response.items().begin(), response.items().end());
+    if (response.next_page_token().empty()) return items;
+    request.set_page_token(response.next_page_token());
+  }
+}
+
+std::vector<v1::Event> HistoryOf(QueryStub& stub, const std::string& id,
+                                 int32_t page_size, int64_t min_position) {
+  std::vector<v1::Event> events;
+  v1::GetItemHistoryRequest request;
+  request.set_item_id(id);
+  request.set_page_size(page_size);
+  request.set_min_position(min_position);
+  for (int page = 0;; ++page) {
+    v1::GetItemHistoryResponse response;
+    const grpc::Status status = GetItemHistory(stub, request, &response);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    if (!status.ok() || page > 100000) return {};
+    EXPECT_GE(response.position(), min_position);
+    events.insert(events.end(), response.events().begin(),
+                  response.events().end());
+    if (response.next_page_token().empty()) return events;
+    request.set_page_token(response.next_page_token());
+  }
+}
+
+// Non-fatal checks that `item` is what `expected` says.
+void ExpectItemIs(const v1::Item& item, const ExpectedItem& expected) {
+  EXPECT_EQ(item.item_id(), expected.id);
+  EXPECT_EQ(item.sku(), expected.sku);
+  EXPECT_EQ(item.name(), expected.name);
+  EXPECT_EQ(item.quantity_on_hand(), expected.quantity);
+  EXPECT_EQ(item.active(), expected.active);
+  EXPECT_EQ(item.version(), expected.version);
+  EXPECT_TRUE(item.has_created_at());
+  EXPECT_TRUE(item.has_updated_at());
+}
+
+// The field an INVALID_ARGUMENT names, or "" when it names none.
+std::string FieldOf(const grpc::Status& status) {
+  const std::optional<FieldViolation> violation =
+      FieldViolationOf(FromGrpcStatus(status));
+  return violation.has_value() ? violation->field : "";
+}
+
+// An open WatchItem call.
+struct Watch {
+  grpc::ClientContext context;
+  std::unique_ptr<grpc::ClientReader<v1::WatchItemResponse>> reader;
+};
+
+std::unique_ptr<Watch> StartWatch(QueryStub& stub, const std::string& id,
+                                  int64_t min_position,
+                                  absl::Duration timeout = kWatchDeadline) {
+  auto watch = std::make_unique<Watch>();
+  watch->context.set_deadline(absl::ToChronoTime(Deadline(timeout)));
+  v1::WatchItemRequest request;
+  request.set_item_id(id);
+  request.set_min_position(min_position);
+  watch->reader = stub.WatchItem(&watch->context, request);
+  return watch;
+}
+
+// The status of a WatchItem call that is expected to fail before sending.
+grpc::Status WatchFails(QueryStub& stub, const std::string& id,
+                        int64_t min_position, absl::Duration timeout) {
+  std::unique_ptr<Watch> watch = StartWatch(stub, id, min_position, timeout);
+  v1::WatchItemResponse message;
+  EXPECT_FALSE(watch->reader->Read(&message)) << message.DebugString();
+  return watch->reader->Finish();
+}
+
+// --- The fixture -------------------------------------------------------------
+
+// A command server on an in-memory store and a query server following it,
+// caught up (SERVING) before the test body starts.
+class QueryServerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    command_ = StartCommandNode(&store_, "127.0.0.1:0");
+    ASSERT_NE(command_, nullptr);
+    query_ = StartQueryNode(QueryOptions(command_->server->port()));
+    ASSERT_NE(query_, nullptr);
+    ASSERT_TRUE(AwaitHealth(*query_->health, "", HealthCheckResponse::SERVING));
+  }
+
+  CommandStub& commands() { return *command_->commands; }
+  QueryStub& queries() { return *query_->queries; }
+
+  // Creates `item` and checks `quantity` units in; returns the position.
+  int64_t CreateWithStock(ExpectedItem& item, int64_t quantity) {
+    Reply reply = Create(commands(), item);
+    EXPECT_TRUE(reply.status.ok()) << reply.status.error_message();
+    if (quantity > 0) {
+      reply = CheckIn(commands(), item, quantity);
+      EXPECT_TRUE(reply.status.ok()) << reply.status.error_message();
+    }
+    return reply.global_position;
+  }
+
+  InMemoryEventStore store_;  // outlives both servers
+  std::unique_ptr<CommandNode> command_;
+  std::unique_ptr<QueryNode> query_;  // stopped first
+};
+
+// --- Health ------------------------------------------------------------------
+
+TEST(QueryServerHealthTest, NotServingUntilTheFirstCatchUp) {
+  InMemoryEventStore store;
+  // A command-service that records some events and goes away, leaving its
+  // port free for the one started later.
+  std::unique_ptr<CommandNode> first = StartCommandNode(&store, "127.0.0.1:0");
+  ASSERT_NE(first, nullptr);
+  const int port = first->server->port();
+  int64_t head = 0;
+  for (int i = 0; i < 20; ++i) {
+    ExpectedItem item = NewItem(absl::StrCat("item-", i));
+    Reply reply = Create(*first->commands, item);
+    ASSERT_TRUE(reply.status.ok()) << reply.status.error_message();
+    head = reply.global_position;
+  }
+  first.reset();
+
+  std::unique_ptr<QueryNode> query = StartQueryNode(QueryOptions(port));
+  ASSERT_NE(query, nullptr);
+  // Nothing to catch up with: NOT_SERVING, for the server and the service.
+  for (const std::string service : {"", kQueryService}) {
+    HealthCheckResponse::ServingStatus status;
+    const grpc::Status result = CheckHealth(*query->health, service, &status);
+    ASSERT_TRUE(result.ok()) << result.error_message();
+    EXPECT_EQ(status, HealthCheckResponse::NOT_SERVING) << service;
+  }
+  HealthCheckResponse::ServingStatus unknown_status;
+  EXPECT_EQ(CheckHealth(*query->health, "no.such.Service", &unknown_status)
+                .error_code(),
+            StatusCode::NOT_FOUND);
+  // Queries are answered from what has been applied (nothing yet).
+  v1::GetItemResponse item_response;
+  EXPECT_EQ(GetItem(*query->queries, ItemRequest("item-0", 0), &item_response)
+                .error_code(),
+            StatusCode::NOT_FOUND);
+  EXPECT_FALSE(query->server->subscriber().caught_up());
+
+  // The command-service comes (back) on the same port: the query server
+  // connects, catches up and only then reports SERVING.
+  std::unique_ptr<CommandNode> second =
+      StartCommandNode(&store, absl::StrCat("127.0.0.1:", port));
+  ASSERT_NE(second, nullptr);
+  for (const std::string service : {"", kQueryService}) {
+    EXPECT_TRUE(
+        AwaitHealth(*query->health, service, HealthCheckResponse::SERVING))
+        << service;
+  }
+  EXPECT_TRUE(query->server->subscriber().caught_up());
+  EXPECT_GE(query->server->model().position(), head);
+  int64_t position = 0;
+  EXPECT_EQ(ListAll(*query->queries, 1000, 0, &position).size(), 20u);
+  EXPECT_EQ(position, head);
+}
+
+// --- Read-your-writes --------------------------------------------------------
+
+TEST_F(QueryServerTest, EveryCommandIsVisibleAtItsGlobalPosition) {
+  constexpr int kThreads = 4;
+  constexpr int kItemsPerThread = 2;
+  constexpr int kCommandsPerThread = 50;  // 200 commands in all
+  std::vector<std::vector<ExpectedItem>> items(kThreads);
+  std::vector<std::vector<int64_t>> positions(kThreads);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    for (int i = 0; i < kItemsPerThread; ++i) {
+      items[t].push_back(NewItem(absl::StrCat("t", t, "-i", i)));
+    }
+    threads.emplace_back([&, t] {
+      std::mt19937 rng(static_cast<uint32_t>(1234 + t));
+      for (int c = 0; c < kCommandsPerThread; ++c) {
+        ExpectedItem& item = items[t][c % kItemsPerThread];
+        const int64_t version_before = item.version;
+        const Reply reply = SendRandomCommand(commands(), item, rng);
+        if (!reply.status.ok()) {
+          ADD_FAILURE() << item.id << ": " << reply.status.error_message();
+          return;
+        }
+        EXPECT_EQ(reply.version, version_before + 1);
+        const int64_t position = reply.global_position;
+        positions[t].push_back(position);
+
+        // GetItem with the command's position always sees the command (and
+        // nothing later: only this thread changes this item).
+        v1::GetItemResponse got;
+        const grpc::Status status =
+            GetItem(queries(), ItemRequest(item.id, position), &got);
+        if (!status.ok()) {
+          ADD_FAILURE() << item.id << ": " << status.error_message();
+          return;
+        }
+        SCOPED_TRACE(absl::StrCat(item.id, " at position ", position));
+        EXPECT_GE(got.position(), position);
+        ExpectItemIs(got.item(), item);
+
+        if (c % 5 != 4) continue;
+        // The other queries, now and then.
+        v1::ListItemsRequest list;
+        list.set_sku_prefix(item.sku);
+        list.set_min_position(position);
+        v1::ListItemsResponse listed;
+        ASSERT_TRUE(ListItems(queries(), list, &listed).ok());
+        EXPECT_GE(listed.position(), position);
+        ASSERT_EQ(listed.items_size(), 1);
+        ExpectItemIs(listed.items(0), item);
+
+        const std::vector<v1::Event> history =
+            HistoryOf(queries(), item.id, 0, position);
+        ASSERT_EQ(static_cast<int64_t>(history.size()), item.version);
+        EXPECT_EQ(history.back().global_position(), position);
+        EXPECT_EQ(history.back().stream_version(), item.version);
+
+        v1::GetInventoryStatsRequest stats_request;
+        stats_request.set_min_position(position);
+        v1::GetInventoryStatsResponse stats;
+        ASSERT_TRUE(GetStats(queries(), stats_request, &stats).ok());
+        EXPECT_GE(stats.position(), position);
+      }
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+
+  // 200 commands, 200 distinct positions 1..200.
+  std::set<int64_t> all_positions;
+  for (const auto& list : positions) {
+    all_positions.insert(list.begin(), list.end());
+  }
+  ASSERT_EQ(all_positions.size(),
+            static_cast<size_t>(kThreads * kCommandsPerThread));
+  EXPECT_EQ(*all_positions.begin(), 1);
+  EXPECT_EQ(*all_positions.rbegin(), kThreads * kCommandsPerThread);
+
+  // The totals agree with what the commands did.
+  int64_t active = 0;
+  int64_t units = 0;
+  std::map<std::string, const ExpectedItem*> by_id;
+  for (const auto& list : items) {
+    for (const ExpectedItem& item : list) {
+      active += item.active ? 1 : 0;
+      units += item.quantity;
+      by_id[item.id] = &item;
+    }
+  }
+  v1::GetInventoryStatsRequest stats_request;
+  stats_request.set_min_position(*all_positions.rbegin());
+  v1::GetInventoryStatsResponse stats;
+  ASSERT_TRUE(GetStats(queries(), stats_request, &stats).ok());
+  EXPECT_EQ(stats.item_count(), kThreads * kItemsPerThread);
+  EXPECT_EQ(stats.active_item_count(), active);
+  EXPECT_EQ(stats.total_quantity_on_hand(), units);
+  EXPECT_EQ(stats.position(), *all_positions.rbegin());
+  const std::vector<v1::Item> listed =
+      ListAll(queries(), 3, *all_positions.rbegin());
+  ASSERT_EQ(listed.size(), by_id.size());
+  auto expected = by_id.begin();
+  for (const v1::Item& item : listed) {
+    ExpectItemIs(item, *(expected++)->second);
+  }
+}
+
+TEST_F(QueryServerTest, EveryQueryAnswersAtLeastAtMinPosition) {
+  ExpectedItem item = NewItem("rw");
+  Reply reply = Create(commands(), item);
+  ASSERT_TRUE(reply.status.ok());
+  for (int i = 1; i <= 10; ++i) {
+    reply = CheckIn(commands(), item, i);
+    ASSERT_TRUE(reply.status.ok());
+    const int64_t position = reply.global_position;
+
+    v1::ListItemsRequest list;
+    list.set_min_position(position);
+    v1::ListItemsResponse listed;
+    ASSERT_TRUE(ListItems(queries(), list, &listed).ok());
+    EXPECT_GE(listed.position(), position);
+    ASSERT_EQ(listed.items_size(), 1);
+    EXPECT_EQ(listed.items(0).version(), reply.version);
+
+    v1::GetItemHistoryRequest history_request;
+    history_request.set_item_id(item.id);
+    history_request.set_min_position(position);
+    v1::GetItemHistoryResponse history;
+    ASSERT_TRUE(GetItemHistory(queries(), history_request, &history).ok());
+    EXPECT_GE(history.position(), position);
+    ASSERT_EQ(history.events_size(), reply.version);
+    EXPECT_EQ(history.events(history.events_size() - 1).global_position(),
+              position);
+
+    v1::GetInventoryStatsRequest stats_request;
+    stats_request.set_min_position(position);
+    stats_request.set_low_stock_threshold(1000);
+    v1::GetInventoryStatsResponse stats;
+    ASSERT_TRUE(GetStats(queries(), stats_request, &stats).ok());
+    EXPECT_GE(stats.position(), position);
+    EXPECT_EQ(stats.total_quantity_on_hand(), item.quantity);
+    EXPECT_EQ(stats.low_stock_item_count(), 1);
+    EXPECT_THAT(stats.low_stock_item_ids(), ::testing::ElementsAre("rw"));
+
+    std::unique_ptr<Watch> watch = StartWatch(queries(), item.id, position);
+    v1::WatchItemResponse first;
+    ASSERT_TRUE(watch->reader->Read(&first));
+    EXPECT_GE(first.position(), position);
+    ExpectItemIs(first.item(), item);
+    watch->context.TryCancel();
+    EXPECT_EQ(watch->reader->Finish().error_code(), StatusCode::CANCELLED);
+  }
+}
+
+TEST_F(QueryServerTest, AFarMinPositionEndsPromptlyWithDeadlineExceeded) {
+  ExpectedItem item = NewItem("late");
+  ASSERT_GT(CreateWithStock(item, 5), 0);
+  constexpr absl::Duration kShort = absl::Milliseconds(300);
+  const std::vector<std::pair<std::string, std::function<grpc::Status()>>>
+      calls = {
+          {"GetItem",
+           [&] {
+             v1::GetItemResponse response;
+             return GetItem(queries(), ItemRequest(item.id, kFarPosition),
+                            &response, kShort);
+           }},
+          {"ListItems",
+           [&] {
+             v1::ListItemsRequest request;
+             request.set_min_position(kFarPosition);
+             v1::ListItemsResponse response;
+             return ListItems(queries(), request, &response, kShort);
+           }},
+          {"GetItemHistory",
+           [&] {
+             v1::GetItemHistoryRequest request;
+             request.set_item_id(item.id);
+             request.set_min_position(kFarPosition);
+             v1::GetItemHistoryResponse response;
+             return GetItemHistory(queries(), request, &response, kShort);
+           }},
+          {"GetInventoryStats",
+           [&] {
+             v1::GetInventoryStatsRequest request;
+             request.set_min_position(kFarPosition);
+             v1::GetInventoryStatsResponse response;
+             return GetStats(queries(), request, &response, kShort);
+           }},
+          {"WatchItem",
+           [&] {
+             return WatchFails(queries(), item.id, kFarPosition, kShort);
+           }},
+      };
+  for (const auto& [name, call] : calls) {
+    SCOPED_TRACE(name);
+    const absl::Time start = absl::Now();
+    const grpc::Status status = call();
+    const absl::Duration took = absl::Now() - start;
+    EXPECT_EQ(status.error_code(), StatusCode::DEADLINE_EXCEEDED)
+        << status.error_message();
+    EXPECT_LT(took, absl::Seconds(5));
+  }
+  // The server is fine afterwards.
+  v1::GetItemResponse response;
+  ASSERT_TRUE(GetItem(queries(), ItemRequest(item.id, 0), &response).ok());
+  EXPECT_EQ(response.item().quantity_on_hand(), 5);
+}
+
+TEST_F(QueryServerTest, WithoutACallDeadlineTheWaitEndsAfterMaxWait) {
+  ExpectedItem item = NewItem("late");
+  const int64_t head = CreateWithStock(item, 5);
+  QueryServerOptions options = QueryOptions(command_->server->port());
+  options.query.max_wait = absl::Milliseconds(300);
+  std::unique_ptr<QueryNode> impatient = StartQueryNode(options);
+  ASSERT_NE(impatient, nullptr);
+
+  const absl::Time start = absl::Now();
+  v1::GetItemResponse response;
+  // No deadline: the server's max_wait bounds the wait.
+  const grpc::Status status =
+      GetItem(*impatient->queries, ItemRequest(item.id, kFarPosition),
+              &response, absl::InfiniteDuration());
+  EXPECT_LT(absl::Now() - start, absl::Seconds(5));
+  EXPECT_EQ(status.error_code(), StatusCode::DEADLINE_EXCEEDED);
+  EXPECT_THAT(status.error_message(), HasSubstr("min_position"));
+
+  // A reachable position is waited for as usual, also without a deadline.
+  ASSERT_TRUE(GetItem(*impatient->queries, ItemRequest(item.id, head),
+                      &response, absl::InfiniteDuration())
+                  .ok());
+  EXPECT_EQ(response.item().quantity_on_hand(), 5);
+}
+
+// --- Errors ------------------------------------------------------------------
+
+TEST_F(QueryServerTest, EveryValidationErrorIsInvalidArgumentNamingTheField) {
+  ExpectedItem item = NewItem("valid");
+  ASSERT_GT(CreateWithStock(item, 5), 0);
+  ExpectedItem other = NewItem("other");
+  ASSERT_GT(CreateWithStock(other, 5), 0);
+  // A real token, for the wrong query.
+  v1::GetItemHistoryRequest first_page;
+  first_page.set_item_id(item.id);
+  first_page.set_page_size(1);
+  v1::GetItemHistoryResponse history_page;
+  ASSERT_TRUE(GetItemHistory(queries(), first_page, &history_page).ok());
+  ASSERT_FALSE(history_page.next_page_token().empty());
+  const std::string history_token = history_page.next_page_token();
+
+  auto get_item = [&](const std::string& id, int64_t min_position,
+                      std::optional<int64_t> as_of) {
+    return [&, id, min_position, as_of] {
+      v1::GetItemResponse response;
+      return GetItem(queries(), ItemRequest(id, min_position, as_of),
+                     &response);
+    };
+  };
+  auto list = [&](std::function<void(v1::ListItemsRequest&)> edit) {
+    return [&, edit] {
+      v1::ListItemsRequest request;
+      edit(request);
+      v1::ListItemsResponse response;
+      return ListItems(queries(), request, &response);
+    };
+  };
+  auto history = [&](std::function<void(v1::GetItemHistoryRequest&)> edit) {
+    return [&, edit] {
+      v1::GetItemHistoryRequest request;
+      request.set_item_id(item.id);
+      edit(request);
+      v1::GetItemHistoryResponse response;
+      return GetItemHistory(queries(), request, &response);
+    };
+  };
+  auto stats = [&](int64_t threshold, int64_t min_position) {
+    return [&, threshold, min_position] {
+      v1::GetInventoryStatsRequest request;
+      request.set_low_stock_threshold(threshold);
+      request.set_min_position(min_position);
+      v1::GetInventoryStatsResponse response;
+      return GetStats(queries(), request, &response);
+    };
+  };
+  auto watch = [&](const std::string& id, int64_t min_position) {
+    return [&, id, min_position] {
+      return WatchFails(queries(), id, min_position, kCallTimeout);
+    };
+  };
+
+  struct Case {
+    std::string name;
+    std::function<grpc::Status()> call;
+    std::string field;
+  };
+  const std::string long_id(65, 'a');
+  const std::vector<Case> cases = {
+      {"GetItem empty item_id", get_item("", 0, std::nullopt), "item_id"},
+      {"GetItem bad item_id", get_item("bad id!", 0, std::nullopt), "item_id"},
+      {"GetItem long item_id", get_item(long_id, 0, std::nullopt), "item_id"},
+      {"GetItem as_of_version 0", get_item(item.id, 0, 0), "as_of_version"},
+      {"GetItem as_of_version -1", get_item(item.id, 0, -1), "as_of_version"},
+      {"GetItem min_position -1", get_item(item.id, -1, std::nullopt),
+       "min_position"},
+      {"ListItems page_size -1", list([](auto& r) { r.set_page_size(-1); }),
+       "page_size"},
+      {"ListItems page_size 1001", list([](auto& r) { r.set_page_size(1001); }),
+       "page_size"},
+      {"ListItems min_position -1",
+       list([](auto& r) { r.set_min_position(-1); }), "min_position"},
+      {"ListItems garbage page_token",
+       list([](auto& r) { r.set_page_token("garbage!!"); }), "page_token"},
+      {"ListItems base64 page_token",
+       list([](auto& r) { r.set_page_token("Z2FyYmFnZQ"); }), "page_token"},
+      {"ListItems history page_token",
+       list([&](auto& r) { r.set_page_token(history_token); }), "page_token"},
+      {"ListItems huge page_token",
+       list([](auto& r) { r.set_page_token(std::string(2000, 'A')); }),
+       "page_token"},
+      {"ListItems long name_contains",
+       list([](auto& r) { r.set_name_contains(std::string(201, 'x')); }),
+       "name_contains"},
+      {"ListItems long sku_prefix",
+       list([](auto& r) { r.set_sku_prefix(std::string(33, 'X')); }),
+       "sku_prefix"},
+      {"GetItemHistory bad item_id",
+       history([](auto& r) { r.set_item_id("no/slash"); }), "item_id"},
+      {"GetItemHistory empty item_id",
+       history([](auto& r) { r.set_item_id(""); }), "item_id"},
+      {"GetItemHistory page_size -1",
+       history([](auto& r) { r.set_page_size(-1); }), "page_size"},
+      {"GetItemHistory page_size 1001",
+       history([](auto& r) { r.set_page_size(1001); }), "page_size"},
+      {"GetItemHistory min_position -1",
+       history([](auto& r) { r.set_min_position(-1); }), "min_position"},
+      {"GetItemHistory garbage page_token",
+       history([](auto& r) { r.set_page_token("garbage!!"); }), "page_token"},
+      {"GetItemHistory other item's page_token", history([&](auto& r) {
+         r.set_item_id(other.id);
+         r.set_page_token(history_token);
+       }),
+       "page_token"},
+      {"GetInventoryStats low_stock_threshold -1", stats(-1, 0),
+       "low_stock_threshold"},
+      {"GetInventoryStats min_position -1", stats(0, -1), "min_position"},
+      {"WatchItem bad item_id", watch("bad id!", 0), "item_id"},
+      {"WatchItem empty item_id", watch("", 0), "item_id"},
+      {"WatchItem min_position -1", watch(item.id, -1), "min_position"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    const grpc::Status status = c.call();
+    EXPECT_EQ(status.error_code(), StatusCode::INVALID_ARGUMENT)
+        << status.error_message();
+    EXPECT_EQ(FieldOf(status), c.field) << status.error_message();
+    EXPECT_THAT(status.error_message(), HasSubstr(c.field));
+  }
+
+  // The limits themselves are fine.
+  const std::vector<std::pair<std::string, std::function<grpc::Status()>>>
+      valid = {
+          {"page_size 0", list([](auto& r) { r.set_page_size(0); })},
+          {"page_size 1000", list([](auto& r) { r.set_page_size(1000); })},
+          {"page_size 1", list([](auto& r) { r.set_page_size(1); })},
+          {"history page_size 1000",
+           history([](auto& r) { r.set_page_size(1000); })},
+          {"history token",
+           history([&](auto& r) { r.set_page_token(history_token); })},
+          {"as_of_version 1", get_item(item.id, 0, 1)},
+          {"64-character item_id (unknown)",
+           get_item(std::string(64, 'a'), 0, std::nullopt)},
+          {"low_stock_threshold 0", stats(0, 0)},
+          {"name_contains 200 bytes",
+           list([](auto& r) { r.set_name_contains(std::string(200, 'x')); })},
+          {"sku_prefix 32 bytes",
+           list([](auto& r) { r.set_sku_prefix(std::string(32, 'X')); })},
+      };
+  for (const auto& [name, call] : valid) {
+    SCOPED_TRACE(name);
+    const grpc::Status status = call();
+    EXPECT_NE(status.error_code(), StatusCode::INVALID_ARGUMENT)
+        << status.error_message();
+  }
+}
+
+TEST_F(QueryServerTest, UnknownItemsAndVersionsAreNotFound) {
+  ExpectedItem item = NewItem("known");
+  const int64_t position = CreateWithStock(item, 5);  // versions 1 and 2
+
+  v1::GetItemResponse response;
+  EXPECT_EQ(GetItem(queries(), ItemRequest("unknown", position), &response)
+                .error_code(),
+            StatusCode::NOT_FOUND);
+  EXPECT_EQ(GetItem(queries(), ItemRequest(item.id, position, 3), &response)
+                .error_code(),
+            StatusCode::NOT_FOUND);
+  v1::GetItemHistoryRequest history_request;
+  history_request.set_item_id("unknown");
+  history_request.set_min_position(position);
+  v1::GetItemHistoryResponse history;
+  EXPECT_EQ(GetItemHistory(queries(), history_request, &history).error_code(),
+            StatusCode::NOT_FOUND);
+  EXPECT_EQ(
+      WatchFails(queries(), "unknown", position, kCallTimeout).error_code(),
+      StatusCode::NOT_FOUND);
+
+  // Temporal queries over gRPC: each version as it was.
+  ASSERT_TRUE(
+      GetItem(queries(), ItemRequest(item.id, position, 1), &response).ok());
+  EXPECT_EQ(response.item().version(), 1);
+  EXPECT_EQ(response.item().quantity_on_hand(), 0);
+  EXPECT_EQ(response.position(), position);
+  ASSERT_TRUE(
+      GetItem(queries(), ItemRequest(item.id, position, 2), &response).ok());
+  EXPECT_EQ(response.item().version(), 2);
+  EXPECT_EQ(response.item().quantity_on_hand(), 5);
+}
+
+// --- WatchItem ---------------------------------------------------------------
+
+TEST_F(QueryServerTest, WatchItemSeesEveryChange) {
+  ExpectedItem item = NewItem("watched");
+  ExpectedItem bystander = NewItem("bystander");
+  const int64_t created = CreateWithStock(item, 10);
+  ASSERT_GT(CreateWithStock(bystander, 1), 0);
+
+  std::unique_ptr<Watch> watch = StartWatch(queries(), item.id, created);
+  v1::WatchItemResponse message;
+  ASSERT_TRUE(watch->reader->Read(&message));
+  // The first message: the current state.
+  ExpectItemIs(message.item(), item);
+  EXPECT_GE(message.position(), created);
+  int64_t last_version = message.item().version();
+
+  // In lock step: one message per change, each exactly that change.
+  std::mt19937 rng(42);
+  for (int i = 0; i < 30; ++i) {
+    // A change of another item sends nothing.
+    ASSERT_TRUE(CheckIn(commands(), bystander, 1).status.ok());
+    const Reply reply = SendRandomCommand(commands(), item, rng);
+    ASSERT_TRUE(reply.status.ok()) << reply.status.error_message();
+    ASSERT_TRUE(watch->reader->Read(&message)) << i;
+    SCOPED_TRACE(absl::StrCat("change ", i));
+    ExpectItemIs(message.item(), item);
+    EXPECT_EQ(message.item().version(), last_version + 1);
+    EXPECT_GE(message.position(), reply.global_position);
+    last_version = message.item().version();
+  }
+
+  // A burst: versions only go up, and the last message is the final state.
+  for (int i = 0; i < 40; ++i) {
+    ASSERT_TRUE(SendRandomCommand(commands(), item, rng).status.ok());
+  }
+  while (last_version < item.version) {
+    ASSERT_TRUE(watch->reader->Read(&message));
+    EXPECT_GT(message.item().version(), last_version);
+    last_version = message.item().version();
+  }
+  ExpectItemIs(message.item(), item);
+
+  watch->context.TryCancel();
+  EXPECT_FALSE(watch->reader->Read(&message));
+  EXPECT_EQ(watch->reader->Finish().error_code(), StatusCode::CANCELLED);
+}
+
+TEST_F(QueryServerTest, WatchItemEndsWhenTheServerShutsDown) {
+  ExpectedItem item = NewItem("watched");
+  const int64_t created = CreateWithStock(item, 0);
+  std::unique_ptr<Watch> watch = StartWatch(queries(), item.id, created);
+  v1::WatchItemResponse message;
+  ASSERT_TRUE(watch->reader->Read(&message));
+  const absl::Time start = absl::Now();
+  query_->server->Shutdown(absl::Seconds(5));
+  EXPECT_FALSE(watch->reader->Read(&message));
+  EXPECT_EQ(watch->reader->Finish().error_code(), StatusCode::UNAVAILABLE);
+  EXPECT_LT(absl::Now() - start, absl::Seconds(5));
+}
+
+// --- Catching up and reconnecting --------------------------------------------
+
+TEST_F(QueryServerTest, AQueryServerStartedLaterCatchesUpToTheSameState) {
+  constexpr int kThreads = 4;
+  constexpr int kItemsPerThread = 25;
+  constexpr int kCommandsPerThread = 200;  // 800 events, several batches
+  std::vector<std::vector<ExpectedItem>> items(kThreads);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    for (int i = 0; i < kItemsPerThread; ++i) {
+      items[t].push_back(NewItem(absl::StrCat("late-", t, "-", i)));
+    }
+    threads.emplace_back([&, t] {
+      std::mt19937 rng(static_cast<uint32_t>(99 + t));
+      for (int c = 0; c < kCommandsPerThread; ++c) {
+        const Reply reply =
+            SendRandomCommand(commands(), items[t][c % kItemsPerThread], rng);
+        if (!reply.status.ok()) {
+          ADD_FAILURE() << reply.status.error_message();
+          return;
+        }
+      }
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  const int64_t head = kThreads * kCommandsPerThread;
+
+  std::unique_ptr<QueryNode> late =
+      StartQueryNode(QueryOptions(command_->server->port()));
+  ASSERT_NE(late, nullptr);
+  ASSERT_TRUE(AwaitHealth(*late->health, "", HealthCheckResponse::SERVING));
+  // SERVING means caught up: no min_position needed.
+  int64_t late_position = 0;
+  const std::vector<v1::Item> late_items =
+      ListAll(*late->queries, 7, 0, &late_position);
+  EXPECT_EQ(late_position, head);
+  const std::vector<v1::Item> early_items = ListAll(queries(), 1000, head);
+  ASSERT_EQ(late_items.size(), static_cast<size_t>(kThreads * kItemsPerThread));
+  ASSERT_EQ(late_items.size(), early_items.size());
+  for (size_t i = 0; i < late_items.size(); ++i) {
+    EXPECT_TRUE(MessageDifferencer::Equals(late_items[i], early_items[i]))
+        << late_items[i].DebugString() << early_items[i].DebugString();
+  }
+  for (const auto& list : items) {
+    for (const ExpectedItem& item : list) {
+      v1::GetItemResponse response;
+      ASSERT_TRUE(
+          GetItem(*late->queries, ItemRequest(item.id, head), &response).ok());
+      ExpectItemIs(response.item(), item);
+    }
+  }
+
+  for (int64_t threshold : {0, 1, 50, 1000000}) {
+    v1::GetInventoryStatsRequest request;
+    request.set_low_stock_threshold(threshold);
+    request.set_min_position(head);
+    v1::GetInventoryStatsResponse late_stats;
+    v1::GetInventoryStatsResponse early_stats;
+    ASSERT_TRUE(GetStats(*late->queries, request, &late_stats).ok());
+    ASSERT_TRUE(GetStats(queries(), request, &early_stats).ok());
+    EXPECT_TRUE(MessageDifferencer::Equals(late_stats, early_stats))
+        << late_stats.DebugString() << early_stats.DebugString();
+  }
+
+  const std::string id = items[0][0].id;
+  const std::vector<v1::Event> late_history =
+      HistoryOf(*late->queries, id, 3, head);
+  const std::vector<v1::Event> early_history =
+      HistoryOf(queries(), id, 1000, head);
+  ASSERT_EQ(late_history.size(), early_history.size());
+  ASSERT_EQ(static_cast<int64_t>(late_history.size()), items[0][0].version);
+  for (size_t i = 0; i < late_history.size(); ++i) {
+    EXPECT_TRUE(MessageDifferencer::Equals(late_history[i], early_history[i]));
+  }
+}
+
+TEST_F(QueryServerTest, ReconnectsAfterTheCommandServiceRestarts) {
+  ExpectedItem item = NewItem("restart");
+  const int64_t before = CreateWithStock(item, 10);
+  v1::GetItemResponse response;
+  ASSERT_TRUE(GetItem(queries(), ItemRequest(item.id, before), &response).ok());
+  const int connections_before = query_->server->subscriber().connections();
+
+  // The command-service stops; the read side keeps answering.
+  const int port = command_->server->port();
+  command_.reset();
+  ASSERT_TRUE(GetItem(queries(), ItemRequest(item.id, 0), &response).ok());
+  EXPECT_EQ(response.item().quantity_on_hand(), 10);
+
+  // Another writer appends while the stream is down.
+  ItemCommandHandler handler(&store_, ItemCommandHandler::Options());
+  const CommandEnvelope envelope{
+      CheckInItems{*ItemId::Create(item.id), *Quantity::Create(5)},
+      std::nullopt, "", ""};
+  absl::StatusOr<CommandResult> offline = handler.Handle(envelope);
+  ASSERT_TRUE(offline.ok()) << offline.status();
+  item.quantity += 5;
+  item.version = offline->version;
+
+  // Back on the same port, on the same store.
+  command_ = StartCommandNode(&store_, absl::StrCat("127.0.0.1:", port));
+  ASSERT_NE(command_, nullptr);
+  ASSERT_EQ(command_->server->port(), port);
+  ASSERT_TRUE(GetItem(queries(), ItemRequest(item.id, offline->global_position),
+                      &response, kWaitTimeout)
+                  .ok());
+  ExpectItemIs(response.item(), item);
+
+  // Later commands arrive live.
+  std::mt19937 rng(7);
+  for (int i = 0; i < 20; ++i) {
+    const Reply reply = SendRandomCommand(commands(), item, rng);
+    ASSERT_TRUE(reply.status.ok()) << reply.status.error_message();
+    ASSERT_TRUE(GetItem(queries(), ItemRequest(item.id, reply.global_position),
+                        &response)
+                    .ok());
+    ExpectItemIs(response.item(), item);
+  }
+  EXPECT_GT(query_->server->subscriber().connections(), connections_before);
+
+  // Every event exactly once, in order.
+  const std::vector<v1::Event> history = HistoryOf(queries(), item.id, 0, 0);
+  ASSERT_EQ(static_cast<int64_t>(history.size()), item.version);
+  for (size_t i = 0; i < history.size(); ++i) {
+    EXPECT_EQ(history[i].stream_version(), static_cast<int64_t>(i + 1));
+    EXPECT_EQ(history[i].global_position(), static_cast<int64_t>(i + 1));
+  }
+}
+
+}  // namespace
+}  // namespace inventory
