@@ -43,7 +43,7 @@
 #include "gtest/gtest.h"
 #include "inventory/v1/command_service.grpc.pb.h"
 #include "inventory/v1/event_stream_service.grpc.pb.h"
-#include "tests/support/postgres_server.h"
+#include "tests/support/postgres_test_main.h"
 
 namespace inventory {
 namespace {
@@ -55,8 +55,6 @@ using ::grpc::health::v1::HealthCheckResponse;
 using ::testing::ElementsAre;
 using ::testing::ElementsAreArray;
 using ::testing::HasSubstr;
-
-test_support::PostgresServer* postgres = nullptr;
 
 // Deadline of every unary call.
 constexpr absl::Duration kCallTimeout = absl::Seconds(10);
@@ -140,7 +138,8 @@ std::string StoreKindName(const ::testing::TestParamInfo<StoreKind>& info) {
 }
 
 std::string NewDatabase(absl::string_view prefix) {
-  absl::StatusOr<std::string> url = postgres->CreateDatabase(prefix);
+  absl::StatusOr<std::string> url =
+      test_support::TestPostgres().CreateDatabase(prefix);
   EXPECT_TRUE(url.ok()) << url.status();
   return url.ok() ? *url : "";
 }
@@ -1361,7 +1360,8 @@ TEST(SharedDatabaseTest, SubscriberOnOneServerSeesEventsAppendedThroughOther) {
 class DatabaseOutageTest : public ServerTest {};
 
 TEST_P(DatabaseOutageTest, NotServingAndUnavailableWhileDownThenRecovers) {
-  if (!postgres->owns_server()) GTEST_SKIP() << "TEST_DATABASE_URL server";
+  if (!test_support::TestPostgres().owns_server())
+    GTEST_SKIP() << "TEST_DATABASE_URL server";
   for (const std::string& service : OurServices()) {
     ASSERT_TRUE(AwaitHealth(*node_->health, service,
                             HealthCheckResponse::SERVING, absl::Seconds(1)));
@@ -1374,11 +1374,11 @@ TEST_P(DatabaseOutageTest, NotServingAndUnavailableWhileDownThenRecovers) {
     bool stopped = false;
     ~RestartOnExit() {
       if (stopped) {
-        EXPECT_TRUE(postgres->Restart().ok());
+        EXPECT_TRUE(test_support::TestPostgres().Restart().ok());
       }
     }
   } restart_on_exit;
-  ASSERT_TRUE(postgres->Stop().ok());
+  ASSERT_TRUE(test_support::TestPostgres().Stop().ok());
   restart_on_exit.stopped = true;
 
   for (const std::string& service : OurServices()) {
@@ -1399,7 +1399,7 @@ TEST_P(DatabaseOutageTest, NotServingAndUnavailableWhileDownThenRecovers) {
   // The open subscription survives the outage.
   EXPECT_FALSE(subscription->ended());
 
-  ASSERT_TRUE(postgres->Restart().ok());
+  ASSERT_TRUE(test_support::TestPostgres().Restart().ok());
   restart_on_exit.stopped = false;
   for (const std::string& service : OurServices()) {
     SCOPED_TRACE(service);
@@ -1427,17 +1427,3 @@ INSTANTIATE_TEST_SUITE_P(Postgres, DatabaseOutageTest,
 
 }  // namespace
 }  // namespace inventory
-
-int main(int argc, char** argv) {
-  ::testing::InitGoogleTest(&argc, argv);
-  auto server = inventory::test_support::PostgresServer::Start();
-  if (!server.ok()) {
-    std::fprintf(stderr, "cannot start PostgreSQL: %s\n",
-                 server.status().ToString().c_str());
-    return 1;
-  }
-  inventory::postgres = server->get();
-  const int result = RUN_ALL_TESTS();
-  inventory::postgres = nullptr;
-  return result;
-}

@@ -17,7 +17,7 @@
 #include "gtest/gtest.h"
 #include "inventory/v1/command_service.grpc.pb.h"
 #include "inventory/v1/event_stream_service.grpc.pb.h"
-#include "tests/support/postgres_server.h"
+#include "tests/support/postgres_test_main.h"
 #include "tests/support/service_process.h"
 
 namespace inventory {
@@ -26,8 +26,6 @@ namespace {
 using test_support::RunCommand;
 using test_support::ServiceProcess;
 using ::testing::HasSubstr;
-
-test_support::PostgresServer* server = nullptr;
 
 std::unique_ptr<ServiceProcess> StartCommandService(const std::string& url) {
   auto process =
@@ -92,7 +90,8 @@ const google::protobuf::ServiceDescriptor* DescribeService(
 }
 
 TEST(CommandServiceBinaryTest, ServesCommandsHealthAndReflection) {
-  auto process = StartCommandService(*server->CreateDatabase("binary"));
+  auto process = StartCommandService(
+      *test_support::TestPostgres().CreateDatabase("binary"));
   ASSERT_NE(process, nullptr);
   auto channel = ChannelTo(*process);
 
@@ -175,7 +174,8 @@ TEST(CommandServiceBinaryTest, ServesCommandsHealthAndReflection) {
 
 TEST(CommandServiceBinaryTest,
      SubscriberSeesEventsAppendedThroughAnotherProcess) {
-  const std::string url = *server->CreateDatabase("two_processes");
+  const std::string url =
+      *test_support::TestPostgres().CreateDatabase("two_processes");
   auto a = StartCommandService(url);
   auto b = StartCommandService(url);
   ASSERT_NE(a, nullptr);
@@ -235,17 +235,3 @@ TEST(CommandServiceBinaryTest, BusyPortIsAClearError) {
 
 }  // namespace
 }  // namespace inventory
-
-int main(int argc, char** argv) {
-  ::testing::InitGoogleTest(&argc, argv);
-  auto server = inventory::test_support::PostgresServer::Start();
-  if (!server.ok()) {
-    std::fprintf(stderr, "cannot start PostgreSQL: %s\n",
-                 server.status().ToString().c_str());
-    return 1;
-  }
-  inventory::server = server->get();
-  const int result = RUN_ALL_TESTS();
-  inventory::server = nullptr;
-  return result;
-}

@@ -22,7 +22,7 @@
 #include "inventory/v1/command_service.grpc.pb.h"
 #include "inventory/v1/query_service.grpc.pb.h"
 #include "query-service/read_model/item_projection.h"
-#include "tests/support/postgres_server.h"
+#include "tests/support/postgres_test_main.h"
 #include "tests/support/service_process.h"
 
 namespace inventory {
@@ -32,8 +32,6 @@ using test_support::ServiceProcess;
 using HealthStatus = grpc::health::v1::HealthCheckResponse;
 
 constexpr int kItems = 10;
-
-test_support::PostgresServer* server = nullptr;
 
 std::unique_ptr<grpc::ClientContext> ContextWithDeadline(absl::Duration d) {
   auto context = std::make_unique<grpc::ClientContext>();
@@ -117,7 +115,7 @@ std::map<std::string, int64_t> ExpectedQuantities(int count) {
 class CqrsFaultTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto url = server->CreateDatabase("faults");
+    auto url = test_support::TestPostgres().CreateDatabase("faults");
     ASSERT_TRUE(url.ok()) << url.status();
     url_ = *url;
     StartCommandService("127.0.0.1:0");
@@ -278,7 +276,8 @@ TEST_F(CqrsFaultTest, RestartedQueryServiceRebuildsTheSameState) {
 }
 
 TEST_F(CqrsFaultTest, PostgresRestartWhileCommandsFlowLosesNothing) {
-  if (!server->owns_server()) GTEST_SKIP() << "TEST_DATABASE_URL server";
+  if (!test_support::TestPostgres().owns_server())
+    GTEST_SKIP() << "TEST_DATABASE_URL server";
   AwaitQueryServing();
   constexpr int kCommands = 150;
   CommandSender sender(absl::StrCat("127.0.0.1:", command_port_));
@@ -286,25 +285,11 @@ TEST_F(CqrsFaultTest, PostgresRestartWhileCommandsFlowLosesNothing) {
     for (int i = 0; i < kCommands; ++i) sender.Send(i);
   });
   sender.AwaitAcknowledged(50);
-  ASSERT_TRUE(server->Stop().ok());
-  ASSERT_TRUE(server->Restart().ok());
+  ASSERT_TRUE(test_support::TestPostgres().Stop().ok());
+  ASSERT_TRUE(test_support::TestPostgres().Restart().ok());
   client.join();
   ExpectConverged(kCommands);
 }
 
 }  // namespace
 }  // namespace inventory
-
-int main(int argc, char** argv) {
-  ::testing::InitGoogleTest(&argc, argv);
-  auto server = inventory::test_support::PostgresServer::Start();
-  if (!server.ok()) {
-    std::fprintf(stderr, "cannot start PostgreSQL: %s\n",
-                 server.status().ToString().c_str());
-    return 1;
-  }
-  inventory::server = server->get();
-  const int result = RUN_ALL_TESTS();
-  inventory::server = nullptr;
-  return result;
-}

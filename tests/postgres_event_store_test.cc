@@ -17,17 +17,15 @@
 #include "common/event_store_contract_test.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "tests/support/postgres_server.h"
+#include "tests/support/postgres_test_main.h"
 
 namespace inventory {
 namespace {
 
 using ::testing::SizeIs;
 
-test_support::PostgresServer* server = nullptr;
-
 std::string NewDatabase(absl::string_view prefix) {
-  auto url = server->CreateDatabase(prefix);
+  auto url = test_support::TestPostgres().CreateDatabase(prefix);
   EXPECT_TRUE(url.ok()) << url.status();
   return url.ok() ? *url : "";
 }
@@ -189,7 +187,8 @@ TEST(PostgresEventStoreTest, PsqlReadsPayloadFields) {
 }
 
 TEST(PostgresEventStoreTest, DatabaseRestartIsUnavailableThenRecovers) {
-  if (!server->owns_server()) GTEST_SKIP() << "TEST_DATABASE_URL server";
+  if (!test_support::TestPostgres().owns_server())
+    GTEST_SKIP() << "TEST_DATABASE_URL server";
   const std::string url = NewDatabase("restart");
   auto store = OpenStore(url);
   auto other = OpenStore(url);
@@ -197,14 +196,14 @@ TEST(PostgresEventStoreTest, DatabaseRestartIsUnavailableThenRecovers) {
   ASSERT_NE(other, nullptr);
   ASSERT_TRUE(store->Append(OneEvent("s-1", "{}")).ok());
 
-  ASSERT_TRUE(server->Stop().ok());
+  ASSERT_TRUE(test_support::TestPostgres().Stop().ok());
   EXPECT_EQ(store->Append(OneEvent("s-1", "{}")).status().code(),
             absl::StatusCode::kUnavailable);
   EXPECT_EQ(store->ReadAll(0, 10).status().code(),
             absl::StatusCode::kUnavailable);
   EXPECT_EQ(store->HeadPosition().status().code(),
             absl::StatusCode::kUnavailable);
-  ASSERT_TRUE(server->Restart().ok());
+  ASSERT_TRUE(test_support::TestPostgres().Restart().ok());
 
   // The very next call works: no restart of the process, no manual step.
   auto appended = store->Append(OneEvent("s-1", "{}"));
@@ -303,17 +302,3 @@ TEST(PostgresEventStoreTest, ConcurrentWriterProcessesNeverMakeAReaderSkip) {
 
 }  // namespace
 }  // namespace inventory
-
-int main(int argc, char** argv) {
-  ::testing::InitGoogleTest(&argc, argv);
-  auto server = inventory::test_support::PostgresServer::Start();
-  if (!server.ok()) {
-    std::fprintf(stderr, "cannot start PostgreSQL: %s\n",
-                 server.status().ToString().c_str());
-    return 1;
-  }
-  inventory::server = server->get();
-  const int result = RUN_ALL_TESTS();
-  inventory::server = nullptr;
-  return result;
-}

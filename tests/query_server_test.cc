@@ -727,11 +727,13 @@ TEST_F(QueryServerTest, EveryValidationErrorIsInvalidArgumentNamingTheField) {
   ExpectedItem item = NewItem("valid");
   ASSERT_GT(CreateWithStock(item, 5), 0);
   ExpectedItem other = NewItem("other");
-  ASSERT_GT(CreateWithStock(other, 5), 0);
+  const int64_t head = CreateWithStock(other, 5);
+  ASSERT_GT(head, 0);
   // A real token, for the wrong query.
   v1::GetItemHistoryRequest first_page;
   first_page.set_item_id(item.id);
   first_page.set_page_size(1);
+  first_page.set_min_position(head);
   v1::GetItemHistoryResponse history_page;
   ASSERT_TRUE(GetItemHistory(queries(), first_page, &history_page).ok());
   ASSERT_FALSE(history_page.next_page_token().empty());

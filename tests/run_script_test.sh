@@ -30,6 +30,7 @@ cleanup() {
   rm -rf "$WORK"
 }
 trap cleanup EXIT
+trap 'exit 1' INT TERM
 
 start_run() {
   : >"$LOG"
@@ -70,9 +71,16 @@ run_grpcurl_line() {
   if [ "$1" = "-d" ]; then
     local data=$2 address=$3 method=$4
     if [[ $method == *Subscribe ]]; then
-      # A stream never ends by itself: read the catch-up, then stop.
-      timeout 3 "$BUF" curl --protocol grpc --http2-prior-knowledge \
-        -d "$data" "http://$address/$method" || true
+      # A stream never ends by itself: read until the catch-up marker.
+      "$BUF" curl --protocol grpc --http2-prior-knowledge -d "$data" \
+        "http://$address/$method" >"$WORK/stream.out" 2>&1 &
+      local stream=$!
+      for _ in $(seq 1 100); do
+        grep -q caughtUp "$WORK/stream.out" && break
+        sleep 0.1  # waiting for another process's output
+      done
+      kill "$stream"; wait "$stream" 2>/dev/null || true
+      cat "$WORK/stream.out"
     else
       "$BUF" curl --protocol grpc --http2-prior-knowledge -d "$data" \
         "http://$address/$method"
@@ -101,20 +109,38 @@ grep -q '"quantityOnHand": "5"' <<<"${outputs[3]}" || fail "query"
 grep -q '"caughtUp"' <<<"${outputs[4]}" || fail "subscribe"
 item=$(grep -o 'widget-[0-9]*' <<<"${lines[1]}" | head -n 1)
 
+# Runs scripts/run.sh expecting it to refuse to start; prints its output.
+expect_refusal() {
+  "$ROOT/scripts/run.sh" >"$WORK/refused.out" 2>&1 &
+  local pid=$!
+  for _ in $(seq 1 300); do
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.1  # waiting for another process to exit
+  done
+  if kill -0 "$pid" 2>/dev/null; then
+    kill -TERM "$pid"; wait "$pid" 2>/dev/null || true
+    fail "run.sh did not refuse to start: $(cat "$WORK/refused.out")"
+  fi
+  wait "$pid" && fail "run.sh exited 0 instead of refusing"
+  cat "$WORK/refused.out"
+}
+
 echo "== a second instance is refused"
-second=$("$ROOT/scripts/run.sh" 2>&1) && fail "second instance started"
+second=$(expect_refusal)
 grep -q 'already running' <<<"$second" || fail "unclear message: $second"
 
 stop_run
 
 echo "== a busy port is a clear error"
-python3 -c 'import socket,sys,time; s=socket.socket(); s.bind(("127.0.0.1",int(sys.argv[1]))); s.listen(); time.sleep(60)' "$COMMAND_PORT" &
+python3 -c 'import socket,sys,time
+s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1",int(sys.argv[1]))); s.listen(); time.sleep(60)' "$COMMAND_PORT" &
 blocker=$!
 for _ in $(seq 1 100); do
   (exec 3<>"/dev/tcp/127.0.0.1/$COMMAND_PORT") 2>/dev/null && break
   sleep 0.1
 done
-busy=$("$ROOT/scripts/run.sh" 2>&1) && { kill $blocker; fail "started on a busy port"; }
+busy=$(expect_refusal) || { kill $blocker; exit 1; }
 kill $blocker; wait $blocker 2>/dev/null || true
 grep -q "port $COMMAND_PORT on 127.0.0.1 is already in use" <<<"$busy" || fail "unclear message: $busy"
 

@@ -1,8 +1,6 @@
 #include "command-service/server/command_server.h"
 
-#include <grpcpp/ext/proto_server_reflection_plugin.h>
-
-#include "absl/strings/str_cat.h"
+#include "common/grpc_server.h"
 #include "common/log.h"
 
 namespace inventory {
@@ -33,30 +31,14 @@ CommandServer::CommandServer(EventStore* store,
 absl::StatusOr<std::unique_ptr<CommandServer>> CommandServer::Start(
     EventStore* store, const CommandServerOptions& options) {
   std::unique_ptr<CommandServer> server(new CommandServer(store, options));
-  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
-  grpc::ServerBuilder builder;
-  builder.AddListeningPort(options.listen, grpc::InsecureServerCredentials(),
-                           &server->port_);
-  builder.SetMaxReceiveMessageSize(options.max_message_bytes);
-  builder.SetMaxSendMessageSize(options.max_message_bytes);
-  // Without this, gRPC binds with SO_REUSEPORT and a second server on the
-  // same port would silently share it instead of failing.
-  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
-  builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS,
-                             options.max_concurrent_streams);
-  grpc::ResourceQuota quota("command-service");
-  quota.SetMaxThreads(options.max_threads);
-  builder.SetResourceQuota(quota);
-  builder.RegisterService(&server->command_service_);
-  builder.RegisterService(&server->event_stream_service_);
-  builder.RegisterService(&server->health_);
-  server->server_ = builder.BuildAndStart();
-  if (server->server_ == nullptr || server->port_ == 0) {
-    server->server_.reset();
-    return absl::UnavailableError(
-        absl::StrCat("cannot listen on ", options.listen,
-                     " (is the address valid and the port free?)"));
-  }
+  absl::StatusOr<std::unique_ptr<grpc::Server>> grpc_server =
+      StartGrpcServer({options.listen, options.max_message_bytes,
+                       options.max_concurrent_streams, options.max_threads},
+                      {&server->command_service_,
+                       &server->event_stream_service_, &server->health_},
+                      &server->port_);
+  if (!grpc_server.ok()) return grpc_server.status();
+  server->server_ = std::move(*grpc_server);
   server->ProbeDatabase();
   server->prober_ = std::thread([s = server.get()] { s->ProbeLoop(); });
   return server;

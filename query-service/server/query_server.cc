@@ -1,8 +1,6 @@
 #include "query-service/server/query_server.h"
 
-#include <grpcpp/ext/proto_server_reflection_plugin.h>
-
-#include "absl/strings/str_cat.h"
+#include "common/grpc_server.h"
 
 namespace inventory {
 
@@ -14,27 +12,12 @@ QueryServer::QueryServer(const QueryServerOptions& options)
 absl::StatusOr<std::unique_ptr<QueryServer>> QueryServer::Start(
     const QueryServerOptions& options) {
   std::unique_ptr<QueryServer> server(new QueryServer(options));
-  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
-  grpc::ServerBuilder builder;
-  builder.AddListeningPort(options.listen, grpc::InsecureServerCredentials(),
-                           &server->port_);
-  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
-  builder.SetMaxReceiveMessageSize(options.max_message_bytes);
-  builder.SetMaxSendMessageSize(options.max_message_bytes);
-  builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS,
-                             options.max_concurrent_streams);
-  grpc::ResourceQuota quota("query-service");
-  quota.SetMaxThreads(options.max_threads);
-  builder.SetResourceQuota(quota);
-  builder.RegisterService(&server->query_service_);
-  builder.RegisterService(&server->health_);
-  server->server_ = builder.BuildAndStart();
-  if (server->server_ == nullptr || server->port_ == 0) {
-    server->server_.reset();
-    return absl::UnavailableError(
-        absl::StrCat("cannot listen on ", options.listen,
-                     " (is the address valid and the port free?)"));
-  }
+  absl::StatusOr<std::unique_ptr<grpc::Server>> grpc_server = StartGrpcServer(
+      {options.listen, options.max_message_bytes,
+       options.max_concurrent_streams, options.max_threads},
+      {&server->query_service_, &server->health_}, &server->port_);
+  if (!grpc_server.ok()) return grpc_server.status();
+  server->server_ = std::move(*grpc_server);
 
   grpc::ChannelArguments channel_args;
   channel_args.SetMaxReceiveMessageSize(options.max_message_bytes);

@@ -1,0 +1,36 @@
+#include "common/grpc_server.h"
+
+#include <grpcpp/ext/proto_server_reflection_plugin.h>
+
+#include "absl/strings/str_cat.h"
+
+namespace inventory {
+
+absl::StatusOr<std::unique_ptr<grpc::Server>> StartGrpcServer(
+    const GrpcServerSettings& settings,
+    const std::vector<grpc::Service*>& services, int* port) {
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort(settings.listen, grpc::InsecureServerCredentials(),
+                           port);
+  // Without this, gRPC binds with SO_REUSEPORT and a second server on the
+  // same port would silently share it instead of failing.
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
+  builder.SetMaxReceiveMessageSize(settings.max_message_bytes);
+  builder.SetMaxSendMessageSize(settings.max_message_bytes);
+  builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS,
+                             settings.max_concurrent_streams);
+  grpc::ResourceQuota quota("inventory-server");
+  quota.SetMaxThreads(settings.max_threads);
+  builder.SetResourceQuota(quota);
+  for (grpc::Service* service : services) builder.RegisterService(service);
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  if (server == nullptr || *port == 0) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot listen on ", settings.listen,
+                     " (is the address valid and the port free?)"));
+  }
+  return server;
+}
+
+}  // namespace inventory

@@ -1,0 +1,31 @@
+#include "tests/support/postgres_test_main.h"
+
+#include <cstdio>
+#include <memory>
+
+#include "gtest/gtest.h"
+
+namespace inventory::test_support {
+namespace {
+
+PostgresServer* test_postgres = nullptr;
+
+}  // namespace
+
+PostgresServer& TestPostgres() { return *test_postgres; }
+
+}  // namespace inventory::test_support
+
+int main(int argc, char** argv) {
+  ::testing::InitGoogleTest(&argc, argv);
+  auto server = inventory::test_support::PostgresServer::Start();
+  if (!server.ok()) {
+    std::fprintf(stderr, "cannot start PostgreSQL: %s\n",
+                 server.status().ToString().c_str());
+    return 1;
+  }
+  inventory::test_support::test_postgres = server->get();
+  const int result = RUN_ALL_TESTS();
+  inventory::test_support::test_postgres = nullptr;
+  return result;
+}
