@@ -43,6 +43,7 @@
 #include "gtest/gtest.h"
 #include "inventory/v1/command_service.grpc.pb.h"
 #include "inventory/v1/event_stream_service.grpc.pb.h"
+#include "tests/support/health_probe.h"
 #include "tests/support/postgres_test_main.h"
 
 namespace inventory {
@@ -1234,33 +1235,8 @@ INSTANTIATE_TEST_SUITE_P(Stores, EventStreamTest,
 
 // --- Health and shutdown --------------------------------------------------
 
-grpc::Status CheckHealth(Health::Stub& stub, const std::string& service,
-                         HealthCheckResponse::ServingStatus* status) {
-  grpc::ClientContext context;
-  context.set_deadline(absl::ToChronoTime(Deadline(kCallTimeout)));
-  HealthCheckRequest request;
-  request.set_service(service);
-  HealthCheckResponse response;
-  grpc::Status result = stub.Check(&context, request, &response);
-  *status = response.status();
-  return result;
-}
-
-// Polls Check(service) until it reports `wanted`; false if it does not
-// within `timeout`.
-bool AwaitHealth(Health::Stub& stub, const std::string& service,
-                 HealthCheckResponse::ServingStatus wanted,
-                 absl::Duration timeout = kWaitTimeout) {
-  const absl::Time give_up = Deadline(timeout);
-  for (;;) {
-    HealthCheckResponse::ServingStatus status;
-    if (CheckHealth(stub, service, &status).ok() && status == wanted) {
-      return true;
-    }
-    if (absl::Now() >= give_up) return false;
-    absl::SleepFor(absl::Milliseconds(20));  // the polling interval
-  }
-}
+using test_support::AwaitHealth;
+using test_support::CheckHealth;
 
 const std::vector<std::string>& OurServices() {
   static const auto* services = new std::vector<std::string>{

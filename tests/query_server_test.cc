@@ -40,6 +40,7 @@
 #include "gtest/gtest.h"
 #include "inventory/v1/command_service.grpc.pb.h"
 #include "inventory/v1/query_service.grpc.pb.h"
+#include "tests/support/health_probe.h"
 
 namespace inventory {
 namespace {
@@ -129,32 +130,8 @@ std::unique_ptr<QueryNode> StartQueryNode(const QueryServerOptions& options) {
 
 // --- Health ------------------------------------------------------------------
 
-grpc::Status CheckHealth(Health::Stub& stub, const std::string& service,
-                         HealthCheckResponse::ServingStatus* status) {
-  grpc::ClientContext context;
-  context.set_deadline(absl::ToChronoTime(Deadline(kCallTimeout)));
-  HealthCheckRequest request;
-  request.set_service(service);
-  HealthCheckResponse response;
-  const grpc::Status result = stub.Check(&context, request, &response);
-  *status = response.status();
-  return result;
-}
-
-// Polls Check until it reports `wanted`; false when `timeout` passes first.
-bool AwaitHealth(Health::Stub& stub, const std::string& service,
-                 HealthCheckResponse::ServingStatus wanted,
-                 absl::Duration timeout = kWaitTimeout) {
-  const absl::Time deadline = Deadline(timeout);
-  for (;;) {
-    HealthCheckResponse::ServingStatus status;
-    if (CheckHealth(stub, service, &status).ok() && status == wanted) {
-      return true;
-    }
-    if (absl::Now() >= deadline) return false;
-    absl::SleepFor(absl::Milliseconds(20));  // the polling interval
-  }
-}
+using test_support::AwaitHealth;
+using test_support::CheckHealth;
 
 // --- Commands ----------------------------------------------------------------
 
