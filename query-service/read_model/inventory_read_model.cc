@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "common/field_violation.h"
+#include "common/log.h"
 #include "query-service/read_model/item_projection.h"
 
 namespace inventory {
@@ -72,6 +73,14 @@ absl::Status InventoryReadModel::Apply(const Event& event) {
   const std::string item_id = ItemIdOf(event);
   if (item_id.empty()) return absl::OkStatus();  // nothing to project
 
+  auto found = items_.find(item_id);
+  if (found == items_.end() && event.payload_case() != Event::kItemCreated) {
+    // Only a damaged log starts a stream with anything else; skip rather
+    // than invent an item without id or SKU.
+    LogWarning("read model: ", event.event_type(), " at position ",
+               event.global_position(), " for an item never created; skipped");
+    return absl::OkStatus();
+  }
   ItemRecord& record = items_[item_id];
   Item& item = record.current;
   const bool was_active = item.active();

@@ -382,6 +382,18 @@ TEST(InventoryReadModelTest, EventsWithoutPayloadAdvanceThePositionOnly) {
   EXPECT_EQ(model.GetItem("").status().code(), absl::StatusCode::kNotFound);
 }
 
+TEST(InventoryReadModelTest, EventsOfAnItemNeverCreatedAreSkipped) {
+  InventoryReadModel model;
+  EventLog log;
+  ApplyOk(model, log.CheckIn("ghost", 3));
+  ApplyOk(model, log.Deactivate("ghost"));
+  EXPECT_EQ(model.position(), 2);
+  EXPECT_EQ(model.GetItem("ghost").status().code(),
+            absl::StatusCode::kNotFound);
+  EXPECT_EQ(model.GetStats(10).item_count, 0);
+  EXPECT_EQ(model.GetStats(10).total_quantity_on_hand, 0);
+}
+
 // --- GetItem as_of_version ---------------------------------------------------
 
 TEST(InventoryReadModelTest, GetItemAsOfEveryVersion) {
