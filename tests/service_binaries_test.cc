@@ -1,4 +1,4 @@
-// The command-service binary as users run it: a real process against a real
+// The service binaries as users run them: a real process against a real
 // PostgreSQL, driven over gRPC, through reflection (`buf curl` and a
 // reflection client, as grpcurl users would), and stopped by a signal.
 #include <grpcpp/grpcpp.h>
@@ -211,13 +211,73 @@ TEST(CommandServiceBinaryTest,
   context.TryCancel();
 }
 
+TEST(QueryServiceBinaryTest, ServesQueriesHealthAndReflection) {
+  auto command = StartCommandService(
+      *test_support::TestPostgres().CreateDatabase("query_binary"));
+  ASSERT_NE(command, nullptr);
+  auto query = ServiceProcess::Start(
+      QUERY_SERVICE_BINARY,
+      {"--listen=127.0.0.1:0",
+       absl::StrCat("--command_service=", command->address())});
+  ASSERT_TRUE(query.ok()) << query.status();
+  ServiceProcess& process = **query;
+
+  auto created =
+      BufCurl({"-d", R"({"item_id":"q-1","sku":"Q-1","name":"Queried"})",
+               Url(*command, "inventory.v1.CommandService/CreateItem")});
+  ASSERT_EQ(created.exit_code, 0) << created.output;
+  // Read-your-writes through reflection and JSON, like a grpcurl user.
+  auto got = BufCurl({"-d", R"({"item_id":"q-1","min_position":1})",
+                      Url(process, "inventory.v1.QueryService/GetItem")});
+  ASSERT_EQ(got.exit_code, 0) << got.output;
+  EXPECT_THAT(got.output, HasSubstr(R"("name": "Queried")"));
+  auto checked = BufCurl({"-d", R"({"service":"inventory.v1.QueryService"})",
+                          Url(process, "grpc.health.v1.Health/Check")});
+  ASSERT_EQ(checked.exit_code, 0) << checked.output;
+  EXPECT_THAT(checked.output, HasSubstr("SERVING"));
+
+  auto listed =
+      BufCurl({"--list-services", absl::StrCat("http://", process.address())});
+  ASSERT_EQ(listed.exit_code, 0) << listed.output;
+  EXPECT_THAT(listed.output, HasSubstr("inventory.v1.QueryService"));
+  EXPECT_THAT(listed.output, HasSubstr("grpc.health.v1.Health"));
+  auto reflection =
+      grpc::reflection::v1alpha::ServerReflection::NewStub(ChannelTo(process));
+  google::protobuf::DescriptorPool pool;
+  const auto* service =
+      DescribeService(*reflection, pool, "inventory.v1.QueryService");
+  ASSERT_NE(service, nullptr);
+  for (const char* method : {"GetItem", "ListItems", "GetItemHistory",
+                             "GetInventoryStats", "WatchItem"}) {
+    EXPECT_NE(service->FindMethodByName(method), nullptr) << method;
+  }
+  EXPECT_NE(DescribeService(*reflection, pool, "grpc.health.v1.Health"),
+            nullptr);
+
+  process.Signal(SIGTERM);
+  auto code = process.Wait(absl::Seconds(15));
+  ASSERT_TRUE(code.ok()) << code.status();
+  EXPECT_EQ(*code, 0) << process.Log();
+}
+
+TEST(QueryServiceBinaryTest, HelpDocumentsEveryFlag) {
+  auto help = RunCommand({QUERY_SERVICE_BINARY, "--help"});
+  for (const char* flag :
+       {"--listen", "--command_service", "--max_message_bytes",
+        "--max_concurrent_streams", "--max_threads", "--max_wait",
+        "--stall_timeout", "--max_backoff", "--shutdown_grace",
+        "--health_check", "LISTEN_ADDR", "COMMAND_SERVICE_ADDR"}) {
+    EXPECT_THAT(help.output, HasSubstr(flag));
+  }
+}
+
 TEST(CommandServiceBinaryTest, HelpDocumentsEveryFlag) {
   auto help = RunCommand({COMMAND_SERVICE_BINARY, "--help"});
   for (const char* flag :
        {"--listen", "--database_url", "--pool_size", "--max_message_bytes",
         "--max_concurrent_streams", "--max_threads", "--heartbeat_interval",
         "--live_buffer_events", "--shutdown_grace", "--startup_timeout",
-        "LISTEN_ADDR", "DATABASE_URL"}) {
+        "--health_check", "LISTEN_ADDR", "DATABASE_URL"}) {
     EXPECT_THAT(help.output, HasSubstr(flag));
   }
 }
