@@ -12,6 +12,8 @@ PACKAGES=(
   # tests and tools
   libgtest-dev libgmock-dev libbenchmark-dev clang-format
   postgresql python3
+  # the example clients (examples/)
+  python3-grpcio
 )
 # Node.js and npm may come from elsewhere than Debian; the commands suffice.
 command -v node >/dev/null 2>&1 || PACKAGES+=(nodejs)

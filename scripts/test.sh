@@ -13,6 +13,10 @@ scripts/setup.sh
 if [ ! -x node_modules/.bin/buf ]; then
   npm ci --no-audit --no-fund --loglevel=error
 fi
+# The Node example client's gRPC libraries, pinned by its package-lock.json.
+if [ ! -d examples/node/node_modules ]; then
+  (cd examples/node && npm ci --no-audit --no-fund --loglevel=error)
+fi
 
 BUILD_DIR=${BUILD_DIR:-build}
 JOBS=$(nproc)
