@@ -10,7 +10,6 @@
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "tests/support/piped_command.h"
 #include "tests/support/service_process.h"
 
 namespace inventory {

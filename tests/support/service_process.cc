@@ -28,10 +28,35 @@ std::string ReadFile(const std::string& path) {
   return out.str();
 }
 
-// Forks and execs `argv` with stdout and stderr going to `output_fd` and
-// `env` added to the environment. Returns the child's pid.
+// Writes all of `input` into a new pipe and closes its write end, so the
+// reader sees the input, then end of input. Returns the read end, or -1
+// when the pipe cannot hold the input.
+int PipeHolding(const std::string& input) {
+  int fds[2];
+  if (pipe2(fds, O_CLOEXEC) != 0) return -1;
+  const int capacity = fcntl(fds[1], F_GETPIPE_SZ);
+  size_t written = 0;
+  while (capacity > 0 && static_cast<size_t>(capacity) >= input.size() &&
+         written < input.size()) {
+    const ssize_t n =
+        write(fds[1], input.data() + written, input.size() - written);
+    if (n <= 0) break;
+    written += static_cast<size_t>(n);
+  }
+  close(fds[1]);
+  if (written != input.size()) {
+    close(fds[0]);
+    return -1;
+  }
+  return fds[0];
+}
+
+// Forks and execs `argv` with stdout and stderr going to `output_fd`, stdin
+// from `input_fd` (/dev/null when -1) and `env` added to the environment.
+// Returns the child's pid.
 pid_t Spawn(const std::vector<std::string>& argv,
-            const std::vector<std::string>& env, int output_fd) {
+            const std::vector<std::string>& env, int output_fd,
+            int input_fd = -1) {
   std::vector<std::string> environment;
   for (char** e = environ; *e != nullptr; ++e) environment.push_back(*e);
   environment.insert(environment.end(), env.begin(), env.end());
@@ -51,8 +76,8 @@ pid_t Spawn(const std::vector<std::string>& argv,
     setpgid(0, 0);
     dup2(output_fd, STDOUT_FILENO);
     dup2(output_fd, STDERR_FILENO);
-    const int devnull = open("/dev/null", O_RDONLY);
-    if (devnull >= 0) dup2(devnull, STDIN_FILENO);
+    const int input = input_fd >= 0 ? input_fd : open("/dev/null", O_RDONLY);
+    if (input >= 0) dup2(input, STDIN_FILENO);
     sigset_t none;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, nullptr);
@@ -156,12 +181,24 @@ absl::StatusOr<int> ServiceProcess::Wait(absl::Duration timeout) {
 
 CommandOutput RunCommand(const std::vector<std::string>& argv,
                          absl::Duration timeout) {
+  return RunCommandWithInput(argv, /*input=*/"", timeout, /*pipe_input=*/false);
+}
+
+CommandOutput RunCommandWithInput(const std::vector<std::string>& argv,
+                                  const std::string& input,
+                                  absl::Duration timeout, bool pipe_input) {
   CommandOutput result;
+  const int input_fd = pipe_input ? PipeHolding(input) : -1;
+  if (pipe_input && input_fd < 0) return result;
   char out_template[] = "/tmp/inventory-command-XXXXXX";
   const int out_fd = mkstemp(out_template);
-  if (out_fd < 0) return result;
-  const pid_t pid = Spawn(argv, {}, out_fd);
+  if (out_fd < 0) {
+    if (input_fd >= 0) close(input_fd);
+    return result;
+  }
+  const pid_t pid = Spawn(argv, {}, out_fd, input_fd);
   close(out_fd);
+  if (input_fd >= 0) close(input_fd);
   std::optional<int> code = WaitForExit(pid, timeout);
   if (!code.has_value()) {
     kill(pid, SIGKILL);

@@ -63,6 +63,15 @@ struct CommandOutput {
 CommandOutput RunCommand(const std::vector<std::string>& argv,
                          absl::Duration timeout = absl::Seconds(60));
 
+// Like RunCommand, but with `input` on the command's stdin, followed by end
+// of input, as in `printf 'help\nquit\n' | itemctl` (with pipe_input
+// false, stdin is /dev/null as for RunCommand). `input` must fit in a pipe
+// (64 KiB on Linux); larger input is not run (exit code -1).
+CommandOutput RunCommandWithInput(const std::vector<std::string>& argv,
+                                  const std::string& input,
+                                  absl::Duration timeout = absl::Seconds(60),
+                                  bool pipe_input = true);
+
 }  // namespace inventory::test_support
 
 #endif  // INVENTORY_TESTS_SUPPORT_SERVICE_PROCESS_H_
