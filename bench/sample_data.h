@@ -214,6 +214,27 @@ inline std::vector<inventory::v1::Event> SampleLog(int item_count,
   return log;
 }
 
+// One event of each kind, about the sample item `item`, for benchmarks that
+// time a single event of a given kind.
+inline ItemEvent SampleCreated(uint64_t item) {
+  return ItemCreated{SampleItemId(item), SampleSku(item), SampleName(item)};
+}
+inline ItemEvent SampleRenamed(uint64_t item) {
+  return ItemRenamed{SampleItemId(item), SampleName(item, 99)};
+}
+inline ItemEvent SampleCheckedIn(uint64_t item) {
+  return ItemsCheckedIn{SampleItemId(item), 25};
+}
+inline ItemEvent SampleRemoved(uint64_t item) {
+  return ItemsRemoved{SampleItemId(item), 5};
+}
+inline ItemEvent SampleDeactivated(uint64_t item) {
+  return ItemDeactivated{SampleItemId(item)};
+}
+inline ItemEvent SampleReactivated(uint64_t item) {
+  return ItemReactivated{SampleItemId(item)};
+}
+
 }  // namespace inventory::bench
 
 #endif  // INVENTORY_BENCH_SAMPLE_DATA_H_

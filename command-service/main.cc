@@ -94,10 +94,7 @@ int main(int argc, char** argv) {
       "Usage: command-service [--listen=127.0.0.1:50051] "
       "[--database_url=postgresql://...]");
   if (absl::GetFlag(FLAGS_health_check)) {
-    const absl::Status serving =
-        inventory::CheckServing(absl::GetFlag(FLAGS_listen), absl::Seconds(3));
-    if (!serving.ok()) inventory::LogError(serving.message());
-    return serving.ok() ? 0 : 1;
+    return inventory::RunHealthCheck(absl::GetFlag(FLAGS_listen));
   }
 
   const std::string url = absl::GetFlag(FLAGS_database_url);

@@ -4,6 +4,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "common/log.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 
 namespace inventory {
@@ -34,6 +35,12 @@ absl::Status CheckServing(const std::string& listen_address,
                          response.status())));
   }
   return absl::OkStatus();
+}
+
+int RunHealthCheck(const std::string& listen_address) {
+  const absl::Status serving = CheckServing(listen_address, absl::Seconds(3));
+  if (!serving.ok()) LogError(serving.message());
+  return serving.ok() ? 0 : 1;
 }
 
 }  // namespace inventory

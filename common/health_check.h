@@ -16,6 +16,11 @@ namespace inventory {
 absl::Status CheckServing(const std::string& listen_address,
                           absl::Duration timeout);
 
+// The --health_check mode of a service's main(): checks `listen_address`
+// (3 second timeout), logs why when it is not SERVING, and returns the
+// process exit code (0 when SERVING, 1 otherwise).
+int RunHealthCheck(const std::string& listen_address);
+
 }  // namespace inventory
 
 #endif  // INVENTORY_COMMON_HEALTH_CHECK_H_

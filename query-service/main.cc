@@ -56,10 +56,7 @@ int main(int argc, char** argv) {
       "Usage: query-service [--listen=127.0.0.1:50052] "
       "[--command_service=127.0.0.1:50051]");
   if (absl::GetFlag(FLAGS_health_check)) {
-    const absl::Status serving =
-        inventory::CheckServing(absl::GetFlag(FLAGS_listen), absl::Seconds(3));
-    if (!serving.ok()) inventory::LogError(serving.message());
-    return serving.ok() ? 0 : 1;
+    return inventory::RunHealthCheck(absl::GetFlag(FLAGS_listen));
   }
 
   inventory::QueryServerOptions options;
