@@ -24,6 +24,13 @@ absl::Status FromSqlState(const std::string& state, absl::string_view operation,
     return absl::AbortedError(
         absl::StrCat(operation, ": conflicting concurrent write"));
   }
+  // Class 22: a value the database refuses (e.g. text jsonb cannot hold).
+  if (absl::StartsWith(state, "22")) {
+    LogWarning("postgres: ", operation, ": value refused (", state,
+               "): ", what);
+    return absl::InvalidArgumentError(
+        absl::StrCat(operation, ": a value was refused by the database"));
+  }
   if (state == "57014") {
     return absl::DeadlineExceededError(
         absl::StrCat(operation, ": database statement timed out"));

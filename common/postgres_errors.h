@@ -17,6 +17,7 @@ namespace inventory {
 //                                                       request_id);
 //   unique violation, serialization failure,
 //   deadlock                                         -> ABORTED;
+//   data exception (class 22, e.g. bad jsonb text)   -> INVALID_ARGUMENT;
 //   query canceled (statement timeout)              -> DEADLINE_EXCEEDED;
 //   anything else                                    -> INTERNAL.
 // The message says what failed in `operation` (e.g. "append") but never

@@ -5,6 +5,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "common/log.h"
 #include "common/postgres_connection_pool.h"
 #include "common/postgres_schema.h"
@@ -14,11 +15,9 @@
 namespace inventory {
 namespace {
 
-constexpr const char* kChannel = "inventory_events";
+using postgres_internal::PendingAppend;
 
-// Serializes appends (see the header for why this yields the ordering
-// guarantee). An arbitrary constant shared by every process of the system.
-constexpr const char* kAppendLock = "SELECT pg_advisory_xact_lock(7349022)";
+constexpr const char* kChannel = "inventory_events";
 
 constexpr const char* kEventColumns =
     "global_position, stream_id, stream_version, event_id::text, event_type, "
@@ -65,58 +64,106 @@ std::optional<RecordedRequest> LookupRequest(pqxx::transaction_base& tx,
   return recorded;
 }
 
-absl::StatusOr<AppendResult> AppendInTransaction(
-    pqxx::connection& connection, const AppendRequest& request,
-    const std::string& fingerprint) {
-  pqxx::work tx(connection);
-  tx.exec(kAppendLock);
-  if (!request.request_id.empty()) {
-    if (auto recorded = LookupRequest(tx, request.request_id)) {
-      if (recorded->fingerprint != fingerprint) return RequestIdReused();
-      AppendResult replay = recorded->result;
-      replay.replayed = true;
-      return replay;
+// PostgreSQL's array input syntax for text[]: every element quoted, with
+// backslash escapes, so any text (commas, quotes, braces) round-trips.
+class TextArray {
+ public:
+  void Add(absl::string_view element) {
+    literal_.push_back(literal_.empty() ? '{' : ',');
+    literal_.push_back('"');
+    for (char c : element) {
+      if (c == '"' || c == '\\') literal_.push_back('\\');
+      literal_.push_back(c);
+    }
+    literal_.push_back('"');
+  }
+  std::string Literal() const {
+    return literal_.empty() ? "{}" : literal_ + "}";
+  }
+
+ private:
+  std::string literal_;
+};
+
+template <typename Int>
+std::string IntArray(const std::vector<Int>& values) {
+  return absl::StrCat("{", absl::StrJoin(values, ","), "}");
+}
+
+// The arguments of append_events() (postgres_schema.cc) for a batch.
+struct BatchArguments {
+  TextArray streams, request_ids, fingerprints, types, payloads, causation_ids,
+      correlation_ids, event_request_ids;
+  std::vector<int64_t> expected;
+  std::vector<int> counts;
+};
+
+BatchArguments ArgumentsOf(const std::vector<PendingAppend*>& batch) {
+  BatchArguments args;
+  for (const PendingAppend* pending : batch) {
+    const AppendRequest& request = *pending->request;
+    args.streams.Add(request.stream_id);
+    args.expected.push_back(request.expected_version.is_any()
+                                ? -1
+                                : request.expected_version.value());
+    args.request_ids.Add(request.request_id);
+    args.fingerprints.Add(pending->fingerprint);
+    args.counts.push_back(static_cast<int>(request.events.size()));
+    for (const EventData& event : request.events) {
+      args.types.Add(event.event_type);
+      args.payloads.Add(event.payload_json);
+      args.causation_ids.Add(event.metadata.causation_id);
+      args.correlation_ids.Add(event.metadata.correlation_id);
+      args.event_request_ids.Add(event.metadata.request_id);
     }
   }
-  const int64_t current_version =
-      tx.exec_params1(
-            "SELECT coalesce(max(stream_version), 0) FROM events "
-            "WHERE stream_id = $1",
-            request.stream_id)[0]
-          .as<int64_t>();
-  if (!request.expected_version.Matches(current_version)) {
-    return WrongExpectedVersion(request.stream_id, request.expected_version,
-                                current_version);
-  }
-  const int64_t head =
-      tx.exec1("SELECT coalesce(max(global_position), 0) FROM events")[0]
-          .as<int64_t>();
+  return args;
+}
+
+// One request's outcome as returned by append_events().
+absl::StatusOr<AppendResult> OutcomeOf(const pqxx::row& row,
+                                       const AppendRequest& request) {
+  const std::string outcome = row[0].as<std::string>();
   AppendResult result;
-  for (size_t i = 0; i < request.events.size(); ++i) {
-    const EventData& event = request.events[i];
-    result.global_position = head + static_cast<int64_t>(i) + 1;
-    result.stream_version = current_version + static_cast<int64_t>(i) + 1;
-    tx.exec_params0(
-        "INSERT INTO events (global_position, stream_id, stream_version, "
-        "event_id, event_type, payload, metadata) VALUES ($1, $2, $3, "
-        "$4::uuid, $5, $6::jsonb, jsonb_build_object('request_id', $7::text, "
-        "'correlation_id', $8::text, 'causation_id', $9::text))",
-        result.global_position, request.stream_id, result.stream_version,
-        NewUuid(), event.event_type, event.payload_json,
-        event.metadata.request_id, event.metadata.correlation_id,
-        event.metadata.causation_id);
+  result.stream_version = row[1].as<int64_t>();
+  result.global_position = row[2].as<int64_t>();
+  if (outcome == "appended") return result;
+  if (outcome == "replayed") {
+    result.replayed = true;
+    return result;
   }
-  if (!request.request_id.empty()) {
-    tx.exec_params0(
-        "INSERT INTO event_requests (request_id, stream_id, fingerprint, "
-        "stream_version, global_position) VALUES ($1, $2, $3, $4, $5)",
-        request.request_id, request.stream_id, fingerprint,
-        result.stream_version, result.global_position);
+  if (outcome == "reused") return RequestIdReused();
+  if (outcome == "conflict") {
+    return WrongExpectedVersion(request.stream_id, request.expected_version,
+                                result.stream_version);
   }
-  tx.exec_params("SELECT pg_notify($1, $2)", std::string(kChannel),
-                 absl::StrCat(result.global_position));
-  tx.commit();
-  return result;
+  LogError("postgres: append: unknown outcome ", outcome);
+  return absl::InternalError("append: database error");
+}
+
+// Appends `batch` in one statement (one transaction, one commit).
+absl::Status AppendBatchInOneStatement(pqxx::connection& connection,
+                                       std::vector<PendingAppend*>& batch) {
+  const BatchArguments args = ArgumentsOf(batch);
+  pqxx::nontransaction tx(connection);
+  const pqxx::result rows = tx.exec_params(
+      "SELECT o_outcome, o_version, o_position FROM append_events($1::text[], "
+      "$2::bigint[], $3::text[], $4::text[], $5::integer[], $6::text[], "
+      "$7::text[], $8::text[], $9::text[], $10::text[])",
+      args.streams.Literal(), IntArray(args.expected),
+      args.request_ids.Literal(), args.fingerprints.Literal(),
+      IntArray(args.counts), args.types.Literal(), args.payloads.Literal(),
+      args.causation_ids.Literal(), args.correlation_ids.Literal(),
+      args.event_request_ids.Literal());
+  if (rows.size() != batch.size()) {
+    LogError("postgres: append: ", rows.size(), " outcomes for ", batch.size(),
+             " requests");
+    return absl::InternalError("append: database error");
+  }
+  for (size_t i = 0; i < batch.size(); ++i) {
+    batch[i]->result = OutcomeOf(rows[i], *batch[i]->request);
+  }
+  return absl::OkStatus();
 }
 
 // Calls `on_payload` for each notification on kChannel.
@@ -154,6 +201,7 @@ absl::StatusOr<std::unique_ptr<PostgresEventStore>> PostgresEventStore::Open(
 PostgresEventStore::PostgresEventStore(const PostgresEventStoreOptions& options)
     : url_(options.url),
       wait_recheck_interval_(options.wait_recheck_interval),
+      max_batch_(static_cast<size_t>(std::max(1, options.max_batch_requests))),
       pool_(std::make_unique<PostgresConnectionPool>(
           PostgresConnectionPool::Options{options.url, options.pool_size,
                                           options.acquire_timeout})) {}
@@ -169,10 +217,63 @@ PostgresEventStore::~PostgresEventStore() {
 absl::StatusOr<AppendResult> PostgresEventStore::Append(
     const AppendRequest& request) {
   RETURN_IF_ERROR(ValidateAppendRequest(request));
-  const std::string fingerprint = FingerprintOf(request);
-  return pool_->Run("append", [&](pqxx::connection& connection) {
-    return AppendInTransaction(connection, request, fingerprint);
-  });
+  PendingAppend self{&request, FingerprintOf(request), std::nullopt};
+  absl::MutexLock lock(&batch_mu_);
+  queue_.push_back(&self);
+  auto done_or_no_leader = [this,
+                            &self]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(batch_mu_) {
+    return self.result.has_value() || !leader_active_;
+  };
+  for (;;) {
+    batch_mu_.Await(absl::Condition(&done_or_no_leader));
+    if (self.result.has_value()) return *std::move(self.result);
+    // No batch is being written: this caller writes the next one, made of
+    // every append queued meanwhile (up to the bound), its own included
+    // unless the queue is longer than that.
+    leader_active_ = true;
+    std::vector<PendingAppend*> batch;
+    while (!queue_.empty() && batch.size() < max_batch_) {
+      batch.push_back(queue_.front());
+      queue_.pop_front();
+    }
+    batch_mu_.Unlock();
+    WriteBatch(batch);
+    batch_mu_.Lock();
+    leader_active_ = false;
+  }
+}
+
+PostgresEventStore::GroupCommitStats PostgresEventStore::group_commit_stats() {
+  absl::MutexLock lock(&batch_mu_);
+  return GroupCommitStats{statements_, batched_requests_,
+                          static_cast<int64_t>(queue_.size()), leader_active_};
+}
+
+void PostgresEventStore::WriteBatch(std::vector<PendingAppend*>& batch) {
+  {
+    absl::MutexLock lock(&batch_mu_);
+    ++statements_;
+    batched_requests_ += static_cast<int64_t>(batch.size());
+  }
+  const absl::Status status =
+      pool_->Run("append", [&batch](pqxx::connection& connection) {
+        return AppendBatchInOneStatement(connection, batch);
+      });
+  if (status.ok()) return;
+  // An unreachable database fails the whole batch: the outcome is unknown
+  // and each caller may retry with its request_id. Any other error (a
+  // payload the database refuses, say) belongs to one request, but the
+  // statement failed as a whole, so each request is written alone to find
+  // it: one bad request never fails the others.
+  if (batch.size() == 1 || status.code() == absl::StatusCode::kUnavailable ||
+      status.code() == absl::StatusCode::kDeadlineExceeded) {
+    for (PendingAppend* pending : batch) pending->result = status;
+    return;
+  }
+  for (PendingAppend* pending : batch) {
+    std::vector<PendingAppend*> alone = {pending};
+    WriteBatch(alone);
+  }
 }
 
 absl::StatusOr<std::vector<RecordedEvent>> PostgresEventStore::ReadStream(
@@ -182,7 +283,7 @@ absl::StatusOr<std::vector<RecordedEvent>> PostgresEventStore::ReadStream(
       "read stream",
       [&](pqxx::connection& connection)
           -> absl::StatusOr<std::vector<RecordedEvent>> {
-        pqxx::read_transaction tx(connection);
+        pqxx::nontransaction tx(connection);
         return EventsFromResult(tx.exec_params(
             absl::StrCat("SELECT ", kEventColumns,
                          " FROM events WHERE stream_id = $1 AND "
@@ -199,7 +300,7 @@ absl::StatusOr<std::vector<RecordedEvent>> PostgresEventStore::ReadAll(
       "read all",
       [&](pqxx::connection& connection)
           -> absl::StatusOr<std::vector<RecordedEvent>> {
-        pqxx::read_transaction tx(connection);
+        pqxx::nontransaction tx(connection);
         return EventsFromResult(tx.exec_params(
             absl::StrCat("SELECT ", kEventColumns,
                          " FROM events WHERE global_position > $1 "
@@ -212,7 +313,7 @@ absl::StatusOr<int64_t> PostgresEventStore::HeadPosition() {
   return pool_->Run(
       "head position",
       [](pqxx::connection& connection) -> absl::StatusOr<int64_t> {
-        pqxx::read_transaction tx(connection);
+        pqxx::nontransaction tx(connection);
         return tx
             .exec1("SELECT coalesce(max(global_position), 0) FROM events")[0]
             .as<int64_t>();
@@ -241,7 +342,7 @@ absl::StatusOr<std::optional<RecordedRequest>> PostgresEventStore::FindRequest(
   return pool_->Run("find request",
                     [&](pqxx::connection& connection)
                         -> absl::StatusOr<std::optional<RecordedRequest>> {
-                      pqxx::read_transaction tx(connection);
+                      pqxx::nontransaction tx(connection);
                       return LookupRequest(tx, std::string(request_id));
                     });
 }

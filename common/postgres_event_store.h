@@ -15,8 +15,20 @@
 // one: the log is gap-free and grows only at its end, in commit order. A
 // reader that remembers the last position it read never skips an event,
 // whatever number of processes append at once. The price is that appends
-// are serialized; batching several appends into one transaction (group
-// commit) is how throughput is regained.
+// are serialized, which group commit makes up for.
+//
+// Group commit. Concurrent Append() calls queue up; whichever caller finds
+// no batch in flight takes everything queued (up to `max_batch_requests`)
+// and writes it with ONE call of the SQL function append_events()
+// (postgres_schema.cc): one round trip, one transaction, one commit for the
+// whole batch, while the next batch gathers. No timer delays a lone append.
+// Inside the function each request keeps its own idempotency check,
+// expected-version check and outcome, and sees the requests before it in
+// the batch, so the result is the same as appending them one by one in
+// queue order. A batch the database refuses as a whole (a payload that
+// jsonb rejects, say) is retried request by request, so one bad request
+// never fails the others; a lost connection fails the batch with
+// UNAVAILABLE (the outcome is unknown: retry with the same request_id).
 //
 // Change notification: each append sends NOTIFY on channel
 // `inventory_events` with its last position (delivered at commit, also to
@@ -26,6 +38,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <optional>
 #include <string>
@@ -42,6 +55,15 @@ namespace inventory {
 
 class PostgresConnectionPool;
 
+namespace postgres_internal {
+// An Append() call waiting for its batch to be written.
+struct PendingAppend {
+  const AppendRequest* request;
+  std::string fingerprint;
+  std::optional<absl::StatusOr<AppendResult>> result;
+};
+}  // namespace postgres_internal
+
 struct PostgresEventStoreOptions {
   // "postgresql://user:password@host:port/database" (libpq URI syntax).
   std::string url;
@@ -49,6 +71,8 @@ struct PostgresEventStoreOptions {
   int pool_size = 4;
   // How long a call waits for a free connection before UNAVAILABLE.
   absl::Duration acquire_timeout = absl::Seconds(10);
+  // The most appends written in one transaction (group commit).
+  int max_batch_requests = 256;
   // How often WaitForEventsAfter() re-reads the head even without a
   // notification (one may be lost while the listener reconnects).
   absl::Duration wait_recheck_interval = absl::Seconds(1);
@@ -61,6 +85,15 @@ class PostgresEventStore final : public EventStore {
   // UNAVAILABLE when the database cannot be reached.
   static absl::StatusOr<std::unique_ptr<PostgresEventStore>> Open(
       const PostgresEventStoreOptions& options);
+
+  // Group commit counters, for tests and monitoring.
+  struct GroupCommitStats {
+    int64_t statements = 0;  // append_events() calls made
+    int64_t requests = 0;    // appends those calls carried
+    int64_t queued = 0;      // appends waiting for the next batch now
+    bool writing = false;    // a batch is being written now
+  };
+  GroupCommitStats group_commit_stats();
 
   ~PostgresEventStore() override;
   PostgresEventStore(const PostgresEventStore&) = delete;
@@ -83,10 +116,22 @@ class PostgresEventStore final : public EventStore {
   // Body of the listener thread: LISTEN, and on each notification raise
   // notified_head_; reconnects with backoff until stopping_.
   void Listen();
+  // Writes `batch` and sets each element's result.
+  void WriteBatch(std::vector<postgres_internal::PendingAppend*>& batch);
 
   const std::string url_;
   const absl::Duration wait_recheck_interval_;
+  const size_t max_batch_;
   std::unique_ptr<PostgresConnectionPool> pool_;
+
+  absl::Mutex batch_mu_;
+  // Appends not yet taken into a batch, in arrival order.
+  std::deque<postgres_internal::PendingAppend*> queue_
+      ABSL_GUARDED_BY(batch_mu_);
+  // True while a caller is writing a batch.
+  bool leader_active_ ABSL_GUARDED_BY(batch_mu_) = false;
+  int64_t statements_ ABSL_GUARDED_BY(batch_mu_) = 0;
+  int64_t batched_requests_ ABSL_GUARDED_BY(batch_mu_) = 0;
 
   absl::Mutex mu_;
   // Highest position announced by a notification so far.

@@ -53,6 +53,89 @@ CREATE TRIGGER events_append_only
   BEFORE UPDATE OR DELETE ON events
   FOR EACH ROW EXECUTE FUNCTION events_are_immutable();
 )sql"},
+    {2, "append_events(): one round trip per batch of appends (group commit)",
+     R"sql(
+-- Appends a batch of requests in one statement, so a group of concurrent
+-- commands costs one round trip and one commit. Request r has
+-- p_counts[r] events, stored consecutively in the per-event arrays.
+-- Each request keeps its own outcome, one row per request in order:
+--   'appended'  o_version / o_position of its last event;
+--   'replayed'  its request_id was recorded with the same fingerprint:
+--               the original version and position, nothing appended;
+--   'reused'    its request_id was recorded with another fingerprint;
+--   'conflict'  p_expected[r] (-1 = any) differs from the stream's
+--               version, which o_version holds; nothing appended.
+-- A request sees the appends of the requests before it in the batch.
+CREATE FUNCTION append_events(
+    p_streams text[], p_expected bigint[], p_request_ids text[],
+    p_fingerprints text[], p_counts integer[], p_types text[],
+    p_payloads text[], p_causation_ids text[], p_correlation_ids text[],
+    p_event_request_ids text[])
+  RETURNS TABLE (o_outcome text, o_version bigint, o_position bigint)
+  LANGUAGE plpgsql AS $$
+DECLARE
+  head bigint;
+  current_version bigint;
+  first_event integer := 1;
+  appended boolean := false;
+  recorded record;
+BEGIN
+  -- The append lock of postgres_event_store.h: positions are assigned and
+  -- committed in one order across every process.
+  PERFORM pg_advisory_xact_lock(7349022);
+  SELECT coalesce(max(e.global_position), 0) INTO head FROM events e;
+  FOR r IN 1 .. coalesce(array_length(p_streams, 1), 0) LOOP
+    o_outcome := NULL;
+    IF p_request_ids[r] <> '' THEN
+      SELECT q.fingerprint, q.stream_version, q.global_position
+        INTO recorded FROM event_requests q
+        WHERE q.request_id = p_request_ids[r];
+      IF FOUND THEN
+        o_outcome := CASE WHEN recorded.fingerprint = p_fingerprints[r]
+                          THEN 'replayed' ELSE 'reused' END;
+        o_version := recorded.stream_version;
+        o_position := recorded.global_position;
+      END IF;
+    END IF;
+    IF o_outcome IS NULL THEN
+      SELECT coalesce(max(e.stream_version), 0) INTO current_version
+        FROM events e WHERE e.stream_id = p_streams[r];
+      IF p_expected[r] >= 0 AND p_expected[r] <> current_version THEN
+        o_outcome := 'conflict';
+        o_version := current_version;
+        o_position := 0;
+      ELSE
+        FOR k IN first_event .. first_event + p_counts[r] - 1 LOOP
+          head := head + 1;
+          current_version := current_version + 1;
+          INSERT INTO events (global_position, stream_id, stream_version,
+                              event_id, event_type, payload, metadata)
+          VALUES (head, p_streams[r], current_version, gen_random_uuid(),
+                  p_types[k], p_payloads[k]::jsonb,
+                  jsonb_build_object('request_id', p_event_request_ids[k],
+                                     'correlation_id', p_correlation_ids[k],
+                                     'causation_id', p_causation_ids[k]));
+        END LOOP;
+        IF p_request_ids[r] <> '' THEN
+          INSERT INTO event_requests (request_id, stream_id, fingerprint,
+                                      stream_version, global_position)
+          VALUES (p_request_ids[r], p_streams[r], p_fingerprints[r],
+                  current_version, head);
+        END IF;
+        appended := true;
+        o_outcome := 'appended';
+        o_version := current_version;
+        o_position := head;
+      END IF;
+    END IF;
+    first_event := first_event + p_counts[r];
+    RETURN NEXT;
+  END LOOP;
+  IF appended THEN
+    PERFORM pg_notify('inventory_events', head::text);
+  END IF;
+END $$;
+)sql"},
 };
 
 // Key of the advisory lock that serializes migrations across processes.

@@ -5,6 +5,7 @@
 #include "common/postgres_event_store.h"
 
 #include <cstdio>
+#include <functional>
 #include <map>
 #include <memory>
 #include <pqxx/pqxx>
@@ -15,6 +16,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
 #include "common/event_store_contract_test.h"
+#include "common/postgres_schema.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/support/postgres_test_main.h"
@@ -98,11 +100,115 @@ TEST(PostgresEventStoreTest, EventsAndRequestIdsSurviveReopen) {
   EXPECT_THAT(*store->ReadAll(0, 100), SizeIs(1));
 }
 
+// Polls `condition` until it holds or 30 s pass.
+bool Eventually(const std::function<bool()>& condition) {
+  const absl::Time give_up = absl::Now() + absl::Seconds(30);
+  while (!condition()) {
+    if (absl::Now() > give_up) return false;
+    absl::SleepFor(absl::Milliseconds(2));
+  }
+  return true;
+}
+
+TEST(PostgresEventStoreTest, GroupCommitKeepsEachRequestsOutcome) {
+  const std::string url = NewDatabase("group_commit");
+  auto store = OpenStore(url);
+  ASSERT_NE(store, nullptr);
+  ASSERT_TRUE(store->Append(OneEvent("s-1", R"({"n": 1})")).ok());
+
+  // Holding the append lock from outside stalls the first batch, so every
+  // request below queues up and goes into the next batch, in this order.
+  pqxx::connection blocker_connection(url);
+  pqxx::work blocker(blocker_connection);
+  blocker.exec("SELECT pg_advisory_xact_lock(7349022)");
+
+  auto with = [](AppendRequest request, ExpectedVersion expected,
+                 absl::string_view request_id) {
+    request.expected_version = expected;
+    request.request_id = std::string(request_id);
+    return request;
+  };
+  const std::vector<AppendRequest> requests = {
+      OneEvent("s-0", "{}"),  // the stalled batch of its own
+      with(OneEvent("s-1", R"({"n": 2})"), ExpectedVersion::Exact(1), ""),
+      with(OneEvent("s-1", R"({"n": 9})"), ExpectedVersion::Exact(1), ""),
+      OneEvent("s-2", R"({"text": "\u0000"})"),  // jsonb refuses NUL
+      with(OneEvent("s-3", R"({"n": 1})"), ExpectedVersion::Any(), "r-1"),
+      with(OneEvent("s-3", R"({"n": 1})"), ExpectedVersion::Any(), "r-1"),
+      with(OneEvent("s-3", R"({"n": 5})"), ExpectedVersion::Any(), "r-1"),
+      with(OneEvent("s-1", R"({"n": 3})"), ExpectedVersion::Exact(2), ""),
+  };
+  std::vector<absl::StatusOr<AppendResult>> results(
+      requests.size(), absl::UnknownError("not run"));
+  std::vector<std::thread> threads;
+  for (size_t i = 0; i < requests.size(); ++i) {
+    threads.emplace_back([&, i] { results[i] = store->Append(requests[i]); });
+    ASSERT_TRUE(Eventually([&] {
+      const auto stats = store->group_commit_stats();
+      return stats.writing && stats.queued == static_cast<int64_t>(i);
+    })) << "request "
+        << i << " never queued";
+  }
+  blocker.abort();
+  for (std::thread& thread : threads) thread.join();
+
+  ASSERT_TRUE(results[0].ok()) << results[0].status();
+  ASSERT_TRUE(results[1].ok()) << results[1].status();
+  EXPECT_EQ(results[1]->stream_version, 2);
+  EXPECT_EQ(results[2].status().code(), absl::StatusCode::kAborted);
+  EXPECT_THAT(std::string(results[2].status().message()),
+              ::testing::HasSubstr("2"));
+  EXPECT_EQ(results[3].status().code(), absl::StatusCode::kInvalidArgument);
+  ASSERT_TRUE(results[4].ok()) << results[4].status();
+  EXPECT_FALSE(results[4]->replayed);
+  ASSERT_TRUE(results[5].ok()) << results[5].status();
+  EXPECT_TRUE(results[5]->replayed);
+  EXPECT_EQ(results[5]->global_position, results[4]->global_position);
+  EXPECT_EQ(results[6].status().code(), absl::StatusCode::kAlreadyExists);
+  ASSERT_TRUE(results[7].ok()) << results[7].status();
+  EXPECT_EQ(results[7]->stream_version, 3);
+
+  // Exactly the accepted events, at consecutive positions, in queue order.
+  const auto log = store->ReadAll(0, 100);
+  ASSERT_TRUE(log.ok()) << log.status();
+  std::vector<std::string> streams;
+  for (size_t i = 0; i < log->size(); ++i) {
+    EXPECT_EQ((*log)[i].global_position, static_cast<int64_t>(i) + 1);
+    streams.push_back(
+        absl::StrCat((*log)[i].stream_id, "@", (*log)[i].stream_version));
+  }
+  EXPECT_THAT(streams, ::testing::ElementsAre("s-1@1", "s-0@1", "s-1@2",
+                                              "s-3@1", "s-1@3"));
+  EXPECT_EQ(results[7]->global_position, 5);
+}
+
+TEST(PostgresEventStoreTest, ConcurrentAppendsShareTransactions) {
+  auto store = OpenStore(NewDatabase("shared_commits"));
+  ASSERT_NE(store, nullptr);
+  constexpr int kThreads = 32;
+  constexpr int kAppendsEach = 20;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kAppendsEach; ++i) {
+        EXPECT_TRUE(store->Append(OneEvent(absl::StrCat("s-", t), "{}")).ok());
+      }
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  const auto stats = store->group_commit_stats();
+  EXPECT_EQ(stats.requests, kThreads * kAppendsEach);
+  // With 32 writers waiting on each commit, batches hold several appends.
+  EXPECT_LT(stats.statements, stats.requests / 2);
+  EXPECT_THAT(*store->ReadAll(0, 1000), SizeIs(kThreads * kAppendsEach));
+}
+
 TEST(PostgresEventStoreTest, MigratingTwiceChangesNothing) {
   const std::string url = NewDatabase("migrate_twice");
   ASSERT_NE(OpenStore(url), nullptr);
   ASSERT_NE(OpenStore(url), nullptr);
-  EXPECT_EQ(CountRows(url, "SELECT count(*) FROM schema_migrations"), 1);
+  EXPECT_EQ(CountRows(url, "SELECT count(*) FROM schema_migrations"),
+            LatestSchemaVersion());
 }
 
 TEST(PostgresEventStoreTest, ProcessesMigratingAtOnceAllSucceed) {
@@ -120,7 +226,8 @@ TEST(PostgresEventStoreTest, ProcessesMigratingAtOnceAllSucceed) {
     while (fgets(buffer, sizeof(buffer), process) != nullptr) out += buffer;
     EXPECT_EQ(pclose(process), 0) << out;
   }
-  EXPECT_EQ(CountRows(url, "SELECT count(*) FROM schema_migrations"), 1);
+  EXPECT_EQ(CountRows(url, "SELECT count(*) FROM schema_migrations"),
+            LatestSchemaVersion());
   auto store = OpenStore(url);
   ASSERT_NE(store, nullptr);
   EXPECT_TRUE(store->Append(OneEvent("s-1", "{}")).ok());
