@@ -28,6 +28,12 @@ ABSL_FLAG(std::string, database_url, EnvOr("DATABASE_URL", ""),
 ABSL_FLAG(int, pool_size, EnvOr("DATABASE_POOL_SIZE", int64_t{8}),
           "PostgreSQL connections for concurrent calls [env "
           "DATABASE_POOL_SIZE].");
+ABSL_FLAG(int, append_batch_max, EnvOr("APPEND_BATCH_MAX", int64_t{256}),
+          "Most concurrent appends written in one PostgreSQL transaction "
+          "(group commit) [env APPEND_BATCH_MAX].");
+ABSL_FLAG(int, item_cache_size, EnvOr("ITEM_CACHE_SIZE", int64_t{100000}),
+          "Items whose state is kept in memory so a command need not read "
+          "its item's events; 0 disables [env ITEM_CACHE_SIZE].");
 ABSL_FLAG(absl::Duration, startup_timeout, absl::Seconds(60),
           "How long to keep trying to reach the database at start-up.");
 ABSL_FLAG(int, max_message_bytes, EnvOr("MAX_MESSAGE_BYTES", int64_t{4 << 20}),
@@ -55,7 +61,7 @@ ABSL_FLAG(absl::Duration, shutdown_grace, absl::Seconds(5),
 namespace {
 
 std::unique_ptr<inventory::EventStore> OpenStore(const std::string& url,
-                                                 int pool_size,
+                                                 int pool_size, int batch_max,
                                                  absl::Duration timeout) {
   if (url.empty()) {
     inventory::LogWarning(
@@ -66,6 +72,7 @@ std::unique_ptr<inventory::EventStore> OpenStore(const std::string& url,
   inventory::PostgresEventStoreOptions options;
   options.url = url;
   options.pool_size = pool_size;
+  options.max_batch_requests = batch_max;
   const absl::Time give_up = absl::Now() + timeout;
   absl::Duration backoff = absl::Milliseconds(250);
   for (;;) {
@@ -100,6 +107,7 @@ int main(int argc, char** argv) {
   const std::string url = absl::GetFlag(FLAGS_database_url);
   std::unique_ptr<inventory::EventStore> store =
       OpenStore(url, absl::GetFlag(FLAGS_pool_size),
+                absl::GetFlag(FLAGS_append_batch_max),
                 absl::GetFlag(FLAGS_startup_timeout));
   if (store == nullptr) return 1;
 
@@ -108,6 +116,8 @@ int main(int argc, char** argv) {
   options.max_message_bytes = absl::GetFlag(FLAGS_max_message_bytes);
   options.max_concurrent_streams = absl::GetFlag(FLAGS_max_concurrent_streams);
   options.max_threads = absl::GetFlag(FLAGS_max_threads);
+  options.handler.cache_capacity =
+      static_cast<size_t>(std::max(0, absl::GetFlag(FLAGS_item_cache_size)));
   options.stream.heartbeat_interval = absl::GetFlag(FLAGS_heartbeat_interval);
   options.live.capacity =
       static_cast<size_t>(std::max(1, absl::GetFlag(FLAGS_live_buffer_events)));
@@ -121,6 +131,8 @@ int main(int argc, char** argv) {
       (*server)->port(),
       "); store=", url.empty() ? "in-memory" : inventory::RedactPassword(url),
       " pool_size=", absl::GetFlag(FLAGS_pool_size),
+      " append_batch_max=", absl::GetFlag(FLAGS_append_batch_max),
+      " item_cache_size=", options.handler.cache_capacity,
       " max_message_bytes=", options.max_message_bytes,
       " max_concurrent_streams=", options.max_concurrent_streams,
       " max_threads=", options.max_threads, " heartbeat_interval=",

@@ -75,11 +75,15 @@ std::string Fingerprint(const CommandEnvelope& envelope) {
 }
 
 ItemCommandHandler::ItemCommandHandler(EventStore* store, Options options)
-    : store_(store), options_(options) {}
+    : store_(store), options_(options), cache_(options.cache_capacity) {}
 
 absl::StatusOr<ItemState> ItemCommandHandler::Load(const ItemId& item_id) {
+  return CatchUp(item_id, ItemState());
+}
+
+absl::StatusOr<ItemState> ItemCommandHandler::CatchUp(const ItemId& item_id,
+                                                      ItemState state) {
   const std::string stream_id = item_id.StreamId();
-  ItemState state;
   for (;;) {
     ASSIGN_OR_RETURN(
         std::vector<RecordedEvent> page,
@@ -97,34 +101,65 @@ absl::StatusOr<CommandResult> ItemCommandHandler::Handle(
   RETURN_IF_ERROR(ValidateEnvelope(envelope));
   const ItemId& item_id = TargetOf(envelope.command);
   const std::string fingerprint = Fingerprint(envelope);
-  for (int attempt = 1;; ++attempt) {
-    // Checked on every attempt: the race just lost may have been against a
-    // retry of this very request.
-    ASSIGN_OR_RETURN(std::optional<CommandResult> replay,
-                     FindReplay(envelope, fingerprint));
-    if (replay.has_value()) return *replay;
 
-    ASSIGN_OR_RETURN(ItemState state, Load(item_id));
-    if (envelope.expected_version.has_value() &&
-        *envelope.expected_version != state.version) {
-      return absl::AbortedError(absl::StrCat("item is at version ",
-                                             state.version, ", expected ",
-                                             *envelope.expected_version));
+  // `fresh`: the state was just read from the store, so a refusal computed
+  // from it is the answer. A cached state gets read again first.
+  std::optional<ItemState> cached = cache_.Get(item_id.value());
+  bool fresh = !cached.has_value();
+  ItemState state;
+  if (cached.has_value()) {
+    state = std::move(*cached);
+  } else {
+    ASSIGN_OR_RETURN(state, Load(item_id));
+    cache_.Put(item_id.value(), state);
+  }
+  auto refresh = [&]() -> absl::Status {
+    ASSIGN_OR_RETURN(state, CatchUp(item_id, std::move(state)));
+    cache_.Put(item_id.value(), state);
+    fresh = true;
+    return absl::OkStatus();
+  };
+
+  for (int attempt = 1;; ++attempt) {
+    absl::StatusOr<Decision> decision =
+        DecideAppend(envelope, state, fingerprint);
+    if (!decision.ok()) {
+      if (!fresh) {
+        RETURN_IF_ERROR(refresh());
+        continue;
+      }
+      // A refused command may be the retry of one that was applied: then
+      // the original answer is due, not the refusal.
+      ASSIGN_OR_RETURN(std::optional<CommandResult> replay,
+                       FindReplay(envelope, fingerprint));
+      if (replay.has_value()) return *replay;
+      return decision.status();
     }
-    ASSIGN_OR_RETURN(AppendRequest append,
-                     BuildAppend(envelope, state, fingerprint));
-    absl::StatusOr<AppendResult> appended = store_->Append(append);
-    if (appended.ok()) return ResultOf(item_id, *appended);
-    const bool lost_race =
-        appended.status().code() == absl::StatusCode::kAborted;
-    if (!lost_race || envelope.expected_version.has_value()) {
+    absl::StatusOr<AppendResult> appended = store_->Append(decision->append);
+    if (appended.ok()) {
+      if (!appended->replayed) {
+        for (const ItemEvent& event : decision->events) {
+          state = Evolve(std::move(state), event);
+        }
+        if (state.version == appended->stream_version) {
+          cache_.Put(item_id.value(), state);
+        } else {
+          cache_.Erase(item_id.value());
+        }
+      }
+      return ResultOf(item_id, *appended);
+    }
+    if (appended.status().code() != absl::StatusCode::kAborted) {
       return appended.status();
     }
+    // Another writer got there first (or the cache was behind): decide
+    // again on the item's current events.
     if (attempt >= options_.max_attempts) {
       return absl::AbortedError(
           absl::StrCat("item is being changed concurrently; gave up after ",
                        attempt, " attempts"));
     }
+    RETURN_IF_ERROR(refresh());
   }
 }
 
@@ -140,11 +175,17 @@ absl::StatusOr<std::optional<CommandResult>> ItemCommandHandler::FindReplay(
   return std::optional<CommandResult>(result);
 }
 
-absl::StatusOr<AppendRequest> ItemCommandHandler::BuildAppend(
+absl::StatusOr<ItemCommandHandler::Decision> ItemCommandHandler::DecideAppend(
     const CommandEnvelope& envelope, const ItemState& state,
     const std::string& fingerprint) {
-  ASSIGN_OR_RETURN(std::vector<ItemEvent> events,
-                   Decide(state, envelope.command));
+  if (envelope.expected_version.has_value() &&
+      *envelope.expected_version != state.version) {
+    return absl::AbortedError(absl::StrCat("item is at version ", state.version,
+                                           ", expected ",
+                                           *envelope.expected_version));
+  }
+  Decision decision;
+  ASSIGN_OR_RETURN(decision.events, Decide(state, envelope.command));
   EventMetadata metadata;
   metadata.request_id = envelope.request_id;
   metadata.causation_id =
@@ -152,16 +193,16 @@ absl::StatusOr<AppendRequest> ItemCommandHandler::BuildAppend(
   metadata.correlation_id = envelope.correlation_id.empty()
                                 ? metadata.causation_id
                                 : envelope.correlation_id;
-  AppendRequest append;
+  AppendRequest& append = decision.append;
   append.stream_id = TargetOf(envelope.command).StreamId();
   append.expected_version = ExpectedVersion::Exact(state.version);
   append.request_id = envelope.request_id;
   append.request_fingerprint = fingerprint;
-  for (const ItemEvent& event : events) {
+  for (const ItemEvent& event : decision.events) {
     ASSIGN_OR_RETURN(EventData data, ToEventData(event, metadata));
     append.events.push_back(std::move(data));
   }
-  return append;
+  return decision;
 }
 
 }  // namespace inventory

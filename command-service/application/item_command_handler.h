@@ -1,10 +1,17 @@
 // ItemCommandHandler: the application service of the write side.
 //
 // Handling a command is load -> decide -> save:
-//   1. load the item's events from the store and fold them (replay);
+//   1. load the item's state: from the cache of recently used items
+//      (item_state_cache.h), or by reading its events from the store and
+//      folding them (replay);
 //   2. ask the pure domain (item.h) which events the command records;
 //   3. append them with the version that was loaded as expected version,
 //      so a concurrent writer makes the append fail instead of being lost.
+// A cached state may be stale (another replica wrote the item). A stale
+// acceptance is caught by step 3 (the store refuses the expected version);
+// a refusal computed from a cached state is checked again after reading
+// the events the cache missed. Either way the command is decided again on
+// the item's current events: the cache never changes an answer.
 // Idempotency: a command that carries a request_id already recorded with the
 // same content returns the original result and appends nothing.
 #ifndef INVENTORY_COMMAND_SERVICE_APPLICATION_ITEM_COMMAND_HANDLER_H_
@@ -13,8 +20,10 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
+#include "command-service/application/item_state_cache.h"
 #include "command-service/domain/item.h"
 #include "command-service/domain/item_commands.h"
 #include "common/event_store.h"
@@ -41,13 +50,16 @@ struct CommandResult {
   bool replayed = false;        // a repeated request_id; nothing appended
 };
 
-// Thread-safe if the store is; holds no state of its own between calls.
+// Thread-safe if the store is. Between calls it keeps only the cache.
 class ItemCommandHandler {
  public:
   struct Options {
     // How often a command without expected_version is tried when concurrent
     // writers keep winning the race for the item's next version.
     int max_attempts = 5;
+    // How many items' states are kept in memory (0: none, every command
+    // reads its item's events).
+    size_t cache_capacity = 100'000;
   };
 
   // `store` must outlive the handler.
@@ -67,15 +79,28 @@ class ItemCommandHandler {
   // has none). DATA_LOSS when a stored event cannot be decoded.
   absl::StatusOr<ItemState> Load(const ItemId& item_id);
 
+  // The number of items in the cache.
+  size_t cached_items() { return cache_.size(); }
+
  private:
+  // A decision ready to append: the request and the events it carries.
+  struct Decision {
+    AppendRequest append;
+    std::vector<ItemEvent> events;
+  };
+
+  // `state` with the item's events after state.version folded in.
+  absl::StatusOr<ItemState> CatchUp(const ItemId& item_id, ItemState state);
   absl::StatusOr<std::optional<CommandResult>> FindReplay(
       const CommandEnvelope& envelope, const std::string& fingerprint);
-  absl::StatusOr<AppendRequest> BuildAppend(const CommandEnvelope& envelope,
-                                            const ItemState& state,
-                                            const std::string& fingerprint);
+  // Checks the expected version and asks the domain.
+  absl::StatusOr<Decision> DecideAppend(const CommandEnvelope& envelope,
+                                        const ItemState& state,
+                                        const std::string& fingerprint);
 
   EventStore* const store_;
   const Options options_;
+  ItemStateCache cache_;
 };
 
 // A canonical encoding of the command, its expected version and its target:

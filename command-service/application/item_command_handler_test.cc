@@ -48,6 +48,7 @@ class RacingEventStore final : public EventStore {
   absl::StatusOr<std::vector<RecordedEvent>> ReadStream(
       absl::string_view stream_id, int64_t from_version,
       int64_t max_count) override {
+    ++reads;
     if (!read_status.ok()) return read_status;
     return inner.ReadStream(stream_id, from_version, max_count);
   }
@@ -70,6 +71,7 @@ class RacingEventStore final : public EventStore {
   InMemoryEventStore inner;
   int races = 0;
   int appends = 0;
+  int reads = 0;
   std::function<void(const AppendRequest&)> before_append;
   absl::Status read_status;
 };
@@ -359,6 +361,75 @@ TEST_F(ItemCommandHandlerTest, ConcurrentCommandsOnOneItemAreAllApplied) {
   ASSERT_TRUE(state.ok());
   EXPECT_EQ(state->quantity_on_hand, 2 * kThreads * kCommandsPerThread);
   EXPECT_EQ(state->version, 1 + kThreads * kCommandsPerThread);
+}
+
+CommandEnvelope Remove(absl::string_view id, int64_t quantity) {
+  return Of(RemoveItems{Id(id), Quantity::Create(quantity).value()});
+}
+
+TEST_F(ItemCommandHandlerTest, LaterCommandsDecideFromTheCache) {
+  ASSERT_TRUE(handler_.Handle(Create("a-1")).ok());
+  const int reads_after_create = store_.reads;
+  for (int i = 0; i < 5; ++i)
+    ASSERT_TRUE(handler_.Handle(CheckIn("a-1", 1)).ok());
+  EXPECT_EQ(store_.reads, reads_after_create);
+  EXPECT_EQ(handler_.cached_items(), 1u);
+  EXPECT_EQ(handler_.Load(Id("a-1"))->quantity_on_hand, 5);
+}
+
+TEST_F(ItemCommandHandlerTest, CacheHoldsAtMostItsCapacity) {
+  ItemCommandHandler small(&store_, {5, /*cache_capacity=*/2});
+  for (const char* id : {"a-1", "a-2", "a-3"}) {
+    ASSERT_TRUE(small.Handle(Create(id)).ok());
+  }
+  EXPECT_EQ(small.cached_items(), 2u);
+  // The evicted item is read again and still decided correctly.
+  auto result = small.Handle(CheckIn("a-1", 3));
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_EQ(result->version, 2);
+}
+
+// Two handlers on one store stand for two command-service replicas: each
+// one's cache goes stale when the other writes.
+TEST_F(ItemCommandHandlerTest, StaleCacheNeverAcceptsWrongly) {
+  ItemCommandHandler replica(&store_, {});
+  ASSERT_TRUE(handler_.Handle(Create("a-1")).ok());
+  ASSERT_TRUE(handler_.Handle(CheckIn("a-1", 5)).ok());
+  ASSERT_TRUE(replica.Handle(Remove("a-1", 5)).ok());
+  // handler_'s cache still says 5 on hand.
+  EXPECT_EQ(handler_.Handle(Remove("a-1", 5)).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(handler_.Load(Id("a-1"))->quantity_on_hand, 0);
+  EXPECT_EQ(LogSize(), 3);
+}
+
+TEST_F(ItemCommandHandlerTest, StaleCacheNeverRefusesWrongly) {
+  ItemCommandHandler replica(&store_, {});
+  ASSERT_TRUE(handler_.Handle(Create("a-1")).ok());
+  ASSERT_TRUE(replica.Handle(CheckIn("a-1", 10)).ok());
+  // handler_'s cache says nothing on hand; the store says 10.
+  auto removed = handler_.Handle(Remove("a-1", 4));
+  ASSERT_TRUE(removed.ok()) << removed.status();
+  EXPECT_EQ(removed->version, 3);
+  EXPECT_EQ(handler_.Load(Id("a-1"))->quantity_on_hand, 6);
+}
+
+TEST_F(ItemCommandHandlerTest, StaleCacheHonoursTheCallersExpectedVersion) {
+  ItemCommandHandler replica(&store_, {});
+  ASSERT_TRUE(handler_.Handle(Create("a-1")).ok());
+  ASSERT_TRUE(replica.Handle(CheckIn("a-1", 1)).ok());
+  CommandEnvelope at_two = CheckIn("a-1", 1);
+  at_two.expected_version = 2;
+  auto result = handler_.Handle(at_two);
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_EQ(result->version, 3);
+  CommandEnvelope at_two_again = CheckIn("a-1", 1);
+  at_two_again.expected_version = 2;
+  auto refused = replica.Handle(at_two_again);
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kAborted);
+  EXPECT_THAT(std::string(refused.status().message()),
+              HasSubstr("at version 3"));
+  EXPECT_EQ(LogSize(), 3);
 }
 
 TEST(FingerprintTest, DiffersForEveryDifference) {
