@@ -1,0 +1,175 @@
+#!/usr/bin/env bash
+# Docs that cannot rot: runs the hands-on steps of docs/tutorial.md against
+# a live system and compares what they print with the outputs written in
+# the tutorial; checks that every relative link in README.md and docs/*.md
+# points at a file that exists, and that a `symbol` named in a link's text
+# occurs in the file it links to; checks that README documents every flag
+# and environment variable of both services.
+#
+#   docs_test.sh <build dir with the binaries> <buf binary>
+#
+# The system is started the way a reader starts it, with scripts/run.sh
+# (private PostgreSQL via initdb, both services), on free loopback ports in
+# a scratch data folder. The steps run in one bash shell, in order, from a
+# scratch copy of the repository root (symbolic links) whose build-release/
+# is the build under test; the documented ports (50051, 50052, 55432, 50061)
+# and data folder (/tmp/inventory-tutorial) are replaced by the test's own. See tests/support/markdown_doc.py for the
+# markdown conventions.
+set -euo pipefail
+BIN_DIR=$1
+BUF=$2
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+DOC_TOOL=$ROOT/tests/support/markdown_doc.py
+TUTORIAL=$ROOT/docs/tutorial.md
+STEP_TIMEOUT_SECONDS=300
+WORK=$(mktemp -d /tmp/inventory-docs-test-XXXXXX)
+chmod 755 "$WORK"  # PostgreSQL runs as another user when we are root
+LOG=$WORK/run.log
+
+fail() { echo "FAIL: $*"; exit 1; }
+
+[ -x "$BUF" ] || fail "no buf at $BUF: run \`npm ci\` (scripts/test.sh does)"
+for binary in command-service/command-service query-service/query-service \
+    examples/itemctl/itemctl; do
+  [ -x "$BIN_DIR/$binary" ] || fail "$BIN_DIR/$binary is not built"
+done
+
+run_pid=""
+steps_pid=""
+cleanup() {
+  if [ -n "$steps_pid" ] && kill -0 "$steps_pid" 2>/dev/null; then
+    kill -TERM "$steps_pid"; wait "$steps_pid" 2>/dev/null || true
+  fi
+  if [ -n "$run_pid" ] && kill -0 "$run_pid" 2>/dev/null; then
+    kill -INT "$run_pid"; wait "$run_pid" 2>/dev/null || true
+  fi
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+
+echo "== links and code symbols"
+python3 "$DOC_TOOL" links "$ROOT/README.md" "$ROOT"/docs/*.md ||
+  fail "broken links (above)"
+
+echo "== configuration reference"
+# absl's --help exits 1 after printing.
+"$BIN_DIR/command-service/command-service" --help >"$WORK/command.help" || true
+"$BIN_DIR/query-service/query-service" --help >"$WORK/query.help" || true
+python3 "$DOC_TOOL" flags "$ROOT/README.md" "$WORK/command.help" \
+  "$WORK/query.help" || fail "README's configuration reference is incomplete"
+
+echo "== start the system with scripts/run.sh"
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+PG_PORT=$(free_port) COMMAND_PORT=$(free_port) QUERY_PORT=$(free_port)
+SPARE_PORT=$(free_port)
+# What the tutorial says -> what this test uses.
+REPLACEMENTS=50051=$COMMAND_PORT,50052=$QUERY_PORT,55432=$PG_PORT,50061=$SPARE_PORT
+REPLACEMENTS+=,/tmp/inventory-tutorial=$WORK/data
+# A background job of a script starts with SIGINT ignored; restore it, so
+# that the Ctrl-C sent at the end reaches run.sh as it would from a terminal.
+PG_PORT=$PG_PORT COMMAND_PORT=$COMMAND_PORT QUERY_PORT=$QUERY_PORT \
+  BIN_DIR=$BIN_DIR DATA_DIR=$WORK/data \
+  python3 -c 'import os, signal, sys
+signal.signal(signal.SIGINT, signal.SIG_DFL)
+os.execv(sys.argv[1], sys.argv[1:])' "$ROOT/scripts/run.sh" >"$LOG" 2>&1 &
+run_pid=$!
+for _ in $(seq 1 600); do
+  grep -q 'Press Ctrl-C' "$LOG" && break
+  kill -0 "$run_pid" 2>/dev/null || { cat "$LOG"; fail "run.sh exited early"; }
+  sleep 0.2  # waiting for another process's output
+done
+grep -q 'Press Ctrl-C' "$LOG" || { cat "$LOG"; fail "run.sh not up within 120 s"; }
+
+echo "== extract the tutorial's steps"
+STEPS=$WORK/steps
+count=$(python3 "$DOC_TOOL" steps "$TUTORIAL" "$STEPS" "$REPLACEMENTS")
+echo "$count steps"
+
+# The repository as the reader sees it: every top-level entry, except that
+# build-release/ (what scripts/run.sh builds) is the build under test.
+REPO=$WORK/repo
+mkdir -p "$REPO" "$WORK/tmp"
+for entry in "$ROOT"/*; do
+  [ "$(basename "$entry")" = build-release ] || ln -s "$entry" "$REPO/"
+done
+ln -s "$(cd "$BIN_DIR" && pwd)" "$REPO/build-release"
+
+# One shell for all steps, so that what a step defines (the grpcurl
+# function, variables) is there for the next, as in a reader's terminal.
+cat >"$WORK/run_steps.sh" <<'EOF'
+cd "$REPO"
+cleanup_jobs() {
+  local pids
+  pids=$(jobs -p)
+  [ -z "$pids" ] || { kill $pids 2>/dev/null; wait $pids 2>/dev/null; }
+}
+trap cleanup_jobs EXIT
+trap 'exit 1' TERM INT
+for step in "$STEPS"/*.sh; do
+  source "$step" >"${step%.sh}.out" 2>&1 </dev/null
+  echo $? >"${step%.sh}.rc"
+done
+EOF
+echo "== run them against the live services"
+(
+  # The reader's defaults (itemctl's addresses) point at the test's ports;
+  # nothing from the caller's environment changes what a step does.
+  unset DATABASE_URL LISTEN_ADDR DATABASE_POOL_SIZE MAX_MESSAGE_BYTES \
+    MAX_CONCURRENT_STREAMS MAX_THREADS
+  export COMMAND_SERVICE_ADDR=127.0.0.1:$COMMAND_PORT
+  export QUERY_SERVICE_ADDR=127.0.0.1:$QUERY_PORT
+  export TMPDIR=$WORK/tmp REPO STEPS
+  exec bash "$WORK/run_steps.sh"
+) &
+steps_pid=$!
+for _ in $(seq 1 $((STEP_TIMEOUT_SECONDS * 10))); do
+  kill -0 "$steps_pid" 2>/dev/null || break
+  sleep 0.1  # waiting for another process to finish
+done
+if kill -0 "$steps_pid" 2>/dev/null; then
+  running=$(ls "$STEPS"/*.out | tail -n 1)
+  fail "the steps did not finish within ${STEP_TIMEOUT_SECONDS} s; stuck in $(cat "${running%.out}.where")"
+fi
+wait "$steps_pid" || true
+steps_pid=""
+
+failures=0
+for step in "$STEPS"/*.sh; do
+  prefix=${step%.sh}
+  where=$(cat "$prefix.where")
+  if [ ! -f "$prefix.rc" ]; then
+    echo "FAIL: $where: did not run"; failures=$((failures + 1)); continue
+  fi
+  rc=$(cat "$prefix.rc")
+  want=$(cat "$prefix.exit")
+  problem=""
+  if [ "$want" = nonzero ] && [ "$rc" -eq 0 ]; then
+    problem="exited 0, the tutorial says it fails"
+  elif [ "$want" != nonzero ] && [ "$rc" -ne 0 ]; then
+    problem="exited $rc"
+  fi
+  if ! diff=$(python3 "$DOC_TOOL" compare "$prefix" "$REPLACEMENTS"); then
+    problem="${problem:+$problem; }output differs from the tutorial"
+  fi
+  if [ -n "$problem" ]; then
+    failures=$((failures + 1))
+    echo "FAIL: $where: $problem"
+    echo "--- step:"; cat "$step"
+    echo "--- output:"; cat "$prefix.out"
+    [ -z "$diff" ] || { echo "--- diff:"; echo "$diff"; }
+  else
+    echo "ok   $where"
+  fi
+done
+
+echo "== stop the system"
+kill -INT "$run_pid"
+wait "$run_pid" || true
+run_pid=""
+grep -q 'stopped; the events are kept' "$LOG" || { cat "$LOG"; fail "no clean stop"; }
+
+[ "$failures" -eq 0 ] || fail "$failures of $count tutorial steps failed"
+echo "PASS"

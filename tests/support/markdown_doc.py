@@ -1,0 +1,294 @@
+#!/usr/bin/env python3
+"""Checks that keep the project's markdown true (used by tests/docs_test.sh).
+
+  markdown_doc.py steps DOC OUT_DIR REPLACEMENTS
+      Writes each hands-on step of DOC as OUT_DIR/NNN.sh, with its expected
+      output (NNN.expected) and what it should exit with (NNN.exit: "0" or
+      "nonzero") and where it is (NNN.where: "file:line").
+  markdown_doc.py compare STEP_PREFIX REPLACEMENTS
+      Compares STEP_PREFIX.out (what the step printed) with
+      STEP_PREFIX.expected; exits 1 with a diff when they differ.
+  markdown_doc.py links FILE...
+      Every relative link of every FILE must point at an existing file or
+      folder; a `code span` in the link text must occur in the target file;
+      a #fragment of a markdown target must name one of its headings.
+  markdown_doc.py flags README HELP_FILE...
+      Every --flag and [env VAR] in the --help texts must appear in README
+      as `--flag` and `VAR`.
+
+The markdown conventions (see the end of docs/tutorial.md):
+
+  ```sh title="tutorial-step"            a step; it must exit 0
+  ```sh title="tutorial-step" exit="nonzero"   a step that must fail
+  ```text title="expected"               the output of the step before it:
+                                         stdout and stderr together
+
+Steps run in order in one bash shell from the repository root, as a reader
+would type them. REPLACEMENTS ("50051=41234,/tmp/x=/tmp/y,...") replaces
+documented ports and paths in the steps with the test's own, and the other
+way round in what the steps print. Before comparing, both sides
+have timestamps and UUIDs replaced by placeholders and trailing blanks
+removed. An expected line that is exactly "..." matches any number of
+lines; one that ends in "..." matches any line starting with what precedes
+it.
+"""
+
+import difflib
+import os
+import re
+import sys
+
+FENCE = re.compile(r"^(`{3,}|~{3,})(.*)$")
+ATTRIBUTE = re.compile(r'(\w+)="([^"]*)"')
+
+
+def fenced_blocks(path):
+    """Yields (line number, info attributes, body) of each fenced block."""
+    with open(path, encoding="utf-8") as f:
+        lines = f.read().split("\n")
+    i = 0
+    while i < len(lines):
+        match = FENCE.match(lines[i].strip())
+        if not match:
+            i += 1
+            continue
+        fence, info = match.group(1), match.group(2)
+        start = i + 1
+        i += 1
+        body = []
+        while i < len(lines) and not lines[i].strip().startswith(fence):
+            body.append(lines[i])
+            i += 1
+        i += 1  # the closing fence
+        yield start, dict(ATTRIBUTE.findall(info)), "\n".join(body)
+
+
+def parse_replacements(text):
+    pairs = [p.split("=", 1) for p in text.split(",") if p]
+    return [(doc, real) for doc, real in pairs]
+
+
+def substitute(text, replacements, reverse=False):
+    for doc, real in replacements:
+        old, new = (real, doc) if reverse else (doc, real)
+        text = re.sub(r"(?<!\d)" + re.escape(old) + r"(?!\d)", new, text)
+    return text
+
+
+def command_steps(doc, out_dir, replacements_text):
+    replacements = parse_replacements(replacements_text)
+    os.makedirs(out_dir, exist_ok=True)
+    count = 0
+    last = None
+    for line, attributes, body in fenced_blocks(doc):
+        title = attributes.get("title")
+        if title == "tutorial-step":
+            count += 1
+            last = os.path.join(out_dir, "%03d" % count)
+            with open(last + ".sh", "w", encoding="utf-8") as f:
+                f.write(substitute(body, replacements) + "\n")
+            with open(last + ".exit", "w", encoding="utf-8") as f:
+                f.write(attributes.get("exit", "0") + "\n")
+            with open(last + ".where", "w", encoding="utf-8") as f:
+                f.write("%s:%d\n" % (doc, line))
+            with open(last + ".expected", "w", encoding="utf-8") as f:
+                f.write("")
+        elif title == "expected":
+            if last is None:
+                sys.exit("%s:%d: expected output before any step" % (doc, line))
+            with open(last + ".expected", "w", encoding="utf-8") as f:
+                f.write(body + "\n")
+            last = None  # one expected block per step
+        elif title is not None:
+            sys.exit("%s:%d: unknown block title %r" % (doc, line, title))
+    if count == 0:
+        sys.exit("%s: no tutorial steps found" % doc)
+    print(count)
+
+
+TIMESTAMPS = [
+    # RFC 3339, as in JSON: 2024-05-01T10:00:00.123456Z
+    re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)"),
+    # psql timestamptz: 2024-05-01 10:00:00.123456+00
+    re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(\.\d+)?[+-]\d\d(:\d\d)?"),
+    # itemctl: 2024-05-01 10:00:00 UTC
+    re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC"),
+]
+UUID = re.compile(
+    r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
+def normalise(text):
+    for pattern in TIMESTAMPS:
+        text = pattern.sub("<time>", text)
+    text = UUID.sub("<uuid>", text)
+    lines = [line.rstrip() for line in text.split("\n")]
+    while lines and not lines[-1]:
+        lines.pop()
+    return lines
+
+
+def line_matches(pattern, line):
+    if pattern.endswith("..."):
+        return line.startswith(pattern[:-3])
+    return line == pattern
+
+
+def matches(expected, actual):
+    """True when `actual` lines match `expected`, where "..." is a wildcard."""
+    # reachable[j]: expected[:i] can match actual[:j]
+    reachable = [True] + [False] * len(actual)
+    for pattern in expected:
+        if pattern == "...":
+            for j in range(1, len(actual) + 1):
+                reachable[j] = reachable[j] or reachable[j - 1]
+        else:
+            reachable = [False] + [
+                reachable[j] and line_matches(pattern, actual[j])
+                for j in range(len(actual))
+            ]
+    return reachable[len(actual)]
+
+
+def command_compare(prefix, replacements_text):
+    replacements = parse_replacements(replacements_text)
+    with open(prefix + ".expected", encoding="utf-8") as f:
+        expected = normalise(f.read())
+    with open(prefix + ".out", encoding="utf-8", errors="replace") as f:
+        actual = normalise(substitute(f.read(), replacements, reverse=True))
+    if matches(expected, actual):
+        return
+    sys.stdout.writelines(
+        line + "\n"
+        for line in difflib.unified_diff(
+            expected, actual, "expected (in the markdown)", "actual", lineterm=""))
+    sys.exit(1)
+
+
+LINK = re.compile(r"!?\[((?:[^\[\]]|\[[^\]]*\])*)\]\(([^)\s]+)(?:\s+\"[^\"]*\")?\)")
+CODE_SPAN = re.compile(r"`([^`]+)`")
+
+
+def slug(heading):
+    """The anchor GitHub gives a heading."""
+    text = re.sub(r"[`*_\[\]]|\(([^)]*)\)", lambda m: m.group(1) or "", heading)
+    text = re.sub(r"[^\w\- ]", "", text.strip().lower())
+    return text.replace(" ", "-")
+
+
+def anchors(path):
+    result = set()
+    in_fence = False
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            if FENCE.match(line.strip()):
+                in_fence = not in_fence
+            elif not in_fence and line.startswith("#"):
+                result.add(slug(line.lstrip("#").strip()))
+    return result
+
+
+def prose_lines(path):
+    """(line number, text) of every line outside fenced blocks."""
+    in_fence = False
+    with open(path, encoding="utf-8") as f:
+        for number, line in enumerate(f, 1):
+            if FENCE.match(line.strip()):
+                in_fence = not in_fence
+            elif not in_fence:
+                yield number, line
+
+
+def symbol_parts(span, target):
+    """The names a code span asks to find in `target` (none for a path)."""
+    name = span.split("(")[0].strip()
+    if "/" in name and target.rstrip("/").endswith(name.rstrip("/")):
+        return []
+    if name == os.path.basename(target):
+        return []
+    parts = re.split(r"::|/", name)
+    return [p.lstrip("-") for p in parts if p.lstrip("-")]
+
+
+def check_link(doc, number, text, target, problems):
+    where = "%s:%d" % (doc, number)
+    if re.match(r"^[a-z][a-z0-9+.-]*:", target):
+        return  # http:, https:, mailto:
+    path, _, fragment = target.partition("#")
+    resolved = (os.path.normpath(os.path.join(os.path.dirname(doc), path))
+                if path else doc)
+    if not os.path.exists(resolved):
+        problems.append("%s: link to %s: no such file" % (where, target))
+        return
+    if fragment and resolved.endswith(".md") and fragment not in anchors(resolved):
+        problems.append("%s: link to %s: no heading with anchor #%s"
+                        % (where, target, fragment))
+    spans = CODE_SPAN.findall(text)
+    if not spans or os.path.isdir(resolved):
+        return
+    with open(resolved, encoding="utf-8", errors="replace") as f:
+        content = f.read()
+    for span in spans:
+        for part in symbol_parts(span, path):
+            pattern = r"(?<![\w])" + re.escape(part) + r"(?![\w])"
+            if not re.search(pattern, content):
+                problems.append("%s: link [%s] to %s: %r does not occur there"
+                                % (where, text, target, part))
+
+
+def command_links(files):
+    problems = []
+    count = 0
+    for doc in files:
+        for number, line in prose_lines(doc):
+            for text, target in LINK.findall(line):
+                count += 1
+                check_link(doc, number, text, target, problems)
+    for problem in problems:
+        print(problem)
+    if problems:
+        sys.exit(1)
+    print("%d links checked" % count)
+
+
+def command_flags(readme, help_files):
+    with open(readme, encoding="utf-8") as f:
+        text = f.read()
+    problems = []
+    for help_file in help_files:
+        with open(help_file, encoding="utf-8") as f:
+            help_text = f.read()
+        flags = re.findall(r"^\s+--(\w+) \(", help_text, re.MULTILINE)
+        envs = re.findall(r"\[env\s+(\w+)\]", help_text)
+        if not flags:
+            problems.append("%s: no flags found in the --help text" % help_file)
+        for flag in flags:
+            if "`--%s`" % flag not in text:
+                problems.append("%s: --%s (%s) is not documented"
+                                % (readme, flag, os.path.basename(help_file)))
+        for env in envs:
+            if "`%s`" % env not in text:
+                problems.append("%s: env %s (%s) is not documented"
+                                % (readme, env, os.path.basename(help_file)))
+    for problem in problems:
+        print(problem)
+    if problems:
+        sys.exit(1)
+    print("every flag and environment variable is documented")
+
+
+def main(argv):
+    if len(argv) == 4 and argv[0] == "steps":
+        command_steps(argv[1], argv[2], argv[3])
+    elif len(argv) == 3 and argv[0] == "compare":
+        command_compare(argv[1], argv[2])
+    elif len(argv) >= 2 and argv[0] == "links":
+        command_links(argv[1:])
+    elif len(argv) >= 3 and argv[0] == "flags":
+        command_flags(argv[1], argv[2:])
+    else:
+        sys.exit(__doc__)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
