@@ -37,8 +37,10 @@ done
 run_pid=""
 steps_pid=""
 cleanup() {
+  # The steps run in a process group of their own: ending the group ends a
+  # step stuck in a command as well as the shell running it.
   if [ -n "$steps_pid" ] && kill -0 "$steps_pid" 2>/dev/null; then
-    kill -TERM "$steps_pid"; wait "$steps_pid" 2>/dev/null || true
+    kill -TERM -- "-$steps_pid" 2>/dev/null; wait "$steps_pid" 2>/dev/null || true
   fi
   if [ -n "$run_pid" ] && kill -0 "$run_pid" 2>/dev/null; then
     kill -INT "$run_pid"; wait "$run_pid" 2>/dev/null || true
@@ -121,8 +123,10 @@ echo "== run them against the live services"
     MAX_CONCURRENT_STREAMS MAX_THREADS
   export COMMAND_SERVICE_ADDR=127.0.0.1:$COMMAND_PORT
   export QUERY_SERVICE_ADDR=127.0.0.1:$QUERY_PORT
+  unset PGOPTIONS PGSERVICE
+  export PSQLRC=/dev/null LC_ALL=C  # psql's output as documented
   export TMPDIR=$WORK/tmp REPO STEPS
-  exec bash "$WORK/run_steps.sh"
+  exec setsid bash "$WORK/run_steps.sh"
 ) &
 steps_pid=$!
 for _ in $(seq 1 $((STEP_TIMEOUT_SECONDS * 10))); do
