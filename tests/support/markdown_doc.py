@@ -11,7 +11,9 @@
   markdown_doc.py links FILE...
       Every relative link of every FILE must point at an existing file or
       folder; a `code span` in the link text must occur in the target file;
-      a #fragment of a markdown target must name one of its headings.
+      a #fragment of a markdown target must name one of its headings. In a
+      paragraph, list item or table row that links to test files, a test
+      name in `code` (CamelCase) must occur in one of those files.
   markdown_doc.py flags README HELP_FILE...
       Every --flag and [env VAR] in the --help texts must appear in README
       as `--flag` and `VAR`.
@@ -236,6 +238,57 @@ def check_link(doc, number, text, target, problems):
                                 % (where, text, target, part))
 
 
+def prose_blocks(path):
+    """(first line number, text) of each paragraph, list item and table row
+    outside fenced blocks."""
+    block, start = [], 0
+    for number, line in prose_lines(path):
+        stripped = line.strip()
+        starts_new = (not stripped or stripped.startswith("|")
+                      or re.match(r"^([*-]|\d+\.) ", stripped))
+        if starts_new and block:
+            yield start, " ".join(block)
+            block = []
+        if stripped:
+            if not block:
+                start = number
+            block.append(stripped)
+        if stripped.startswith("|") and block:
+            yield start, " ".join(block)
+            block = []
+    if block:
+        yield start, " ".join(block)
+
+
+TEST_NAME = re.compile(r"^[A-Z][a-z0-9]+(?:[A-Z][A-Za-z0-9]*)+$")
+
+
+def check_test_names(doc, number, block, problems):
+    """A block that links to test files and names tests in `code` must name
+    tests that occur in one of those files."""
+    link_texts = [text for text, _ in LINK.findall(block)]
+    test_files = []
+    for _, target in LINK.findall(block):
+        path = target.partition("#")[0]
+        resolved = os.path.normpath(os.path.join(os.path.dirname(doc), path))
+        if ("_test." in path or "/tests/" in path) and os.path.isfile(resolved):
+            test_files.append(resolved)
+    if not test_files:
+        return
+    contents = []
+    for path in test_files:
+        with open(path, encoding="utf-8", errors="replace") as f:
+            contents.append(f.read())
+    outside_links = LINK.sub("", block)
+    for name in CODE_SPAN.findall(outside_links):
+        if not TEST_NAME.match(name) or any(name in t for t in link_texts):
+            continue
+        pattern = r"(?<![\w])" + re.escape(name) + r"(?![\w])"
+        if not any(re.search(pattern, c) for c in contents):
+            problems.append("%s:%d: %r is in none of the test files linked "
+                            "there" % (doc, number, name))
+
+
 def command_links(files):
     problems = []
     count = 0
@@ -244,6 +297,8 @@ def command_links(files):
             for text, target in LINK.findall(line):
                 count += 1
                 check_link(doc, number, text, target, problems)
+        for number, block in prose_blocks(doc):
+            check_test_names(doc, number, block, problems)
     for problem in problems:
         print(problem)
     if problems:
