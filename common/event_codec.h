@@ -31,6 +31,18 @@ absl::StatusOr<EventData> ToEventData(const inventory::v1::Event& event);
 // the payload is not valid JSON for that type; the message names the event
 // but never quotes its payload.
 absl::StatusOr<inventory::v1::Event> ToProtoEvent(const RecordedEvent& event);
+// The same, written into `*out` (cleared first), so a caller can reuse one
+// message and its buffers for many events.
+absl::Status ToProtoEvent(const RecordedEvent& event,
+                          inventory::v1::Event* out);
+
+// Parses a stored JSON payload into `payload` (proto field names or their
+// camelCase JSON names; int64 as number or string). Returns false when it
+// is not valid JSON for that message. Flat objects of plain strings and
+// integers, the form our codec and PostgreSQL write, take a fast path;
+// anything else goes through protobuf's JSON parser, with the same result.
+bool ParsePayloadJson(absl::string_view json,
+                      google::protobuf::Message* payload);
 
 }  // namespace inventory
 

@@ -1,6 +1,7 @@
 #include "common/event_codec.h"
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -11,6 +12,7 @@
 #include "absl/time/time.h"
 #include "common/event_store.h"
 #include "gmock/gmock.h"
+#include "google/protobuf/util/json_util.h"
 #include "google/protobuf/util/message_differencer.h"
 #include "gtest/gtest.h"
 #include "inventory/v1/events.pb.h"
@@ -440,6 +442,61 @@ TEST(ToProtoEventTest, DataLossMessageNamesTheEventType) {
   EXPECT_THAT(std::string(event.status().message()),
               HasSubstr("inventory.v1.ItemCreated"));
 }
+
+}  // namespace
+}  // namespace inventory
+
+namespace inventory {
+namespace {
+
+// ParsePayloadJson() must agree with protobuf's own JSON parser on every
+// input: same acceptance, same message.
+class ParsePayloadJsonTest : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(ParsePayloadJsonTest, AgreesWithProtobufsParser) {
+  for (google::protobuf::Message* prototype :
+       std::vector<google::protobuf::Message*>{
+           new inventory::v1::ItemCreated(),
+           new inventory::v1::ItemsCheckedIn()}) {
+    std::unique_ptr<google::protobuf::Message> ours(prototype);
+    std::unique_ptr<google::protobuf::Message> theirs(prototype->New());
+    const bool ours_ok = ParsePayloadJson(GetParam(), ours.get());
+    google::protobuf::util::JsonParseOptions options;
+    const bool theirs_ok = google::protobuf::util::JsonStringToMessage(
+                               GetParam(), theirs.get(), options)
+                               .ok();
+    EXPECT_EQ(ours_ok, theirs_ok)
+        << GetParam() << " as " << prototype->GetTypeName();
+    if (ours_ok && theirs_ok) {
+      EXPECT_TRUE(MessageDifferencer::Equals(*ours, *theirs))
+          << GetParam() << ": " << ours->ShortDebugString() << " vs "
+          << theirs->ShortDebugString();
+    }
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Payloads, ParsePayloadJsonTest,
+    ::testing::Values(
+        R"({})", R"( { } )", R"({"item_id": "a-1", "sku": "S-1", "name": "W"})",
+        R"({"name": "Blue widget", "itemId": "a-1"})",
+        R"({"item_id": "a-1", "quantity": "42"})",
+        R"({"item_id": "a-1", "quantity": 42})",
+        R"({"item_id":"a-1","quantity":-7})",
+        R"({"quantity": "9223372036854775807"})",
+        R"({"quantity": "9223372036854775808"})", R"({"quantity": 1.5})",
+        R"({"quantity": 1e3})", R"({"quantity": 007})",
+        R"({"quantity": "007"})", R"({"quantity": -0})", R"({"quantity": "-"})",
+        R"({"quantity": ""})", R"({"quantity": true})", R"({"quantity": null})",
+        R"({"name": "tab\there"})", R"({"name": "quote \" inside"})",
+        R"({"name": "caf\u00e9 \ud83d\ude00"})", "{\"name\": \"caf\xc3\xa9\"}",
+        "{\"name\": \"bad \xff utf8\"}", "{\"name\": \"raw\ttab\"}",
+        R"({"name": "x'); DROP TABLE events;--"})", R"({"unknown": "x"})",
+        R"({"item_id": "a", "item_id": "b"})", R"({"item_id": "a",})",
+        R"({"item_id": ["a"]})", R"({"item_id": {"a": 1}})",
+        R"({"item_id": 5})", R"([1, 2])", R"({"item_id": "a"} trailing)",
+        R"({"item_id": "a")", "", "42",
+        R"({"sku": "S-1", "name": "N", "item_id": "a-1"})"));
 
 }  // namespace
 }  // namespace inventory

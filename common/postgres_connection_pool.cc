@@ -29,7 +29,9 @@ absl::StatusOr<std::unique_ptr<pqxx::connection>> PostgresConnectionPool::Take(
   *reused = connection != nullptr && connection->is_open();
   if (*reused) return connection;
   try {
-    return std::make_unique<pqxx::connection>(options_.url);
+    auto fresh = std::make_unique<pqxx::connection>(options_.url);
+    if (options_.on_connect) options_.on_connect(*fresh);
+    return fresh;
   } catch (...) {
     Give(nullptr, /*drop_idle=*/true);
     return TranslateCurrentException(operation);

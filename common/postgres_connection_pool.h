@@ -7,6 +7,7 @@
 #ifndef INVENTORY_COMMON_POSTGRES_CONNECTION_POOL_H_
 #define INVENTORY_COMMON_POSTGRES_CONNECTION_POOL_H_
 
+#include <functional>
 #include <memory>
 #include <pqxx/pqxx>
 #include <string>
@@ -29,6 +30,9 @@ class PostgresConnectionPool {
     int size = 4;
     // How long a call waits for a free connection before UNAVAILABLE.
     absl::Duration acquire_timeout = absl::Seconds(10);
+    // Runs on each new connection before its first use, e.g. to define
+    // prepared statements (libpqxx sends them to the server lazily).
+    std::function<void(pqxx::connection&)> on_connect;
   };
 
   explicit PostgresConnectionPool(Options options);

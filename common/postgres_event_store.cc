@@ -26,6 +26,37 @@ constexpr const char* kEventColumns =
     "coalesce(metadata->>'causation_id', ''), "
     "(extract(epoch FROM recorded_at) * 1000000)::bigint";
 
+// Prepared statements, defined on every pooled connection: the server
+// parses and plans each once per connection instead of once per call.
+constexpr const char* kAppendEvents = "append_events";
+constexpr const char* kReadStream = "read_stream";
+constexpr const char* kReadAll = "read_all";
+constexpr const char* kHeadPosition = "head_position";
+constexpr const char* kFindRequest = "find_request";
+
+void PrepareStatements(pqxx::connection& connection) {
+  connection.prepare(
+      kAppendEvents,
+      "SELECT o_outcome, o_version, o_position FROM append_events($1::text[], "
+      "$2::bigint[], $3::text[], $4::text[], $5::integer[], $6::text[], "
+      "$7::text[], $8::text[], $9::text[], $10::text[])");
+  connection.prepare(kReadStream,
+                     absl::StrCat("SELECT ", kEventColumns,
+                                  " FROM events WHERE stream_id = $1 AND "
+                                  "stream_version >= $2 ORDER BY "
+                                  "stream_version LIMIT $3"));
+  connection.prepare(kReadAll, absl::StrCat("SELECT ", kEventColumns,
+                                            " FROM events WHERE "
+                                            "global_position > $1 ORDER BY "
+                                            "global_position LIMIT $2"));
+  connection.prepare(kHeadPosition,
+                     "SELECT coalesce(max(global_position), 0) FROM events");
+  connection.prepare(kFindRequest,
+                     "SELECT stream_id, fingerprint, stream_version, "
+                     "global_position FROM event_requests WHERE request_id = "
+                     "$1");
+}
+
 RecordedEvent EventFromRow(const pqxx::row& row) {
   RecordedEvent event;
   event.global_position = row[0].as<int64_t>();
@@ -51,10 +82,7 @@ std::vector<RecordedEvent> EventsFromResult(const pqxx::result& result) {
 // The recorded request, if any, inside the append transaction.
 std::optional<RecordedRequest> LookupRequest(pqxx::transaction_base& tx,
                                              const std::string& request_id) {
-  const pqxx::result rows = tx.exec_params(
-      "SELECT stream_id, fingerprint, stream_version, global_position "
-      "FROM event_requests WHERE request_id = $1",
-      request_id);
+  const pqxx::result rows = tx.exec_prepared(kFindRequest, request_id);
   if (rows.empty()) return std::nullopt;
   RecordedRequest recorded;
   recorded.stream_id = rows[0][0].as<std::string>();
@@ -146,11 +174,8 @@ absl::Status AppendBatchInOneStatement(pqxx::connection& connection,
                                        std::vector<PendingAppend*>& batch) {
   const BatchArguments args = ArgumentsOf(batch);
   pqxx::nontransaction tx(connection);
-  const pqxx::result rows = tx.exec_params(
-      "SELECT o_outcome, o_version, o_position FROM append_events($1::text[], "
-      "$2::bigint[], $3::text[], $4::text[], $5::integer[], $6::text[], "
-      "$7::text[], $8::text[], $9::text[], $10::text[])",
-      args.streams.Literal(), IntArray(args.expected),
+  const pqxx::result rows = tx.exec_prepared(
+      kAppendEvents, args.streams.Literal(), IntArray(args.expected),
       args.request_ids.Literal(), args.fingerprints.Literal(),
       IntArray(args.counts), args.types.Literal(), args.payloads.Literal(),
       args.causation_ids.Literal(), args.correlation_ids.Literal(),
@@ -204,7 +229,8 @@ PostgresEventStore::PostgresEventStore(const PostgresEventStoreOptions& options)
       max_batch_(static_cast<size_t>(std::max(1, options.max_batch_requests))),
       pool_(std::make_unique<PostgresConnectionPool>(
           PostgresConnectionPool::Options{options.url, options.pool_size,
-                                          options.acquire_timeout})) {}
+                                          options.acquire_timeout,
+                                          PrepareStatements})) {}
 
 PostgresEventStore::~PostgresEventStore() {
   {
@@ -284,29 +310,21 @@ absl::StatusOr<std::vector<RecordedEvent>> PostgresEventStore::ReadStream(
       [&](pqxx::connection& connection)
           -> absl::StatusOr<std::vector<RecordedEvent>> {
         pqxx::nontransaction tx(connection);
-        return EventsFromResult(tx.exec_params(
-            absl::StrCat("SELECT ", kEventColumns,
-                         " FROM events WHERE stream_id = $1 AND "
-                         "stream_version >= $2 ORDER BY stream_version "
-                         "LIMIT $3"),
-            std::string(stream_id), from_version, max_count));
+        return EventsFromResult(tx.exec_prepared(
+            kReadStream, std::string(stream_id), from_version, max_count));
       });
 }
 
 absl::StatusOr<std::vector<RecordedEvent>> PostgresEventStore::ReadAll(
     int64_t after_position, int64_t max_count) {
   RETURN_IF_ERROR(ValidateReadAll(after_position, max_count));
-  return pool_->Run(
-      "read all",
-      [&](pqxx::connection& connection)
-          -> absl::StatusOr<std::vector<RecordedEvent>> {
-        pqxx::nontransaction tx(connection);
-        return EventsFromResult(tx.exec_params(
-            absl::StrCat("SELECT ", kEventColumns,
-                         " FROM events WHERE global_position > $1 "
-                         "ORDER BY global_position LIMIT $2"),
-            after_position, max_count));
-      });
+  return pool_->Run("read all",
+                    [&](pqxx::connection& connection)
+                        -> absl::StatusOr<std::vector<RecordedEvent>> {
+                      pqxx::nontransaction tx(connection);
+                      return EventsFromResult(tx.exec_prepared(
+                          kReadAll, after_position, max_count));
+                    });
 }
 
 absl::StatusOr<int64_t> PostgresEventStore::HeadPosition() {
@@ -314,9 +332,7 @@ absl::StatusOr<int64_t> PostgresEventStore::HeadPosition() {
       "head position",
       [](pqxx::connection& connection) -> absl::StatusOr<int64_t> {
         pqxx::nontransaction tx(connection);
-        return tx
-            .exec1("SELECT coalesce(max(global_position), 0) FROM events")[0]
-            .as<int64_t>();
+        return tx.exec_prepared1(kHeadPosition)[0].as<int64_t>();
       });
 }
 

@@ -10,6 +10,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 
 namespace inventory {
 namespace {
@@ -55,6 +56,12 @@ void ParseFlags(int argc, char** argv, absl::string_view usage) {
   absl::SetFlagsUsageConfig(config);
   absl::SetProgramUsageMessage(usage);
   absl::ParseCommandLine(argc, argv);
+#ifdef NDEBUG
+  // Debian's Abseil is built with mutex deadlock detection on, which
+  // updates a lock graph on every lock; release builds of our services
+  // leave it to the debug builds and the tests.
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
+#endif
 }
 
 void BlockShutdownSignals() {

@@ -20,7 +20,8 @@ std::string RedactPassword(absl::string_view url);
 
 // Sets the --help text to `usage` and makes --help list the flags defined
 // in the program's main.cc, then parses the command line (exiting on a bad
-// flag or after --help).
+// flag or after --help). In release builds (NDEBUG) it also turns off
+// Abseil's mutex deadlock detection.
 void ParseFlags(int argc, char** argv, absl::string_view usage);
 
 // Blocks SIGINT and SIGTERM in the calling thread and every thread it

@@ -519,6 +519,9 @@ std::vector<v1::Event> EventsOf(const Messages& messages) {
   std::vector<v1::Event> events;
   for (const auto& message : messages) {
     if (message.has_event()) events.push_back(message.event());
+    for (const auto& event : message.events().events()) {
+      events.push_back(event);
+    }
   }
   return events;
 }
@@ -559,6 +562,12 @@ std::string Describe(const Messages& messages) {
   for (const auto& m : messages) {
     if (m.has_event()) {
       absl::StrAppend(&out, "E", m.event().global_position(), " ");
+    } else if (m.has_events()) {
+      absl::StrAppend(&out, "B[");
+      for (const auto& e : m.events().events()) {
+        absl::StrAppend(&out, "E", e.global_position(), " ");
+      }
+      absl::StrAppend(&out, "] ");
     } else if (m.has_caught_up()) {
       absl::StrAppend(&out, "C", m.caught_up().head_position(), " ");
     } else if (m.has_heartbeat()) {
@@ -579,6 +588,9 @@ Predicate HasEventsThrough(int64_t position) {
   return [position](const Messages& messages) {
     for (auto it = messages.rbegin(); it != messages.rend(); ++it) {
       if (it->has_event()) return it->event().global_position() >= position;
+      if (it->events().events_size() > 0) {
+        return it->events().events().rbegin()->global_position() >= position;
+      }
     }
     return false;
   };
@@ -1073,11 +1085,14 @@ TEST_P(EventStreamTest, InvalidRequestIsInvalidArgumentNamingTheField) {
   unqualified_type.mutable_filter()->add_event_types("ItemCreated");
   v1::SubscribeRequest long_prefix;
   long_prefix.mutable_filter()->set_stream_id_prefix(std::string(257, 'p'));
+  v1::SubscribeRequest negative_batch;
+  negative_batch.set_max_events_per_message(-1);
   const std::vector<std::pair<v1::SubscribeRequest, std::string>> cases = {
       {negative, "after_position"},
       {unknown_type, "filter.event_types"},
       {unqualified_type, "filter.event_types"},
       {long_prefix, "filter.stream_id_prefix"},
+      {negative_batch, "max_events_per_message"},
   };
   for (const auto& [request, field] : cases) {
     SCOPED_TRACE(request.ShortDebugString());
@@ -1086,6 +1101,43 @@ TEST_P(EventStreamTest, InvalidRequestIsInvalidArgumentNamingTheField) {
     ASSERT_TRUE(end.has_value()) << "stream did not end";
     EXPECT_TRUE(NamesField(*end, field));
     EXPECT_THAT(subscription->messages(), ::testing::IsEmpty());
+  }
+}
+
+// Asked for batches, the stream sends the same events in the same order,
+// several per message (never more than asked), in catch-up and live.
+TEST_P(EventStreamTest, BatchedSubscriptionCarriesEveryEventInOrder) {
+  constexpr int kItems = 40;
+  for (int i = 1; i <= kItems; ++i) {
+    ASSERT_TRUE(Applied(Send(Create(absl::StrCat("b", i))),
+                        absl::StrCat("b", i), 1, i));
+  }
+  v1::SubscribeRequest request = After(3);
+  request.set_max_events_per_message(16);
+  auto batched = Subscribe(request);
+  ASSERT_TRUE(batched->WaitFor(HasCaughtUp)) << Describe(batched->messages());
+  ASSERT_TRUE(Applied(Send(CheckIn("b1", 2)), "b1", 2, kItems + 1));
+  ASSERT_TRUE(batched->WaitFor(HasEventsThrough(kItems + 1)))
+      << Describe(batched->messages());
+
+  const Messages messages = batched->messages();
+  EXPECT_EQ(PositionsOf(messages), Range(4, kItems + 1));
+  size_t largest = 0;
+  for (const auto& message : messages) {
+    EXPECT_FALSE(message.has_event()) << Describe(messages);
+    largest = std::max<size_t>(largest, message.events().events_size());
+  }
+  EXPECT_GT(largest, 1u) << Describe(messages);
+  EXPECT_LE(largest, 16u) << Describe(messages);
+  // The catch-up events all precede the CaughtUp marker.
+  const int caught_up = CaughtUpIndex(messages);
+  EXPECT_EQ(
+      PositionsOf(Messages(messages.begin(), messages.begin() + caught_up)),
+      Range(4, kItems));
+  // Each event is whole: a payload and its envelope.
+  for (const v1::Event& event : EventsOf(messages)) {
+    EXPECT_NE(event.payload_case(), v1::Event::PAYLOAD_NOT_SET);
+    EXPECT_FALSE(event.event_id().empty());
   }
 }
 

@@ -1,6 +1,7 @@
 #include "command-service/server/event_stream_service.h"
 
 #include <algorithm>
+#include <future>
 #include <vector>
 
 #include "absl/strings/match.h"
@@ -22,56 +23,107 @@ constexpr size_t kMaxStreamIdPrefix = 256;
 // How often a waiting subscription checks for cancellation and shutdown.
 constexpr absl::Duration kPollInterval = absl::Milliseconds(200);
 
+// The most events in one EventBatch message, and the size at which a batch
+// is sent even when it has fewer events (well below the 4 MiB default
+// receive limit of gRPC clients).
+constexpr int kMaxEventsPerMessage = 1024;
+constexpr size_t kMaxBatchBytes = 1 << 20;
+
 bool Matches(const inventory::v1::SubscriptionFilter& filter,
-             const inventory::v1::Event& event) {
-  if (!absl::StartsWith(event.stream_id(), filter.stream_id_prefix())) {
-    return false;
-  }
+             absl::string_view stream_id, absl::string_view event_type) {
+  if (!absl::StartsWith(stream_id, filter.stream_id_prefix())) return false;
   if (filter.event_types().empty()) return true;
   return std::find(filter.event_types().begin(), filter.event_types().end(),
-                   event.event_type()) != filter.event_types().end();
+                   event_type) != filter.event_types().end();
 }
 
 // Sends the events of one subscription and remembers how far it got.
+// Events are grouped into EventBatch messages when the subscriber asked
+// for it; callers Flush() before they wait, so no event is held back.
+// The messages are reused, so their buffers outlive each send.
 class Sender {
  public:
   Sender(const SubscribeRequest& request,
          const std::function<bool(const SubscribeResponse&)>& send)
       : filter_(request.filter()),
         send_(send),
+        max_per_message_(std::clamp(request.max_events_per_message(), 1,
+                                    kMaxEventsPerMessage)),
         position_(request.after_position()) {}
 
   int64_t position() const { return position_; }
   absl::Time last_sent() const { return last_sent_; }
 
-  // Sends `event` if it passes the filter; advances the position either way.
-  bool Event(const inventory::v1::Event& event) {
+  // Adds `recorded` (read from the store) if it passes the filter, and
+  // advances the position either way. False when the client is gone.
+  bool Add(const RecordedEvent& recorded) {
+    position_ = recorded.global_position;
+    if (!Matches(filter_, recorded.stream_id, recorded.event_type)) {
+      return true;
+    }
+    inventory::v1::Event* slot = NextSlot();
+    ToWireEvent(recorded, slot);
+    return Added(*slot);
+  }
+  // The same for an event of the live window.
+  bool Add(const inventory::v1::Event& event) {
     position_ = event.global_position();
-    if (!Matches(filter_, event)) return true;
-    *message_.mutable_event() = event;
-    return Send();
+    if (!Matches(filter_, event.stream_id(), event.event_type())) return true;
+    inventory::v1::Event* slot = NextSlot();
+    *slot = event;
+    return Added(*slot);
+  }
+  // Sends the events added since the last send.
+  bool Flush() {
+    if (pending_ == 0) return true;
+    pending_ = 0;
+    pending_bytes_ = 0;
+    const bool sent = Send(batch_message_);
+    // Clear() keeps the element objects allocated for the next batch.
+    batch_message_.mutable_events()->mutable_events()->Clear();
+    return sent;
   }
   bool CaughtUp(int64_t head) {
-    message_.mutable_caught_up()->set_head_position(head);
-    return Send();
+    if (!Flush()) return false;
+    control_message_.mutable_caught_up()->set_head_position(head);
+    return Send(control_message_);
   }
   bool Heartbeat(int64_t head) {
-    auto* heartbeat = message_.mutable_heartbeat();
+    if (!Flush()) return false;
+    auto* heartbeat = control_message_.mutable_heartbeat();
     heartbeat->set_head_position(head);
     *heartbeat->mutable_sent_at() =
         google::protobuf::util::TimeUtil::GetCurrentTime();
-    return Send();
+    return Send(control_message_);
   }
 
  private:
-  bool Send() {
+  inventory::v1::Event* NextSlot() {
+    if (max_per_message_ == 1) return single_message_.mutable_event();
+    return batch_message_.mutable_events()->add_events();
+  }
+  bool Added(const inventory::v1::Event& event) {
+    if (max_per_message_ == 1) return Send(single_message_);
+    ++pending_;
+    pending_bytes_ += event.ByteSizeLong();
+    if (pending_ >= max_per_message_ || pending_bytes_ >= kMaxBatchBytes) {
+      return Flush();
+    }
+    return true;
+  }
+  bool Send(const SubscribeResponse& message) {
     last_sent_ = absl::Now();
-    return send_(message_);
+    return send_(message);
   }
 
   const inventory::v1::SubscriptionFilter& filter_;
   const std::function<bool(const SubscribeResponse&)>& send_;
-  SubscribeResponse message_;  // reused: its buffers outlive each send
+  const int max_per_message_;
+  SubscribeResponse single_message_;   // `event`
+  SubscribeResponse batch_message_;    // `events`
+  SubscribeResponse control_message_;  // `caught_up` or `heartbeat`
+  int pending_ = 0;
+  size_t pending_bytes_ = 0;
   int64_t position_;
   absl::Time last_sent_ = absl::Now();
 };
@@ -83,6 +135,9 @@ absl::Status ClientGone() { return absl::CancelledError("client went away"); }
 absl::Status ValidateSubscribeRequest(const SubscribeRequest& request) {
   if (request.after_position() < 0) {
     return InvalidField("after_position", "must not be negative");
+  }
+  if (request.max_events_per_message() < 0) {
+    return InvalidField("max_events_per_message", "must not be negative");
   }
   for (const std::string& type : request.filter().event_types()) {
     if (!IsKnownEventType(type)) {
@@ -129,21 +184,34 @@ absl::Status EventStreamService::RunSubscription(
   auto shutting_down = [this] {
     return absl::UnavailableError("server is shutting down");
   };
-  // Reads from the store up to `until` (or its end when until < 0).
+  // Reads from the store up to `until` (or its end when until < 0). The
+  // next page is read while the current one is sent: the database and the
+  // stream work side by side.
+  auto read_page = [this](int64_t after) {
+    return store_->ReadAll(after, options_.catch_up_batch);
+  };
   auto read_store = [&](int64_t until) -> absl::Status {
+    absl::StatusOr<std::vector<RecordedEvent>> page =
+        read_page(sender.position());
     for (;;) {
       if (shutting_down_) return shutting_down();
       if (cancelled()) return ClientGone();
-      ASSIGN_OR_RETURN(
-          std::vector<RecordedEvent> batch,
-          store_->ReadAll(sender.position(), options_.catch_up_batch));
-      for (const RecordedEvent& recorded : batch) {
-        if (!sender.Event(*ToSharedEvent(recorded))) return ClientGone();
-        if (until >= 0 && sender.position() >= until) return absl::OkStatus();
+      RETURN_IF_ERROR(page.status());
+      const bool last_page =
+          static_cast<int64_t>(page->size()) < options_.catch_up_batch ||
+          (until >= 0 && page->back().global_position >= until);
+      std::future<absl::StatusOr<std::vector<RecordedEvent>>> next;
+      if (!last_page) {
+        next = std::async(std::launch::async, read_page,
+                          page->back().global_position);
       }
-      if (static_cast<int64_t>(batch.size()) < options_.catch_up_batch) {
-        return absl::OkStatus();
+      for (const RecordedEvent& recorded : *page) {
+        if (!sender.Add(recorded)) return ClientGone();
+        if (until >= 0 && sender.position() >= until) break;
       }
+      if (!sender.Flush()) return ClientGone();
+      if (last_page) return absl::OkStatus();
+      page = next.get();
     }
   };
 
@@ -165,8 +233,9 @@ absl::Status EventStreamService::RunSubscription(
         options_.live_batch, &events)) {
       case LiveEventBuffer::Outcome::kEvents:
         for (const SharedEvent& event : events) {
-          if (!sender.Event(*event)) return ClientGone();
+          if (!sender.Add(*event)) return ClientGone();
         }
+        if (!sender.Flush()) return ClientGone();
         break;
       case LiveEventBuffer::Outcome::kTooOld:
         // Fell out of the window: take one batch from the store, then try

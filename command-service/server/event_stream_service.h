@@ -28,8 +28,8 @@ class EventStreamService final
  public:
   struct Options {
     absl::Duration heartbeat_interval = absl::Seconds(5);
-    int64_t catch_up_batch = 512;  // events read from the store at once
-    size_t live_batch = 512;       // events taken from the buffer at once
+    int64_t catch_up_batch = 1000;  // events read from the store at once
+    size_t live_batch = 512;        // events taken from the buffer at once
   };
 
   // `store` and `live` must outlive the service.

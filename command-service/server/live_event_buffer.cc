@@ -7,20 +7,23 @@
 
 namespace inventory {
 
-SharedEvent ToSharedEvent(const RecordedEvent& recorded) {
-  absl::StatusOr<inventory::v1::Event> event = ToProtoEvent(recorded);
-  if (event.ok()) {
-    return std::make_shared<const inventory::v1::Event>(std::move(*event));
-  }
-  LogError("event stream: ", event.status().message(),
+void ToWireEvent(const RecordedEvent& recorded, inventory::v1::Event* out) {
+  const absl::Status converted = ToProtoEvent(recorded, out);
+  if (converted.ok()) return;
+  LogError("event stream: ", converted.message(),
            "; sending it without payload");
-  auto bare = std::make_shared<inventory::v1::Event>();
-  bare->set_global_position(recorded.global_position);
-  bare->set_stream_id(recorded.stream_id);
-  bare->set_stream_version(recorded.stream_version);
-  bare->set_event_id(recorded.event_id);
-  bare->set_event_type(recorded.event_type);
-  return bare;
+  out->Clear();
+  out->set_global_position(recorded.global_position);
+  out->set_stream_id(recorded.stream_id);
+  out->set_stream_version(recorded.stream_version);
+  out->set_event_id(recorded.event_id);
+  out->set_event_type(recorded.event_type);
+}
+
+SharedEvent ToSharedEvent(const RecordedEvent& recorded) {
+  auto event = std::make_shared<inventory::v1::Event>();
+  ToWireEvent(recorded, event.get());
+  return event;
 }
 
 LiveEventBuffer::LiveEventBuffer(EventStore* store, Options options)

@@ -30,6 +30,7 @@ using SharedEvent = std::shared_ptr<const inventory::v1::Event>;
 // The wire form of a recorded event. An event whose payload cannot be
 // decoded keeps its envelope (position, stream, type) without payload, so
 // that subscribers still see every position; the problem is logged.
+void ToWireEvent(const RecordedEvent& recorded, inventory::v1::Event* out);
 SharedEvent ToSharedEvent(const RecordedEvent& recorded);
 
 // Thread-safe.

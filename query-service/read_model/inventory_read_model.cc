@@ -10,6 +10,7 @@
 #include "absl/strings/str_split.h"
 #include "common/field_violation.h"
 #include "common/log.h"
+#include "common/status_macros.h"
 #include "query-service/read_model/item_projection.h"
 
 namespace inventory {
@@ -64,6 +65,20 @@ bool Matches(const ItemFilter& filter, const Item& item) {
 absl::Status InventoryReadModel::Apply(const Event& event) {
   absl::MutexLock lock(&mu_);
   if (event.global_position() <= position_) return absl::OkStatus();
+  return ApplyLocked(Event(event));
+}
+
+absl::Status InventoryReadModel::ApplyAll(
+    google::protobuf::RepeatedPtrField<Event>* events) {
+  absl::MutexLock lock(&mu_);
+  for (Event& event : *events) {
+    RETURN_IF_ERROR(ApplyLocked(std::move(event)));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status InventoryReadModel::ApplyLocked(Event&& event) {
+  if (event.global_position() <= position_) return absl::OkStatus();
   if (event.global_position() != position_ + 1) {
     return absl::OutOfRangeError(
         absl::StrCat("event at position ", event.global_position(),
@@ -81,12 +96,12 @@ absl::Status InventoryReadModel::Apply(const Event& event) {
                event.global_position(), " for an item never created; skipped");
     return absl::OkStatus();
   }
-  ItemRecord& record = items_[item_id];
+  ItemRecord& record = found != items_.end() ? found->second : items_[item_id];
   Item& item = record.current;
   const bool was_active = item.active();
   const int64_t old_quantity = item.quantity_on_hand();
   ApplyToItem(event, &item);
-  record.history.push_back(std::make_shared<const Event>(event));
+  record.history.push_back(std::make_shared<const Event>(std::move(event)));
   active_count_ +=
       static_cast<int64_t>(item.active()) - static_cast<int64_t>(was_active);
   // Clamped like the projection itself: a sum over all items may exceed

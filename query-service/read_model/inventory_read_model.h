@@ -76,6 +76,11 @@ class InventoryReadModel {
   // nothing is applied and the result is OUT_OF_RANGE (resubscribe from
   // position()).
   absl::Status Apply(const inventory::v1::Event& event);
+  // Applies consecutive events under one lock (readers see all or none of
+  // them), taking their contents. Stops at the first error, keeping the
+  // events before it.
+  absl::Status ApplyAll(
+      google::protobuf::RepeatedPtrField<inventory::v1::Event>* events);
 
   // The global position of the last applied event (the checkpoint).
   int64_t position() const;
@@ -118,6 +123,9 @@ class InventoryReadModel {
     inventory::v1::Item current;
     std::vector<std::shared_ptr<const inventory::v1::Event>> history;
   };
+
+  absl::Status ApplyLocked(inventory::v1::Event&& event)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   mutable absl::Mutex mu_;
   int64_t position_ ABSL_GUARDED_BY(mu_) = 0;

@@ -72,6 +72,7 @@ grpc::Status EventSubscriber::SubscribeOnce() {
   }
   inventory::v1::SubscribeRequest request;
   request.set_after_position(model_->position());
+  request.set_max_events_per_message(options_.max_events_per_message);
   std::unique_ptr<grpc::ClientReader<inventory::v1::SubscribeResponse>> reader =
       stub_->Subscribe(&context, request);
   inventory::v1::SubscribeResponse message;
@@ -81,8 +82,11 @@ grpc::Status EventSubscriber::SubscribeOnce() {
       absl::MutexLock lock(&mu_);
       last_message_ = absl::Now();
     }
-    if (message.has_event()) {
-      const absl::Status applied = model_->Apply(message.event());
+    if (message.has_event() || message.has_events()) {
+      const absl::Status applied =
+          message.has_event()
+              ? model_->Apply(message.event())
+              : model_->ApplyAll(message.mutable_events()->mutable_events());
       if (!applied.ok()) {
         ended = grpc::Status(grpc::StatusCode::INTERNAL,
                              std::string(applied.message()));

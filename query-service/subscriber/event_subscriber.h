@@ -34,6 +34,9 @@ class EventSubscriber {
     absl::Duration stall_timeout = absl::Seconds(20);
     // How often progress is logged while catching up.
     absl::Duration progress_interval = absl::Seconds(5);
+    // Events per stream message asked of the command-service; batches are
+    // applied under one lock of the read model.
+    int max_events_per_message = 512;
   };
 
   // `model` must outlive the subscriber. `on_caught_up` runs once, on the
