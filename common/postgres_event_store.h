@@ -33,6 +33,7 @@
 // Change notification: each append sends NOTIFY on channel
 // `inventory_events` with its last position (delivered at commit, also to
 // other processes); a listener thread wakes WaitForEventsAfter() callers.
+// Waiters in the appending process are woken as soon as its batch commits.
 #ifndef INVENTORY_COMMON_POSTGRES_EVENT_STORE_H_
 #define INVENTORY_COMMON_POSTGRES_EVENT_STORE_H_
 
@@ -134,7 +135,8 @@ class PostgresEventStore final : public EventStore {
   int64_t batched_requests_ ABSL_GUARDED_BY(batch_mu_) = 0;
 
   absl::Mutex mu_;
-  // Highest position announced by a notification so far.
+  // Highest position known committed: announced by a notification or
+  // appended by this process.
   int64_t notified_head_ ABSL_GUARDED_BY(mu_) = 0;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   std::thread listener_;
