@@ -33,6 +33,12 @@ class PostgresConnectionPool {
     // Runs on each new connection before its first use, e.g. to define
     // prepared statements (libpqxx sends them to the server lazily).
     std::function<void(pqxx::connection&)> on_connect;
+    // When positive: the longest a statement may run (PostgreSQL's
+    // statement_timeout, set on each new connection; a statement that
+    // takes longer fails with DEADLINE_EXCEEDED and its transaction rolls
+    // back), and the longest a new connection may take to open (libpq's
+    // connect_timeout, at least 2 seconds, unless the URL sets one).
+    absl::Duration statement_timeout = absl::ZeroDuration();
   };
 
   explicit PostgresConnectionPool(Options options);
@@ -91,12 +97,22 @@ class PostgresConnectionPool {
   // suggests the server went away, they are all suspect).
   void Give(std::unique_ptr<pqxx::connection> connection, bool drop_idle);
 
+  // Opens a connection with the options above applied.
+  std::unique_ptr<pqxx::connection> Connect() const;
+
   const Options options_;
+  // options_.url, with connect_timeout added when statement_timeout is set.
+  const std::string url_;
   absl::Mutex mu_;
   int free_slots_ ABSL_GUARDED_BY(mu_);
   std::vector<std::unique_ptr<pqxx::connection>> idle_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace inventory
+
+// `url` (a libpq URI or key=value connection string) with
+// connect_timeout set to `timeout` in whole seconds (at least 2, libpq's
+// minimum), unless it sets connect_timeout itself.
+std::string WithConnectTimeout(absl::string_view url, absl::Duration timeout);
 
 #endif  // INVENTORY_COMMON_POSTGRES_CONNECTION_POOL_H_

@@ -228,9 +228,9 @@ PostgresEventStore::PostgresEventStore(const PostgresEventStoreOptions& options)
       wait_recheck_interval_(options.wait_recheck_interval),
       max_batch_(static_cast<size_t>(std::max(1, options.max_batch_requests))),
       pool_(std::make_unique<PostgresConnectionPool>(
-          PostgresConnectionPool::Options{options.url, options.pool_size,
-                                          options.acquire_timeout,
-                                          PrepareStatements})) {}
+          PostgresConnectionPool::Options{
+              options.url, options.pool_size, options.acquire_timeout,
+              PrepareStatements, options.statement_timeout})) {}
 
 PostgresEventStore::~PostgresEventStore() {
   {

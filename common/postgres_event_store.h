@@ -72,6 +72,10 @@ struct PostgresEventStoreOptions {
   int pool_size = 4;
   // How long a call waits for a free connection before UNAVAILABLE.
   absl::Duration acquire_timeout = absl::Seconds(10);
+  // When positive, the longest one statement (or opening a connection) may
+  // take; a statement that takes longer is DEADLINE_EXCEEDED and changes
+  // nothing. Schema migrations are not bounded by it.
+  absl::Duration statement_timeout = absl::ZeroDuration();
   // The most appends written in one transaction (group commit).
   int max_batch_requests = 256;
   // How often WaitForEventsAfter() re-reads the head even without a

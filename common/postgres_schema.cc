@@ -149,6 +149,9 @@ int LatestSchemaVersion() {
 
 void MigrateSchema(pqxx::connection& connection) {
   pqxx::work tx(connection);
+  // A migration may rightly take longer than the statement timeout that
+  // bounds commands (and waits for another process's migration).
+  tx.exec0("SET LOCAL statement_timeout = 0");
   tx.exec(kMigrationLock);
   tx.exec0(
       "CREATE TABLE IF NOT EXISTS schema_migrations ("

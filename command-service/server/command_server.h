@@ -51,6 +51,9 @@ class CommandServer {
   int port() const { return port_; }
   HealthService& health() { return health_; }
   const LiveEventBuffer& live_buffer() const { return live_; }
+  const EventStreamService& event_stream_service() const {
+    return event_stream_service_;
+  }
 
   // Health NOT_SERVING, streams end with UNAVAILABLE, in-flight unary calls
   // get `grace` to finish, then the server stops. Idempotent.

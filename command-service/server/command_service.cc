@@ -32,7 +32,15 @@ absl::StatusOr<std::string> CorrelationIdOf(grpc::ServerContext* context) {
 }  // namespace
 
 CommandService::CommandService(ItemCommandHandler* handler)
-    : handler_(handler) {}
+    : RawRequestService(inventory::v1::CommandService::service_full_name()),
+      handler_(handler) {
+  DecodeUnary("CreateItem", &Service::CreateItem);
+  DecodeUnary("RenameItem", &Service::RenameItem);
+  DecodeUnary("CheckInItems", &Service::CheckInItems);
+  DecodeUnary("RemoveItems", &Service::RemoveItems);
+  DecodeUnary("DeactivateItem", &Service::DeactivateItem);
+  DecodeUnary("ReactivateItem", &Service::ReactivateItem);
+}
 
 template <typename Request, typename Response>
 grpc::Status CommandService::Handle(const char* method,

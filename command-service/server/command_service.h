@@ -2,17 +2,21 @@
 // (inventory.v1.CommandService). A thin adapter: request -> validated
 // command (command_requests.h) -> ItemCommandHandler -> response, with one
 // status conversion (grpc_status.h). No business logic lives here.
+// Requests are decoded by RawRequestService, so a string that is not valid
+// UTF-8 is INVALID_ARGUMENT naming the field, like any malformed field.
 #ifndef INVENTORY_COMMAND_SERVICE_SERVER_COMMAND_SERVICE_H_
 #define INVENTORY_COMMAND_SERVICE_SERVER_COMMAND_SERVICE_H_
 
 #include "absl/status/statusor.h"
 #include "command-service/application/item_command_handler.h"
+#include "common/raw_request_service.h"
 #include "inventory/v1/command_service.grpc.pb.h"
 
 namespace inventory {
 
 // Thread-safe if the handler is.
-class CommandService final : public inventory::v1::CommandService::Service {
+class CommandService final
+    : public RawRequestService<inventory::v1::CommandService::Service> {
  public:
   // `handler` must outlive the service.
   explicit CommandService(ItemCommandHandler* handler);

@@ -20,6 +20,9 @@ using inventory::v1::SubscribeRequest;
 using inventory::v1::SubscribeResponse;
 
 constexpr size_t kMaxStreamIdPrefix = 256;
+// There are six event types; a longer list only repeats them, and each
+// entry costs a comparison per event sent.
+constexpr int kMaxEventTypes = 16;
 // How often a waiting subscription checks for cancellation and shutdown.
 constexpr absl::Duration kPollInterval = absl::Milliseconds(200);
 
@@ -139,6 +142,11 @@ absl::Status ValidateSubscribeRequest(const SubscribeRequest& request) {
   if (request.max_events_per_message() < 0) {
     return InvalidField("max_events_per_message", "must not be negative");
   }
+  if (request.filter().event_types_size() > kMaxEventTypes) {
+    return InvalidField(
+        "filter.event_types",
+        absl::StrCat("must list at most ", kMaxEventTypes, " event types"));
+  }
   for (const std::string& type : request.filter().event_types()) {
     if (!IsKnownEventType(type)) {
       return InvalidField(
@@ -158,17 +166,24 @@ absl::Status ValidateSubscribeRequest(const SubscribeRequest& request) {
 
 EventStreamService::EventStreamService(EventStore* store, LiveEventBuffer* live,
                                        Options options)
-    : store_(store), live_(live), options_(options) {}
+    : RawRequestService(inventory::v1::EventStreamService::service_full_name()),
+      store_(store),
+      live_(live),
+      options_(options),
+      subscribers_(options.max_subscribers, "open subscriptions") {
+  DecodeServerStream<SubscribeRequest, SubscribeResponse>(
+      "Subscribe",
+      [this](grpc::ServerContext* context, const SubscribeRequest& request,
+             const Send<SubscribeResponse>& send) {
+        return ServeSubscription(context, request, send);
+      });
+}
 
-grpc::Status EventStreamService::Subscribe(
-    grpc::ServerContext* context, const SubscribeRequest* request,
-    grpc::ServerWriter<SubscribeResponse>* writer) {
+grpc::Status EventStreamService::ServeSubscription(
+    grpc::ServerContext* context, const SubscribeRequest& request,
+    const Send<SubscribeResponse>& send) {
   const absl::Status status = RunSubscription(
-      *request,
-      [writer](const SubscribeResponse& message) {
-        return writer->Write(message);
-      },
-      [context] { return context->IsCancelled(); });
+      request, send, [context] { return context->IsCancelled(); });
   if (!status.ok() && status.code() != absl::StatusCode::kCancelled) {
     LogWarning("Subscribe ended: ", status.ToString());
   }
@@ -180,6 +195,8 @@ absl::Status EventStreamService::RunSubscription(
     const std::function<bool(const SubscribeResponse&)>& send,
     const std::function<bool()>& cancelled) {
   RETURN_IF_ERROR(ValidateSubscribeRequest(request));
+  ASSIGN_OR_RETURN(const ConcurrencyLimit::Slot slot,
+                   subscribers_.TryAcquire());
   Sender sender(request, send);
   auto shutting_down = [this] {
     return absl::UnavailableError("server is shutting down");

@@ -17,49 +17,63 @@
 #include "absl/status/status.h"
 #include "absl/time/time.h"
 #include "command-service/server/live_event_buffer.h"
+#include "common/concurrency_limit.h"
 #include "common/event_store.h"
+#include "common/raw_request_service.h"
 #include "inventory/v1/event_stream_service.grpc.pb.h"
 
 namespace inventory {
 
+// Requests are decoded by RawRequestService, so a string that is not valid
+// UTF-8 is INVALID_ARGUMENT naming the field.
+//
 // Thread-safe: one gRPC thread per subscription.
 class EventStreamService final
-    : public inventory::v1::EventStreamService::Service {
+    : public RawRequestService<inventory::v1::EventStreamService::Service> {
  public:
   struct Options {
     absl::Duration heartbeat_interval = absl::Seconds(5);
     int64_t catch_up_batch = 1000;  // events read from the store at once
     size_t live_batch = 512;        // events taken from the buffer at once
+    // Subscriptions open at once; one more is RESOURCE_EXHAUSTED. Each
+    // holds a gRPC thread, so this stays well below the thread limit.
+    int64_t max_subscribers = 128;
   };
 
   // `store` and `live` must outlive the service.
   EventStreamService(EventStore* store, LiveEventBuffer* live, Options options);
 
-  grpc::Status Subscribe(
-      grpc::ServerContext* context,
-      const inventory::v1::SubscribeRequest* request,
-      grpc::ServerWriter<inventory::v1::SubscribeResponse>* writer) override;
-
   // Ends every subscription (UNAVAILABLE: "server is shutting down") within
   // a fraction of a second, so the server can stop.
   void BeginShutdown() { shutting_down_ = true; }
 
-  // The transport-independent body of Subscribe(), for tests: `send`
+  // The transport-independent body of Subscribe, for tests: `send`
   // returns false when the client is gone; `cancelled` is polled.
+  // RESOURCE_EXHAUSTED when Options::max_subscribers are open already.
   absl::Status RunSubscription(
       const inventory::v1::SubscribeRequest& request,
       const std::function<bool(const inventory::v1::SubscribeResponse&)>& send,
       const std::function<bool()>& cancelled);
 
+  // Subscriptions open now.
+  int64_t subscribers() const { return subscribers_.in_use(); }
+
  private:
+  grpc::Status ServeSubscription(
+      grpc::ServerContext* context,
+      const inventory::v1::SubscribeRequest& request,
+      const Send<inventory::v1::SubscribeResponse>& send);
+
   EventStore* const store_;
   LiveEventBuffer* const live_;
   const Options options_;
+  ConcurrencyLimit subscribers_;
   std::atomic<bool> shutting_down_{false};
 };
 
 // INVALID_ARGUMENT naming the field when the request is malformed: negative
-// after_position, an unknown event type, a stream id prefix over 256 bytes.
+// after_position or max_events_per_message, an unknown event type, more
+// than 16 event types, a stream id prefix over 256 bytes.
 absl::Status ValidateSubscribeRequest(
     const inventory::v1::SubscribeRequest& request);
 

@@ -47,6 +47,7 @@ class QueryServer {
   int port() const { return port_; }
   const InventoryReadModel& model() const { return model_; }
   const EventSubscriber& subscriber() const { return *subscriber_; }
+  const QueryService& query_service() const { return query_service_; }
   HealthService& health() { return health_; }
 
   // Health NOT_SERVING, subscription stopped, streams end, in-flight calls

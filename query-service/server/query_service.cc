@@ -57,12 +57,31 @@ grpc::Status Finish(const char* method, const absl::Status& status) {
 }  // namespace
 
 QueryService::QueryService(const InventoryReadModel* model, Options options)
-    : model_(model), options_(options) {}
+    : RawRequestService(inventory::v1::QueryService::service_full_name()),
+      model_(model),
+      options_(options),
+      waiting_(options.max_waiting_queries, "queries waiting for min_position"),
+      watchers_(options.max_watchers, "open WatchItem streams") {
+  DecodeUnary("GetItem", &Service::GetItem);
+  DecodeUnary("ListItems", &Service::ListItems);
+  DecodeUnary("GetItemHistory", &Service::GetItemHistory);
+  DecodeUnary("GetInventoryStats", &Service::GetInventoryStats);
+  DecodeServerStream<inventory::v1::WatchItemRequest,
+                     inventory::v1::WatchItemResponse>(
+      "WatchItem", [this](grpc::ServerContext* context,
+                          const inventory::v1::WatchItemRequest& request,
+                          const Send<inventory::v1::WatchItemResponse>& send) {
+        return ServeWatchItem(context, request, send);
+      });
+}
 
 absl::Status QueryService::AwaitPosition(grpc::ServerContext* context,
-                                         int64_t min_position) const {
+                                         int64_t min_position) {
   RETURN_IF_ERROR(ValidateMinPosition(min_position));
-  if (min_position == 0) return absl::OkStatus();
+  if (min_position == 0 || model_->position() >= min_position) {
+    return absl::OkStatus();
+  }
+  ASSIGN_OR_RETURN(const ConcurrencyLimit::Slot slot, waiting_.TryAcquire());
   const absl::Time call_deadline = absl::FromChrono(context->deadline());
   const absl::Time deadline =
       std::min(call_deadline, absl::Now() + options_.max_wait);
@@ -174,20 +193,22 @@ grpc::Status QueryService::GetInventoryStats(
   return Finish("GetInventoryStats", run());
 }
 
-grpc::Status QueryService::WatchItem(
+grpc::Status QueryService::ServeWatchItem(
     grpc::ServerContext* context,
-    const inventory::v1::WatchItemRequest* request,
-    grpc::ServerWriter<inventory::v1::WatchItemResponse>* writer) {
+    const inventory::v1::WatchItemRequest& request,
+    const Send<inventory::v1::WatchItemResponse>& send) {
   auto run = [&]() -> absl::Status {
-    RETURN_IF_ERROR(ValidateItemId(request->item_id()));
-    RETURN_IF_ERROR(AwaitPosition(context, request->min_position()));
+    RETURN_IF_ERROR(ValidateItemId(request.item_id()));
+    RETURN_IF_ERROR(ValidateMinPosition(request.min_position()));
+    ASSIGN_OR_RETURN(const ConcurrencyLimit::Slot slot, watchers_.TryAcquire());
+    RETURN_IF_ERROR(AwaitPosition(context, request.min_position()));
     ASSIGN_OR_RETURN(ItemAtPosition current,
-                     model_->GetItem(request->item_id()));
+                     model_->GetItem(request.item_id()));
     inventory::v1::WatchItemResponse message;
     for (;;) {
       *message.mutable_item() = current.item;
       message.set_position(current.position);
-      if (!writer->Write(message)) return absl::CancelledError("client gone");
+      if (!send(message)) return absl::CancelledError("client gone");
       const int64_t seen = current.item.version();
       for (;;) {
         if (shutting_down_) {
@@ -195,7 +216,7 @@ grpc::Status QueryService::WatchItem(
         }
         if (context->IsCancelled()) return absl::CancelledError("cancelled");
         std::optional<ItemAtPosition> changed = model_->WaitForItemChange(
-            request->item_id(), seen, absl::Now() + kWatchPollInterval);
+            request.item_id(), seen, absl::Now() + kWatchPollInterval);
         if (changed.has_value()) {
           current = std::move(*changed);
           break;

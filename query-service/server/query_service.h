@@ -7,6 +7,12 @@
 // position is not reached by then the call fails with DEADLINE_EXCEEDED
 // ("read model at position X has not reached min_position Y"), and the
 // client may simply retry.
+//
+// Limits: calls waiting for their min_position and open WatchItem streams
+// each hold a gRPC thread, so each kind has a cap (Options); a call beyond
+// it is RESOURCE_EXHAUSTED at once. Requests are decoded by
+// RawRequestService, so a string that is not valid UTF-8 is
+// INVALID_ARGUMENT naming the field.
 #ifndef INVENTORY_QUERY_SERVICE_SERVER_QUERY_SERVICE_H_
 #define INVENTORY_QUERY_SERVICE_SERVER_QUERY_SERVICE_H_
 
@@ -14,13 +20,16 @@
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
+#include "common/concurrency_limit.h"
+#include "common/raw_request_service.h"
 #include "inventory/v1/query_service.grpc.pb.h"
 #include "query-service/read_model/inventory_read_model.h"
 
 namespace inventory {
 
 // Thread-safe.
-class QueryService final : public inventory::v1::QueryService::Service {
+class QueryService final
+    : public RawRequestService<inventory::v1::QueryService::Service> {
  public:
   static constexpr int kDefaultPageSize = 100;
   static constexpr int kMaxPageSize = 1000;
@@ -28,6 +37,10 @@ class QueryService final : public inventory::v1::QueryService::Service {
   struct Options {
     // Longest min_position wait for a call without deadline.
     absl::Duration max_wait = absl::Seconds(30);
+    // Calls waiting for their min_position at once.
+    int64_t max_waiting_queries = 128;
+    // WatchItem streams open at once.
+    int64_t max_watchers = 128;
   };
 
   // `model` must outlive the service.
@@ -47,21 +60,31 @@ class QueryService final : public inventory::v1::QueryService::Service {
       grpc::ServerContext* context,
       const inventory::v1::GetInventoryStatsRequest* request,
       inventory::v1::GetInventoryStatsResponse* response) override;
-  grpc::Status WatchItem(
-      grpc::ServerContext* context,
-      const inventory::v1::WatchItemRequest* request,
-      grpc::ServerWriter<inventory::v1::WatchItemResponse>* writer) override;
-
   // Ends WatchItem streams (UNAVAILABLE) so the server can stop.
   void BeginShutdown() { shutting_down_ = true; }
 
+  // Calls waiting for their min_position now, and open WatchItem streams.
+  int64_t waiting_queries() const { return waiting_.in_use(); }
+  int64_t watchers() const { return watchers_.in_use(); }
+
  private:
+  // WatchItem: the item now, then after every change; `send` returns false
+  // once the client is gone.
+  grpc::Status ServeWatchItem(
+      grpc::ServerContext* context,
+      const inventory::v1::WatchItemRequest& request,
+      const Send<inventory::v1::WatchItemResponse>& send);
+
   // Waits for min_position within the call's deadline (or max_wait).
+  // RESOURCE_EXHAUSTED when it would have to wait and max_waiting_queries
+  // calls are waiting already.
   absl::Status AwaitPosition(grpc::ServerContext* context,
-                             int64_t min_position) const;
+                             int64_t min_position);
 
   const InventoryReadModel* const model_;
   const Options options_;
+  ConcurrencyLimit waiting_;
+  ConcurrencyLimit watchers_;
   std::atomic<bool> shutting_down_{false};
 };
 
