@@ -16,6 +16,7 @@
 #include "common/log.h"
 #include "common/postgres_event_store.h"
 #include "common/process_config.h"
+#include "common/security_config.h"
 
 using inventory::EnvOr;
 
@@ -57,6 +58,30 @@ ABSL_FLAG(bool, health_check, false,
           "scripts and container health checks.");
 ABSL_FLAG(absl::Duration, shutdown_grace, absl::Seconds(5),
           "On SIGINT/SIGTERM, how long in-flight calls may take to finish.");
+// TLS and bearer tokens (README, "Security"). Tokens come from files or
+// the environment, never from flags: command lines are visible to all.
+ABSL_FLAG(std::string, tls_cert_file, EnvOr("TLS_CERT_FILE", ""),
+          "PEM certificate (chain) to serve TLS with; with --tls_key_file. "
+          "Empty: plaintext [env TLS_CERT_FILE].");
+ABSL_FLAG(std::string, tls_key_file, EnvOr("TLS_KEY_FILE", ""),
+          "PEM private key of --tls_cert_file [env TLS_KEY_FILE].");
+ABSL_FLAG(std::string, writer_token_file, EnvOr("WRITER_TOKEN_FILE", ""),
+          "File holding the bearer token that may call everything [env "
+          "WRITER_TOKEN_FILE]; or the token itself in [env WRITER_TOKEN]. "
+          "Needs TLS. With a token set, every call but health checks needs "
+          "one.");
+ABSL_FLAG(std::string, reader_token_file, EnvOr("READER_TOKEN_FILE", ""),
+          "File holding the bearer token that may subscribe to the event "
+          "stream and use reflection, but not send commands [env "
+          "READER_TOKEN_FILE]; or the token itself in [env READER_TOKEN].");
+ABSL_FLAG(std::string, health_check_ca_file, EnvOr("HEALTH_CHECK_CA_FILE", ""),
+          "With --health_check against a TLS server: the PEM CA that signed "
+          "its certificate [env HEALTH_CHECK_CA_FILE].");
+ABSL_FLAG(std::string, health_check_server_name,
+          EnvOr("HEALTH_CHECK_SERVER_NAME", ""),
+          "With --health_check_ca_file: the name the server's certificate "
+          "carries, if not the host of --listen [env "
+          "HEALTH_CHECK_SERVER_NAME].");
 
 namespace {
 
@@ -101,7 +126,19 @@ int main(int argc, char** argv) {
       "Usage: command-service [--listen=127.0.0.1:50051] "
       "[--database_url=postgresql://...]");
   if (absl::GetFlag(FLAGS_health_check)) {
-    return inventory::RunHealthCheck(absl::GetFlag(FLAGS_listen));
+    return inventory::RunHealthCheck(
+        absl::GetFlag(FLAGS_listen), absl::GetFlag(FLAGS_health_check_ca_file),
+        absl::GetFlag(FLAGS_health_check_server_name));
+  }
+  const absl::StatusOr<inventory::ServerSecurity> security =
+      inventory::LoadServerSecurity(
+          {absl::GetFlag(FLAGS_tls_cert_file),
+           absl::GetFlag(FLAGS_tls_key_file),
+           absl::GetFlag(FLAGS_writer_token_file), EnvOr("WRITER_TOKEN", ""),
+           absl::GetFlag(FLAGS_reader_token_file), EnvOr("READER_TOKEN", "")});
+  if (!security.ok()) {
+    inventory::LogError(security.status().message());
+    return 1;
   }
 
   const std::string url = absl::GetFlag(FLAGS_database_url);
@@ -113,6 +150,7 @@ int main(int argc, char** argv) {
 
   inventory::CommandServerOptions options;
   options.listen = absl::GetFlag(FLAGS_listen);
+  options.security = *security;
   options.max_message_bytes = absl::GetFlag(FLAGS_max_message_bytes);
   options.max_concurrent_streams = absl::GetFlag(FLAGS_max_concurrent_streams);
   options.max_threads = absl::GetFlag(FLAGS_max_threads);
@@ -137,7 +175,8 @@ int main(int argc, char** argv) {
       " max_concurrent_streams=", options.max_concurrent_streams,
       " max_threads=", options.max_threads, " heartbeat_interval=",
       absl::FormatDuration(options.stream.heartbeat_interval),
-      " live_buffer_events=", options.live.capacity);
+      " live_buffer_events=", options.live.capacity, " ",
+      inventory::Describe(options.security));
 
   const int signal = inventory::WaitForShutdownSignal();
   inventory::LogInfo("signal ", signal, ": shutting down");

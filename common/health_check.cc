@@ -4,13 +4,15 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "common/grpc_credentials.h"
 #include "common/log.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 
 namespace inventory {
 
 absl::Status CheckServing(const std::string& listen_address,
-                          absl::Duration timeout) {
+                          absl::Duration timeout,
+                          const ChannelSecurity& security) {
   std::string target = listen_address;
   for (const char* wildcard : {"0.0.0.0:", "[::]:"}) {
     if (absl::StartsWith(target, wildcard)) {
@@ -18,8 +20,8 @@ absl::Status CheckServing(const std::string& listen_address,
                             target.substr(std::string(wildcard).size()));
     }
   }
-  auto stub = grpc::health::v1::Health::NewStub(
-      grpc::CreateChannel(target, grpc::InsecureChannelCredentials()));
+  auto stub =
+      grpc::health::v1::Health::NewStub(CreateChannelWith(target, security));
   grpc::ClientContext context;
   context.set_deadline(absl::ToChronoTime(absl::Now() + timeout));
   grpc::health::v1::HealthCheckResponse response;
@@ -37,9 +39,25 @@ absl::Status CheckServing(const std::string& listen_address,
   return absl::OkStatus();
 }
 
-int RunHealthCheck(const std::string& listen_address) {
-  const absl::Status serving = CheckServing(listen_address, absl::Seconds(3));
-  if (!serving.ok()) LogError(serving.message());
+int RunHealthCheck(const std::string& listen_address,
+                   const std::string& ca_file, const std::string& server_name) {
+  ChannelSecuritySources tls;
+  tls.flag_prefix = "health_check";
+  tls.ca_file = ca_file;
+  tls.server_name = server_name;
+  const absl::StatusOr<ChannelSecurity> security = LoadChannelSecurity(tls);
+  if (!security.ok()) {
+    LogError(security.status().message());
+    return 1;
+  }
+  const absl::Status serving =
+      CheckServing(listen_address, absl::Seconds(3), *security);
+  if (!serving.ok()) {
+    LogError(serving.message(), security->tls()
+                                    ? ""
+                                    : " (if the server uses TLS, pass "
+                                      "--health_check_ca_file)");
+  }
   return serving.ok() ? 0 : 1;
 }
 

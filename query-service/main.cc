@@ -11,6 +11,7 @@
 #include "common/health_check.h"
 #include "common/log.h"
 #include "common/process_config.h"
+#include "common/security_config.h"
 #include "query-service/server/query_server.h"
 
 using inventory::EnvOr;
@@ -47,6 +48,44 @@ ABSL_FLAG(bool, health_check, false,
           "scripts and container health checks.");
 ABSL_FLAG(absl::Duration, shutdown_grace, absl::Seconds(5),
           "On SIGINT/SIGTERM, how long in-flight calls may take to finish.");
+// TLS and bearer tokens (README, "Security"). Tokens come from files or
+// the environment, never from flags: command lines are visible to all.
+ABSL_FLAG(std::string, tls_cert_file, EnvOr("TLS_CERT_FILE", ""),
+          "PEM certificate (chain) to serve TLS with; with --tls_key_file. "
+          "Empty: plaintext [env TLS_CERT_FILE].");
+ABSL_FLAG(std::string, tls_key_file, EnvOr("TLS_KEY_FILE", ""),
+          "PEM private key of --tls_cert_file [env TLS_KEY_FILE].");
+ABSL_FLAG(std::string, writer_token_file, EnvOr("WRITER_TOKEN_FILE", ""),
+          "File holding a bearer token that may query (the command-service's "
+          "writer token, so one token serves both) [env WRITER_TOKEN_FILE]; "
+          "or the token itself in [env WRITER_TOKEN]. Needs TLS. With a "
+          "token set, every call but health checks needs one.");
+ABSL_FLAG(std::string, reader_token_file, EnvOr("READER_TOKEN_FILE", ""),
+          "File holding the bearer token of read-only clients, which may "
+          "query [env READER_TOKEN_FILE]; or the token itself in [env "
+          "READER_TOKEN].");
+ABSL_FLAG(std::string, command_service_ca_file,
+          EnvOr("COMMAND_SERVICE_CA_FILE", ""),
+          "PEM CA that signed the command-service's certificate: set it to "
+          "subscribe over TLS [env COMMAND_SERVICE_CA_FILE].");
+ABSL_FLAG(std::string, command_service_server_name,
+          EnvOr("COMMAND_SERVICE_SERVER_NAME", ""),
+          "The name the command-service's certificate carries, if not the "
+          "host of --command_service [env COMMAND_SERVICE_SERVER_NAME].");
+ABSL_FLAG(std::string, command_service_token_file,
+          EnvOr("COMMAND_SERVICE_TOKEN_FILE", ""),
+          "File holding the token this service presents to the "
+          "command-service (its reader token will do) [env "
+          "COMMAND_SERVICE_TOKEN_FILE]; or the token itself in [env "
+          "COMMAND_SERVICE_TOKEN]. Needs --command_service_ca_file.");
+ABSL_FLAG(std::string, health_check_ca_file, EnvOr("HEALTH_CHECK_CA_FILE", ""),
+          "With --health_check against a TLS server: the PEM CA that signed "
+          "its certificate [env HEALTH_CHECK_CA_FILE].");
+ABSL_FLAG(std::string, health_check_server_name,
+          EnvOr("HEALTH_CHECK_SERVER_NAME", ""),
+          "With --health_check_ca_file: the name the server's certificate "
+          "carries, if not the host of --listen [env "
+          "HEALTH_CHECK_SERVER_NAME].");
 
 int main(int argc, char** argv) {
   inventory::BlockShutdownSignals();
@@ -56,12 +95,34 @@ int main(int argc, char** argv) {
       "Usage: query-service [--listen=127.0.0.1:50052] "
       "[--command_service=127.0.0.1:50051]");
   if (absl::GetFlag(FLAGS_health_check)) {
-    return inventory::RunHealthCheck(absl::GetFlag(FLAGS_listen));
+    return inventory::RunHealthCheck(
+        absl::GetFlag(FLAGS_listen), absl::GetFlag(FLAGS_health_check_ca_file),
+        absl::GetFlag(FLAGS_health_check_server_name));
+  }
+  const absl::StatusOr<inventory::ServerSecurity> security =
+      inventory::LoadServerSecurity(
+          {absl::GetFlag(FLAGS_tls_cert_file),
+           absl::GetFlag(FLAGS_tls_key_file),
+           absl::GetFlag(FLAGS_writer_token_file), EnvOr("WRITER_TOKEN", ""),
+           absl::GetFlag(FLAGS_reader_token_file), EnvOr("READER_TOKEN", "")});
+  const absl::StatusOr<inventory::ChannelSecurity> upstream =
+      inventory::LoadChannelSecurity(
+          {"command_service", absl::GetFlag(FLAGS_command_service_ca_file),
+           absl::GetFlag(FLAGS_command_service_server_name),
+           absl::GetFlag(FLAGS_command_service_token_file),
+           EnvOr("COMMAND_SERVICE_TOKEN", "")});
+  for (const absl::Status& loaded : {security.status(), upstream.status()}) {
+    if (!loaded.ok()) {
+      inventory::LogError(loaded.message());
+      return 1;
+    }
   }
 
   inventory::QueryServerOptions options;
   options.listen = absl::GetFlag(FLAGS_listen);
   options.command_service = absl::GetFlag(FLAGS_command_service);
+  options.command_service_security = *upstream;
+  options.security = *security;
   options.max_message_bytes = absl::GetFlag(FLAGS_max_message_bytes);
   options.max_concurrent_streams = absl::GetFlag(FLAGS_max_concurrent_streams);
   options.max_threads = absl::GetFlag(FLAGS_max_threads);
@@ -81,6 +142,8 @@ int main(int argc, char** argv) {
       " max_threads=", options.max_threads,
       " max_wait=", absl::FormatDuration(options.query.max_wait),
       " stall_timeout=", absl::FormatDuration(options.subscriber.stall_timeout),
+      " ", inventory::Describe(options.security), " ",
+      inventory::Describe(options.command_service_security, "command_service_"),
       "; NOT_SERVING until caught up with the event log");
 
   const int signal = inventory::WaitForShutdownSignal();

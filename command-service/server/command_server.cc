@@ -31,12 +31,16 @@ CommandServer::CommandServer(EventStore* store,
 absl::StatusOr<std::unique_ptr<CommandServer>> CommandServer::Start(
     EventStore* store, const CommandServerOptions& options) {
   std::unique_ptr<CommandServer> server(new CommandServer(store, options));
-  absl::StatusOr<std::unique_ptr<grpc::Server>> grpc_server =
-      StartGrpcServer({options.listen, options.max_message_bytes,
-                       options.max_concurrent_streams, options.max_threads},
-                      {&server->command_service_,
-                       &server->event_stream_service_, &server->health_},
-                      &server->port_);
+  absl::StatusOr<std::unique_ptr<grpc::Server>> grpc_server = StartGrpcServer(
+      {options.listen,
+       options.max_message_bytes,
+       options.max_concurrent_streams,
+       options.max_threads,
+       options.security,
+       {inventory::v1::EventStreamService::service_full_name()}},
+      {&server->command_service_, &server->event_stream_service_,
+       &server->health_},
+      &server->port_);
   if (!grpc_server.ok()) return grpc_server.status();
   server->server_ = std::move(*grpc_server);
   server->ProbeDatabase();

@@ -20,6 +20,7 @@
 #include "command-service/server/live_event_buffer.h"
 #include "common/event_store.h"
 #include "common/health_service.h"
+#include "common/security_config.h"
 
 namespace inventory {
 
@@ -29,6 +30,10 @@ struct CommandServerOptions {
   int max_message_bytes = 4 << 20;    // per request and response
   int max_concurrent_streams = 1000;  // per client connection
   int max_threads = 512;              // gRPC threads; each subscriber uses one
+  // TLS and bearer tokens (off by default). With tokens, CommandService
+  // takes the writer token; EventStreamService and reflection the reader
+  // or the writer token; health checking none.
+  ServerSecurity security;
   // How often the database is probed for the health status.
   absl::Duration health_probe_interval = absl::Seconds(2);
   ItemCommandHandler::Options handler;

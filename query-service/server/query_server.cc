@@ -1,5 +1,6 @@
 #include "query-service/server/query_server.h"
 
+#include "common/grpc_credentials.h"
 #include "common/grpc_server.h"
 
 namespace inventory {
@@ -13,8 +14,12 @@ absl::StatusOr<std::unique_ptr<QueryServer>> QueryServer::Start(
     const QueryServerOptions& options) {
   std::unique_ptr<QueryServer> server(new QueryServer(options));
   absl::StatusOr<std::unique_ptr<grpc::Server>> grpc_server = StartGrpcServer(
-      {options.listen, options.max_message_bytes,
-       options.max_concurrent_streams, options.max_threads},
+      {options.listen,
+       options.max_message_bytes,
+       options.max_concurrent_streams,
+       options.max_threads,
+       options.security,
+       {inventory::v1::QueryService::service_full_name()}},
       {&server->query_service_, &server->health_}, &server->port_);
   if (!grpc_server.ok()) return grpc_server.status();
   server->server_ = std::move(*grpc_server);
@@ -24,9 +29,8 @@ absl::StatusOr<std::unique_ptr<QueryServer>> QueryServer::Start(
   // Reconnect quickly after the command-service comes back.
   channel_args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
   channel_args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 2000);
-  auto channel = grpc::CreateCustomChannel(options.command_service,
-                                           grpc::InsecureChannelCredentials(),
-                                           channel_args);
+  auto channel = CreateChannelWith(
+      options.command_service, options.command_service_security, channel_args);
   HealthService* health = &server->health_;
   server->subscriber_ = std::make_unique<EventSubscriber>(
       channel, &server->model_, options.subscriber, [health] {

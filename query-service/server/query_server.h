@@ -17,6 +17,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "common/health_service.h"
+#include "common/security_config.h"
 #include "query-service/read_model/inventory_read_model.h"
 #include "query-service/server/query_service.h"
 #include "query-service/subscriber/event_subscriber.h"
@@ -28,6 +29,13 @@ struct QueryServerOptions {
   std::string listen = "127.0.0.1:50052";
   // host:port of the command-service whose event stream feeds the model.
   std::string command_service = "127.0.0.1:50051";
+  // How the subscription reaches it: TLS (verifying the command-service's
+  // certificate) and the token it presents; default plaintext, no token.
+  ChannelSecurity command_service_security;
+  // This server's TLS and bearer tokens (off by default). With tokens,
+  // QueryService and reflection take the reader or the writer token;
+  // health checking none.
+  ServerSecurity security;
   int max_message_bytes = 4 << 20;
   int max_concurrent_streams = 1000;
   int max_threads = 512;

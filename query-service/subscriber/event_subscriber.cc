@@ -52,9 +52,23 @@ void EventSubscriber::Run() {
     if (stopping_) return;
     // A stream that made progress earns a fresh backoff.
     if (model_->position() > before) backoff = options_.initial_backoff;
-    LogWarning("event stream ended (", status.error_code(), ": ",
-               status.error_message(), ") at position ", model_->position(),
-               "; reconnecting in ", absl::FormatDuration(backoff));
+    if (status.error_code() == grpc::StatusCode::UNAUTHENTICATED ||
+        status.error_code() == grpc::StatusCode::PERMISSION_DENIED) {
+      // Retrying is right (the command-service may be restarted with
+      // other tokens), but no retry helps until someone acts: say so.
+      LogError("the command-service refused this query-service's token (",
+               status.error_code() == grpc::StatusCode::UNAUTHENTICATED
+                   ? "UNAUTHENTICATED"
+                   : "PERMISSION_DENIED",
+               ": ", status.error_message(),
+               "): check --command_service_token_file / "
+               "COMMAND_SERVICE_TOKEN; retrying in ",
+               absl::FormatDuration(backoff));
+    } else {
+      LogWarning("event stream ended (", status.error_code(), ": ",
+                 status.error_message(), ") at position ", model_->position(),
+                 "; reconnecting in ", absl::FormatDuration(backoff));
+    }
     mu_.AwaitWithTimeout(absl::Condition(&stopping_), backoff);
     if (stopping_) return;
     backoff = std::min(backoff * 2, options_.max_backoff);

@@ -1,0 +1,556 @@
+// TLS and bearer tokens, tried on the real binaries: a CA, a server
+// certificate and tokens made at test time by scripts/dev-certs.sh (the
+// openssl CLI) in temporary folders, the services as processes, and
+// PostgreSQL where the store matters.
+#include <grpcpp/grpcpp.h>
+#include <stdlib.h>
+
+#include <fstream>
+#include <memory>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "gmock/gmock.h"
+#include "grpc/health/v1/health.grpc.pb.h"
+#include "grpc/reflection/v1alpha/reflection.grpc.pb.h"
+#include "gtest/gtest.h"
+#include "inventory/v1/command_service.grpc.pb.h"
+#include "inventory/v1/event_stream_service.grpc.pb.h"
+#include "inventory/v1/query_service.grpc.pb.h"
+#include "tests/support/health_probe.h"
+#include "tests/support/postgres_test_main.h"
+#include "tests/support/service_process.h"
+
+namespace inventory {
+namespace {
+
+using grpc::health::v1::HealthCheckResponse;
+using test_support::RunCommand;
+using test_support::ServiceProcess;
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+std::string ReadText(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+// What scripts/dev-certs.sh made in one folder.
+struct Pki {
+  std::string dir;
+  std::string Path(const std::string& name) const { return dir + "/" + name; }
+  std::string ca() const { return ReadText(Path("ca.pem")); }
+  std::string writer() const { return Trimmed(Path("writer.token")); }
+  std::string reader() const { return Trimmed(Path("reader.token")); }
+  std::vector<std::string> TlsArgs() const {
+    return {"--tls_cert_file=" + Path("server.pem"),
+            "--tls_key_file=" + Path("server.key")};
+  }
+  std::vector<std::string> TokenArgs() const {
+    return {"--writer_token_file=" + Path("writer.token"),
+            "--reader_token_file=" + Path("reader.token")};
+  }
+
+ private:
+  static std::string Trimmed(const std::string& path) {
+    std::string text = ReadText(path);
+    while (!text.empty() && text.back() == '\n') text.pop_back();
+    return text;
+  }
+};
+
+std::optional<Pki> MakePki() {
+  char dir[] = "/tmp/inventory-security-test-XXXXXX";
+  if (mkdtemp(dir) == nullptr) return std::nullopt;
+  const auto made = RunCommand({DEV_CERTS_SCRIPT, dir});
+  EXPECT_EQ(made.exit_code, 0) << made.output;
+  if (made.exit_code != 0) return std::nullopt;
+  return Pki{dir};
+}
+
+std::vector<std::string> Concat(std::vector<std::vector<std::string>> parts) {
+  std::vector<std::string> all;
+  for (auto& part : parts) all.insert(all.end(), part.begin(), part.end());
+  return all;
+}
+
+std::string Bearer(const std::string& token) { return "Bearer " + token; }
+
+std::shared_ptr<grpc::Channel> TlsChannel(const ServiceProcess& process,
+                                          const std::string& ca) {
+  grpc::SslCredentialsOptions options;
+  options.pem_root_certs = ca;
+  return grpc::CreateChannel(process.address(), grpc::SslCredentials(options));
+}
+
+std::shared_ptr<grpc::Channel> PlainChannel(const ServiceProcess& process) {
+  return grpc::CreateChannel(process.address(),
+                             grpc::InsecureChannelCredentials());
+}
+
+// A context with a deadline and, when given, an `authorization` header.
+std::unique_ptr<grpc::ClientContext> Context(
+    const std::optional<std::string>& authorization) {
+  auto context = std::make_unique<grpc::ClientContext>();
+  context->set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
+  if (authorization.has_value()) {
+    context->AddMetadata("authorization", *authorization);
+  }
+  return context;
+}
+
+grpc::Status CreateItem(const std::shared_ptr<grpc::Channel>& channel,
+                        const std::string& item_id,
+                        const std::optional<std::string>& authorization,
+                        v1::CreateItemResponse* response = nullptr) {
+  v1::CreateItemRequest request;
+  request.set_item_id(item_id);
+  request.set_sku("SEC-1");
+  request.set_name("Guarded " + item_id);
+  v1::CreateItemResponse ignored;
+  return v1::CommandService::NewStub(channel)->CreateItem(
+      Context(authorization).get(), request,
+      response != nullptr ? response : &ignored);
+}
+
+grpc::Status GetItem(const std::shared_ptr<grpc::Channel>& channel,
+                     const std::string& item_id, int64_t min_position,
+                     const std::optional<std::string>& authorization,
+                     v1::GetItemResponse* response = nullptr) {
+  v1::GetItemRequest request;
+  request.set_item_id(item_id);
+  request.set_min_position(min_position);
+  v1::GetItemResponse ignored;
+  return v1::QueryService::NewStub(channel)->GetItem(
+      Context(authorization).get(), request,
+      response != nullptr ? response : &ignored);
+}
+
+// Health of the whole server, without a token.
+grpc::Status CheckHealth(const std::shared_ptr<grpc::Channel>& channel,
+                         test_support::ServingStatus* status) {
+  auto stub = grpc::health::v1::Health::NewStub(channel);
+  return test_support::CheckHealth(*stub, "", status);
+}
+
+// Lists the services through server reflection, as grpcurl does.
+grpc::Status ListServices(const std::shared_ptr<grpc::Channel>& channel,
+                          const std::optional<std::string>& authorization,
+                          std::vector<std::string>* services) {
+  auto stub = grpc::reflection::v1alpha::ServerReflection::NewStub(channel);
+  auto context = Context(authorization);
+  auto stream = stub->ServerReflectionInfo(context.get());
+  grpc::reflection::v1alpha::ServerReflectionRequest request;
+  request.set_list_services("*");
+  stream->Write(request);
+  stream->WritesDone();
+  grpc::reflection::v1alpha::ServerReflectionResponse response;
+  while (stream->Read(&response)) {
+    for (const auto& service : response.list_services_response().service()) {
+      services->push_back(service.name());
+    }
+  }
+  return stream->Finish();
+}
+
+// Subscribes after position 0 and reads until the CaughtUp marker; returns
+// the positions of the events before it, and the stream's status in
+// *status (OK when the marker arrived).
+std::vector<int64_t> SubscribeUntilCaughtUp(
+    const std::shared_ptr<grpc::Channel>& channel,
+    const std::optional<std::string>& authorization, grpc::Status* status) {
+  auto context = Context(authorization);
+  auto stream = v1::EventStreamService::NewStub(channel)->Subscribe(
+      context.get(), v1::SubscribeRequest());
+  std::vector<int64_t> positions;
+  v1::SubscribeResponse message;
+  while (stream->Read(&message)) {
+    if (message.has_event())
+      positions.push_back(message.event().global_position());
+    for (const auto& event : message.events().events()) {
+      positions.push_back(event.global_position());
+    }
+    if (message.has_caught_up()) {
+      *status = grpc::Status::OK;
+      context->TryCancel();
+      while (stream->Read(&message)) {
+      }
+      stream->Finish();
+      return positions;
+    }
+  }
+  *status = stream->Finish();
+  return positions;
+}
+
+// Waits until `process` has logged `text`; false after `timeout`.
+bool AwaitLog(const ServiceProcess& process, const std::string& text,
+              absl::Duration timeout = absl::Seconds(30)) {
+  const absl::Time give_up = absl::Now() + timeout;
+  for (;;) {
+    if (process.Log().find(text) != std::string::npos) return true;
+    if (absl::Now() >= give_up) return false;
+    // Waiting for a line in another process's log: nothing to block on.
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+}
+
+class SecurityTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    pki_ = new std::optional<Pki>(MakePki());
+    other_ = new std::optional<Pki>(MakePki());
+  }
+  static void TearDownTestSuite() {
+    for (auto* pki : {pki_, other_}) {
+      if (pki->has_value()) RunCommand({"/bin/rm", "-rf", (*pki)->dir});
+      delete pki;
+    }
+  }
+  void SetUp() override {
+    ASSERT_TRUE(pki_->has_value() && other_->has_value())
+        << "scripts/dev-certs.sh failed (is openssl installed?)";
+  }
+
+  // The test's CA, server certificate and tokens; other() is a second,
+  // unrelated set (a wrong CA, wrong tokens).
+  static const Pki& pki() { return **pki_; }
+  static const Pki& other() { return **other_; }
+
+  static std::unique_ptr<ServiceProcess> StartCommandService(
+      const std::vector<std::string>& args, const std::string& database = "",
+      const std::vector<std::string>& env = {}) {
+    std::vector<std::string> all = {"--listen=127.0.0.1:0"};
+    all.insert(all.end(), args.begin(), args.end());
+    std::vector<std::string> environment = env;
+    if (!database.empty()) environment.push_back("DATABASE_URL=" + database);
+    auto process =
+        ServiceProcess::Start(COMMAND_SERVICE_BINARY, all, environment);
+    EXPECT_TRUE(process.ok()) << process.status();
+    return process.ok() ? std::move(*process) : nullptr;
+  }
+
+  static std::unique_ptr<ServiceProcess> StartQueryService(
+      const ServiceProcess& command, const std::vector<std::string>& args) {
+    std::vector<std::string> all = {"--listen=127.0.0.1:0",
+                                    "--command_service=" + command.address(),
+                                    "--max_backoff=500ms"};
+    all.insert(all.end(), args.begin(), args.end());
+    auto process = ServiceProcess::Start(QUERY_SERVICE_BINARY, all);
+    EXPECT_TRUE(process.ok()) << process.status();
+    return process.ok() ? std::move(*process) : nullptr;
+  }
+
+  // No token value ever reaches a log.
+  static void ExpectNoTokenIn(const std::string& log) {
+    for (const Pki* set : {&pki(), &other()}) {
+      EXPECT_THAT(log, Not(HasSubstr(set->writer())));
+      EXPECT_THAT(log, Not(HasSubstr(set->reader())));
+    }
+  }
+
+ private:
+  static std::optional<Pki>* pki_;
+  static std::optional<Pki>* other_;
+};
+
+std::optional<Pki>* SecurityTest::pki_ = nullptr;
+std::optional<Pki>* SecurityTest::other_ = nullptr;
+
+TEST_F(SecurityTest, PlaintextWithoutTokensStaysTheDefault) {
+  auto command = StartCommandService({});
+  ASSERT_NE(command, nullptr);
+  EXPECT_THAT(command->Log(),
+              HasSubstr("tls=off writer_token=unset reader_token=unset"));
+  EXPECT_TRUE(CreateItem(PlainChannel(*command), "plain-1", std::nullopt).ok());
+  // The health check of compose.yaml: no flags beyond --listen.
+  const auto check = RunCommand({COMMAND_SERVICE_BINARY, "--health_check",
+                                 "--listen=" + command->address()});
+  EXPECT_EQ(check.exit_code, 0) << check.output;
+}
+
+TEST_F(SecurityTest, TlsWorksWithTheRightCaOnly) {
+  auto command = StartCommandService(pki().TlsArgs());
+  ASSERT_NE(command, nullptr);
+  EXPECT_THAT(command->Log(),
+              HasSubstr("tls=on writer_token=unset reader_token=unset"));
+
+  const auto tls = TlsChannel(*command, pki().ca());
+  EXPECT_TRUE(CreateItem(tls, "tls-1", std::nullopt).ok());
+  test_support::ServingStatus serving;
+  ASSERT_TRUE(CheckHealth(tls, &serving).ok());
+  EXPECT_EQ(serving, HealthCheckResponse::SERVING);
+
+  // Plaintext to the TLS port, and TLS that trusts another CA, never get
+  // a call through.
+  for (const auto& channel :
+       {PlainChannel(*command), TlsChannel(*command, other().ca())}) {
+    EXPECT_EQ(CreateItem(channel, "tls-2", std::nullopt).error_code(),
+              grpc::StatusCode::UNAVAILABLE);
+    EXPECT_EQ(CheckHealth(channel, &serving).error_code(),
+              grpc::StatusCode::UNAVAILABLE);
+  }
+  // Nor does a server whose certificate carries another name.
+  grpc::ChannelArguments args;
+  args.SetSslTargetNameOverride("elsewhere.example");
+  grpc::SslCredentialsOptions options;
+  options.pem_root_certs = pki().ca();
+  EXPECT_EQ(
+      CreateItem(grpc::CreateCustomChannel(command->address(),
+                                           grpc::SslCredentials(options), args),
+                 "tls-3", std::nullopt)
+          .error_code(),
+      grpc::StatusCode::UNAVAILABLE);
+}
+
+TEST_F(SecurityTest, HealthCheckModeSpeaksTls) {
+  auto command = StartCommandService(pki().TlsArgs());
+  ASSERT_NE(command, nullptr);
+  const std::string listen = "--listen=" + command->address();
+  const std::string ca = "--health_check_ca_file=" + pki().Path("ca.pem");
+  struct Case {
+    std::vector<std::string> args;
+    int exit_code;
+    std::string output;
+  };
+  const std::vector<Case> cases = {
+      {{ca}, 0, ""},
+      {{ca, "--health_check_server_name=localhost"}, 0, ""},
+      {{}, 1, "pass --health_check_ca_file"},
+      {{"--health_check_ca_file=" + other().Path("ca.pem")}, 1, ""},
+      {{ca, "--health_check_server_name=elsewhere.example"}, 1, ""},
+      {{"--health_check_ca_file=" + pki().Path("missing.pem")},
+       1,
+       "cannot read --health_check_ca_file"},
+  };
+  for (const char* binary : {COMMAND_SERVICE_BINARY, QUERY_SERVICE_BINARY}) {
+    for (const Case& c : cases) {
+      std::vector<std::string> argv = {binary, "--health_check", listen};
+      argv.insert(argv.end(), c.args.begin(), c.args.end());
+      const auto check = RunCommand(argv, absl::Seconds(30));
+      EXPECT_EQ(check.exit_code, c.exit_code)
+          << absl::StrJoin(argv, " ") << "\n"
+          << check.output;
+      EXPECT_THAT(check.output, HasSubstr(c.output));
+    }
+  }
+}
+
+TEST_F(SecurityTest, CommandServiceChecksTheTokenOfEveryCallButHealth) {
+  auto command = StartCommandService(
+      Concat({pki().TlsArgs(), pki().TokenArgs()}),
+      *test_support::TestPostgres().CreateDatabase("security_tokens"));
+  ASSERT_NE(command, nullptr);
+  const auto channel = TlsChannel(*command, pki().ca());
+  const std::string writer = Bearer(pki().writer());
+  const std::string reader = Bearer(pki().reader());
+
+  // Health checking needs no token.
+  test_support::ServingStatus serving;
+  ASSERT_TRUE(CheckHealth(channel, &serving).ok());
+  EXPECT_EQ(serving, HealthCheckResponse::SERVING);
+
+  // Commands: the writer token only.
+  grpc::Status status = CreateItem(channel, "denied-1", std::nullopt);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_THAT(status.error_message(), HasSubstr("authorization: Bearer"));
+  for (const std::string& wrong :
+       {Bearer(other().writer()), Bearer(""), pki().writer(),
+        "Basic " + pki().writer(), Bearer(pki().writer() + "0")}) {
+    EXPECT_EQ(CreateItem(channel, "denied-2", wrong).error_code(),
+              grpc::StatusCode::UNAUTHENTICATED)
+        << wrong;
+  }
+  status = CreateItem(channel, "denied-3", reader);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_THAT(status.error_message(), HasSubstr("writer token"));
+  v1::CreateItemResponse created;
+  status = CreateItem(channel, "allowed-1", writer, &created);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  // Position 1: none of the refused commands recorded anything.
+  EXPECT_EQ(created.global_position(), 1);
+
+  // The event stream: the reader or the writer token.
+  status = grpc::Status::OK;
+  SubscribeUntilCaughtUp(channel, std::nullopt, &status);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  SubscribeUntilCaughtUp(channel, Bearer(other().reader()), &status);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  for (const std::string& token : {reader, writer}) {
+    EXPECT_THAT(SubscribeUntilCaughtUp(channel, token, &status),
+                ::testing::ElementsAre(1));
+    EXPECT_TRUE(status.ok()) << status.error_message();
+  }
+
+  // Reflection: the reader or the writer token.
+  std::vector<std::string> services;
+  EXPECT_EQ(ListServices(channel, std::nullopt, &services).error_code(),
+            grpc::StatusCode::UNAUTHENTICATED);
+  ASSERT_TRUE(ListServices(channel, reader, &services).ok());
+  EXPECT_THAT(services, ::testing::Contains("inventory.v1.CommandService"));
+
+  const std::string log = command->Log();
+  EXPECT_THAT(log, HasSubstr("tls=on writer_token=set reader_token=set"));
+  EXPECT_THAT(log, HasSubstr("/inventory.v1.CommandService/CreateItem "
+                             "refused: PERMISSION_DENIED"));
+  ExpectNoTokenIn(log);
+}
+
+TEST_F(SecurityTest, TokensFromTheEnvironment) {
+  auto command = StartCommandService(
+      pki().TlsArgs(), "", {"WRITER_TOKEN=" + pki().writer(), "READER_TOKEN="});
+  ASSERT_NE(command, nullptr);
+  EXPECT_THAT(command->Log(),
+              HasSubstr("tls=on writer_token=set reader_token=unset"));
+  const auto channel = TlsChannel(*command, pki().ca());
+  EXPECT_TRUE(CreateItem(channel, "env-1", Bearer(pki().writer())).ok());
+  // No reader token is configured, so the test's reader token is just wrong.
+  EXPECT_EQ(CreateItem(channel, "env-2", Bearer(pki().reader())).error_code(),
+            grpc::StatusCode::UNAUTHENTICATED);
+  ExpectNoTokenIn(command->Log());
+}
+
+TEST_F(SecurityTest, QueryServiceSubscribesWithItsTokenEndToEnd) {
+  auto command = StartCommandService(
+      Concat({pki().TlsArgs(), pki().TokenArgs()}),
+      *test_support::TestPostgres().CreateDatabase("security_e2e"));
+  ASSERT_NE(command, nullptr);
+  auto query = StartQueryService(
+      *command,
+      Concat({pki().TlsArgs(),
+              pki().TokenArgs(),
+              {"--command_service_ca_file=" + pki().Path("ca.pem"),
+               "--command_service_token_file=" + pki().Path("reader.token")}}));
+  ASSERT_NE(query, nullptr);
+  const auto query_channel = TlsChannel(*query, pki().ca());
+  auto health = grpc::health::v1::Health::NewStub(query_channel);
+  ASSERT_TRUE(
+      test_support::AwaitHealth(*health, "", HealthCheckResponse::SERVING))
+      << query->Log();
+  const auto check = RunCommand(
+      {QUERY_SERVICE_BINARY, "--health_check", "--listen=" + query->address(),
+       "--health_check_ca_file=" + pki().Path("ca.pem")});
+  EXPECT_EQ(check.exit_code, 0) << check.output;
+
+  v1::CreateItemResponse created;
+  ASSERT_TRUE(CreateItem(TlsChannel(*command, pki().ca()), "e2e-1",
+                         Bearer(pki().writer()), &created)
+                  .ok());
+  v1::GetItemResponse got;
+  grpc::Status status =
+      GetItem(query_channel, "e2e-1", created.global_position(),
+              Bearer(pki().reader()), &got);
+  ASSERT_TRUE(status.ok()) << status.error_message() << "\n"
+                           << query->Log() << command->Log();
+  EXPECT_EQ(got.item().name(), "Guarded e2e-1");
+  EXPECT_TRUE(GetItem(query_channel, "e2e-1", 0, Bearer(pki().writer())).ok());
+  EXPECT_EQ(GetItem(query_channel, "e2e-1", 0, std::nullopt).error_code(),
+            grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_EQ(
+      GetItem(query_channel, "e2e-1", 0, Bearer(other().reader())).error_code(),
+      grpc::StatusCode::UNAUTHENTICATED);
+
+  // As the README shows it: buf curl with the CA and a token, for the
+  // call and for reflection.
+  const auto curl = RunCommand(
+      {BUF_BINARY, "curl", "--protocol", "grpc", "--cacert",
+       pki().Path("ca.pem"), "-H", "authorization: " + Bearer(pki().reader()),
+       "--reflect-header", "*", "-d", R"({"item_id":"e2e-1"})",
+       absl::StrCat("https://", query->address(),
+                    "/inventory.v1.QueryService/GetItem")});
+  EXPECT_EQ(curl.exit_code, 0) << curl.output;
+  EXPECT_THAT(curl.output, HasSubstr("Guarded e2e-1"));
+
+  EXPECT_THAT(query->Log(),
+              HasSubstr("tls=on writer_token=set reader_token=set "
+                        "command_service_tls=on command_service_token=set"));
+  ExpectNoTokenIn(query->Log());
+  ExpectNoTokenIn(command->Log());
+}
+
+TEST_F(SecurityTest, QueryServiceWithoutTheRightCredentialsNeverServes) {
+  auto command =
+      StartCommandService(Concat({pki().TlsArgs(), pki().TokenArgs()}));
+  ASSERT_NE(command, nullptr);
+  const std::string ca = "--command_service_ca_file=" + pki().Path("ca.pem");
+  const std::string token =
+      "--command_service_token_file=" + pki().Path("reader.token");
+  struct Case {
+    std::string what;
+    std::vector<std::string> args;
+    std::string logged;
+  };
+  const std::vector<Case> cases = {
+      {"no token", {ca}, "refused this query-service's token (UNAUTHENTICATED"},
+      {"a wrong token",
+       {ca, "--command_service_token_file=" + other().Path("reader.token")},
+       "refused this query-service's token (UNAUTHENTICATED"},
+      {"a wrong CA",
+       {"--command_service_ca_file=" + other().Path("ca.pem"), token},
+       "event stream ended (14"},
+      {"plaintext", {}, "event stream ended (14"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.what);
+    auto query = StartQueryService(*command, c.args);
+    ASSERT_NE(query, nullptr);
+    EXPECT_TRUE(AwaitLog(*query, c.logged)) << query->Log();
+    test_support::ServingStatus serving;
+    ASSERT_TRUE(CheckHealth(PlainChannel(*query), &serving).ok());
+    EXPECT_EQ(serving, HealthCheckResponse::NOT_SERVING);
+    ExpectNoTokenIn(query->Log());
+  }
+}
+
+TEST_F(SecurityTest, SettingsThatDoNotFitStopTheStart) {
+  struct Case {
+    std::vector<std::string> argv;  // after /usr/bin/env
+    std::string error;
+  };
+  const std::string command = COMMAND_SERVICE_BINARY;
+  const std::string query = QUERY_SERVICE_BINARY;
+  const std::string listen = "--listen=127.0.0.1:0";
+  const std::vector<Case> cases = {
+      {{command, listen, pki().TokenArgs()[0]}, "bearer tokens need TLS"},
+      {{"WRITER_TOKEN=" + pki().writer(), command, listen},
+       "bearer tokens need TLS"},
+      {{command, listen, pki().TlsArgs()[0]},
+       "both --tls_cert_file and --tls_key_file"},
+      {{command, listen, pki().TlsArgs()[0],
+        "--tls_key_file=" + other().Path("server.key")},
+       "TLS certificate and key belong together"},
+      {{command, listen, "--tls_cert_file=" + pki().Path("server.key"),
+        "--tls_key_file=" + pki().Path("server.key")},
+       "holds no PEM CERTIFICATE"},
+      {{"WRITER_TOKEN=too-short", command, listen, pki().TlsArgs()[0],
+        pki().TlsArgs()[1]},
+       "at least 16 characters"},
+      {{"WRITER_TOKEN=" + pki().writer(), command, listen, pki().TlsArgs()[0],
+        pki().TlsArgs()[1], pki().TokenArgs()[0]},
+       "not both"},
+      {{command, listen, pki().TlsArgs()[0], pki().TlsArgs()[1],
+        "--reader_token_file=" + pki().Path("missing.token")},
+       "cannot read --reader_token_file"},
+      {{query, listen,
+        "--command_service_token_file=" + pki().Path("reader.token")},
+       "set --command_service_ca_file"},
+  };
+  for (const Case& c : cases) {
+    std::vector<std::string> argv = {"/usr/bin/env"};
+    argv.insert(argv.end(), c.argv.begin(), c.argv.end());
+    const auto run = RunCommand(argv, absl::Seconds(30));
+    EXPECT_EQ(run.exit_code, 1) << absl::StrJoin(argv, " ") << "\n"
+                                << run.output;
+    EXPECT_THAT(run.output, HasSubstr(c.error)) << absl::StrJoin(argv, " ");
+    ExpectNoTokenIn(run.output);
+  }
+}
+
+}  // namespace
+}  // namespace inventory
