@@ -47,6 +47,14 @@ ABSL_FLAG(int, max_concurrent_streams,
 ABSL_FLAG(int, max_threads, EnvOr("MAX_THREADS", int64_t{512}),
           "gRPC worker threads; every open subscription holds one [env "
           "MAX_THREADS].");
+ABSL_FLAG(int, max_subscribers, EnvOr("MAX_SUBSCRIBERS", int64_t{128}),
+          "Event stream subscriptions open at once; one more is "
+          "RESOURCE_EXHAUSTED. Keep it well below --max_threads [env "
+          "MAX_SUBSCRIBERS].");
+ABSL_FLAG(absl::Duration, command_timeout, absl::Seconds(10),
+          "Longest a command waits for the database at each step: for a "
+          "free connection (then UNAVAILABLE), to open one, and for one SQL "
+          "statement (then DEADLINE_EXCEEDED, nothing written).");
 ABSL_FLAG(absl::Duration, heartbeat_interval, absl::Seconds(5),
           "Idle time after which a subscription gets a Heartbeat.");
 ABSL_FLAG(int, live_buffer_events, 8192,
@@ -85,9 +93,9 @@ ABSL_FLAG(std::string, health_check_server_name,
 
 namespace {
 
-std::unique_ptr<inventory::EventStore> OpenStore(const std::string& url,
-                                                 int pool_size, int batch_max,
-                                                 absl::Duration timeout) {
+std::unique_ptr<inventory::EventStore> OpenStore(
+    const std::string& url, int pool_size, int batch_max,
+    absl::Duration command_timeout, absl::Duration timeout) {
   if (url.empty()) {
     inventory::LogWarning(
         "NO DATABASE: --database_url / DATABASE_URL is not set, so events "
@@ -98,6 +106,8 @@ std::unique_ptr<inventory::EventStore> OpenStore(const std::string& url,
   options.url = url;
   options.pool_size = pool_size;
   options.max_batch_requests = batch_max;
+  options.acquire_timeout = command_timeout;
+  options.statement_timeout = command_timeout;
   const absl::Time give_up = absl::Now() + timeout;
   absl::Duration backoff = absl::Milliseconds(250);
   for (;;) {
@@ -145,6 +155,7 @@ int main(int argc, char** argv) {
   std::unique_ptr<inventory::EventStore> store =
       OpenStore(url, absl::GetFlag(FLAGS_pool_size),
                 absl::GetFlag(FLAGS_append_batch_max),
+                absl::GetFlag(FLAGS_command_timeout),
                 absl::GetFlag(FLAGS_startup_timeout));
   if (store == nullptr) return 1;
 
@@ -154,6 +165,7 @@ int main(int argc, char** argv) {
   options.max_message_bytes = absl::GetFlag(FLAGS_max_message_bytes);
   options.max_concurrent_streams = absl::GetFlag(FLAGS_max_concurrent_streams);
   options.max_threads = absl::GetFlag(FLAGS_max_threads);
+  options.stream.max_subscribers = absl::GetFlag(FLAGS_max_subscribers);
   options.handler.cache_capacity =
       static_cast<size_t>(std::max(0, absl::GetFlag(FLAGS_item_cache_size)));
   options.stream.heartbeat_interval = absl::GetFlag(FLAGS_heartbeat_interval);
@@ -173,7 +185,10 @@ int main(int argc, char** argv) {
       " item_cache_size=", options.handler.cache_capacity,
       " max_message_bytes=", options.max_message_bytes,
       " max_concurrent_streams=", options.max_concurrent_streams,
-      " max_threads=", options.max_threads, " heartbeat_interval=",
+      " max_threads=", options.max_threads,
+      " max_subscribers=", options.stream.max_subscribers, " command_timeout=",
+      absl::FormatDuration(absl::GetFlag(FLAGS_command_timeout)),
+      " heartbeat_interval=",
       absl::FormatDuration(options.stream.heartbeat_interval),
       " live_buffer_events=", options.live.capacity, " ",
       inventory::Describe(options.security));

@@ -33,6 +33,13 @@ ABSL_FLAG(int, max_concurrent_streams,
 ABSL_FLAG(int, max_threads, EnvOr("MAX_THREADS", int64_t{512}),
           "gRPC worker threads; every open WatchItem holds one [env "
           "MAX_THREADS].");
+ABSL_FLAG(int, max_watchers, EnvOr("MAX_WATCHERS", int64_t{128}),
+          "WatchItem streams open at once; one more is RESOURCE_EXHAUSTED "
+          "[env MAX_WATCHERS].");
+ABSL_FLAG(int, max_waiting_queries, EnvOr("MAX_WAITING_QUERIES", int64_t{128}),
+          "Queries waiting for their min_position at once; one more that "
+          "would have to wait is RESOURCE_EXHAUSTED [env "
+          "MAX_WAITING_QUERIES].");
 ABSL_FLAG(absl::Duration, max_wait, absl::Seconds(30),
           "Longest wait for a query's min_position when the call has no "
           "deadline; then DEADLINE_EXCEEDED.");
@@ -126,6 +133,8 @@ int main(int argc, char** argv) {
   options.max_message_bytes = absl::GetFlag(FLAGS_max_message_bytes);
   options.max_concurrent_streams = absl::GetFlag(FLAGS_max_concurrent_streams);
   options.max_threads = absl::GetFlag(FLAGS_max_threads);
+  options.query.max_watchers = absl::GetFlag(FLAGS_max_watchers);
+  options.query.max_waiting_queries = absl::GetFlag(FLAGS_max_waiting_queries);
   options.query.max_wait = absl::GetFlag(FLAGS_max_wait);
   options.subscriber.stall_timeout = absl::GetFlag(FLAGS_stall_timeout);
   options.subscriber.max_backoff = absl::GetFlag(FLAGS_max_backoff);
@@ -140,6 +149,8 @@ int main(int argc, char** argv) {
       " max_message_bytes=", options.max_message_bytes,
       " max_concurrent_streams=", options.max_concurrent_streams,
       " max_threads=", options.max_threads,
+      " max_watchers=", options.query.max_watchers,
+      " max_waiting_queries=", options.query.max_waiting_queries,
       " max_wait=", absl::FormatDuration(options.query.max_wait),
       " stall_timeout=", absl::FormatDuration(options.subscriber.stall_timeout),
       " ", inventory::Describe(options.security), " ",
