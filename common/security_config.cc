@@ -85,6 +85,11 @@ absl::StatusOr<std::string> LoadToken(const std::string& file,
   return token;
 }
 
+absl::StatusOr<std::string> ReadCaFile(const std::string& path,
+                                       absl::string_view name) {
+  return ReadPem(path, name, "CERTIFICATE");
+}
+
 absl::StatusOr<ServerSecurity> LoadServerSecurity(
     const ServerSecuritySources& sources) {
   ServerSecurity security;
@@ -130,8 +135,8 @@ absl::StatusOr<ChannelSecurity> LoadChannelSecurity(
   const std::string& prefix = sources.flag_prefix;
   ChannelSecurity security;
   if (!sources.ca_file.empty()) {
-    absl::StatusOr<std::string> roots = ReadPem(
-        sources.ca_file, absl::StrCat("--", prefix, "_ca_file"), "CERTIFICATE");
+    absl::StatusOr<std::string> roots =
+        ReadCaFile(sources.ca_file, absl::StrCat("--", prefix, "_ca_file"));
     if (!roots.ok()) return roots.status();
     security.root_certificates = std::move(*roots);
   }

@@ -76,8 +76,15 @@ absl::StatusOr<ServerSecurity> LoadServerSecurity(
     const ServerSecuritySources& sources);
 
 // The same for a client: a token or server name only with a CA file.
+// flag_prefix names the settings in errors.
 absl::StatusOr<ChannelSecurity> LoadChannelSecurity(
     const ChannelSecuritySources& sources);
+
+// A PEM file of CA certificates (for ChannelSecurity::root_certificates).
+// INVALID_ARGUMENT naming the setting `name` when it cannot be read or
+// holds no certificate.
+absl::StatusOr<std::string> ReadCaFile(const std::string& path,
+                                       absl::string_view name);
 
 // For the start-up log line: "tls=on writer_token=set reader_token=unset".
 std::string Describe(const ServerSecurity& security);

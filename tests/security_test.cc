@@ -467,6 +467,25 @@ TEST_F(SecurityTest, QueryServiceSubscribesWithItsTokenEndToEnd) {
   EXPECT_EQ(curl.exit_code, 0) << curl.output;
   EXPECT_THAT(curl.output, HasSubstr("Guarded e2e-1"));
 
+  // itemctl, with the CA and a token for both services.
+  const auto itemctl = [&](const std::string& token,
+                           std::vector<std::string> words) {
+    std::vector<std::string> argv = {
+        ITEMCTL_BINARY, "--command=" + command->address(),
+        "--query=" + query->address(), "--ca_file=" + pki().Path("ca.pem"),
+        "--token_file=" + pki().Path(token)};
+    argv.insert(argv.end(), words.begin(), words.end());
+    return RunCommand(argv);
+  };
+  auto made = itemctl("writer.token", {"create", "e2e-2", "SEC-2", "Shell"});
+  EXPECT_EQ(made.exit_code, 0) << made.output;
+  auto shown = itemctl("reader.token", {"show", "e2e-1"});
+  EXPECT_EQ(shown.exit_code, 0) << shown.output;
+  EXPECT_THAT(shown.output, HasSubstr("Guarded e2e-1"));
+  auto refused = itemctl("reader.token", {"create", "e2e-3", "SEC-3", "No"});
+  EXPECT_EQ(refused.exit_code, 1) << refused.output;
+  EXPECT_THAT(refused.output, HasSubstr("error: PERMISSION_DENIED"));
+
   EXPECT_THAT(query->Log(),
               HasSubstr("tls=on writer_token=set reader_token=set "
                         "command_service_tls=on command_service_token=set"));

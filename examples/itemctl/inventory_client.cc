@@ -2,13 +2,15 @@
 
 #include <algorithm>
 
+#include "common/grpc_credentials.h"
 #include "common/grpc_status.h"
 
 namespace inventory::itemctl {
 namespace {
 
-std::shared_ptr<grpc::Channel> ChannelTo(const std::string& address) {
-  return grpc::CreateChannel(address, grpc::InsecureChannelCredentials());
+std::shared_ptr<grpc::Channel> ChannelTo(const std::string& address,
+                                         const ChannelSecurity& security) {
+  return CreateChannelWith(address, security);
 }
 
 // Reads `stream` into `on_message` until it ends or `on_message` says
@@ -34,10 +36,11 @@ absl::Status Drain(grpc::ClientReader<Message>& stream,
 
 InventoryClient::InventoryClient(const InventoryClientOptions& options)
     : timeout_(options.timeout), last_position_(options.min_position) {
-  auto command_channel = ChannelTo(options.command_address);
+  auto command_channel = ChannelTo(options.command_address, options.security);
   commands_ = v1::CommandService::NewStub(command_channel);
   events_ = v1::EventStreamService::NewStub(command_channel);
-  queries_ = v1::QueryService::NewStub(ChannelTo(options.query_address));
+  queries_ = v1::QueryService::NewStub(
+      ChannelTo(options.query_address, options.security));
 }
 
 std::unique_ptr<grpc::ClientContext> InventoryClient::UnaryContext() const {

@@ -23,6 +23,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "common/security_config.h"
 #include "examples/itemctl/command_result.h"
 #include "inventory/v1/command_service.grpc.pb.h"
 #include "inventory/v1/event_stream_service.grpc.pb.h"
@@ -39,6 +40,9 @@ struct InventoryClientOptions {
   // The last_position() to start from: lets a one-shot invocation read the
   // write of an earlier one (whose output printed the position).
   int64_t min_position = 0;
+  // TLS (the CA of both services' certificates) and the bearer token sent
+  // with every call; default plaintext, no token.
+  ChannelSecurity security;
 };
 
 class InventoryClient {

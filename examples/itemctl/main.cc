@@ -17,6 +17,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "common/process_config.h"
+#include "common/security_config.h"
 #include "examples/itemctl/command_specs.h"
 #include "examples/itemctl/inventory_client.h"
 #include "examples/itemctl/invocation.h"
@@ -32,17 +33,50 @@ ABSL_FLAG(std::string, query, EnvOr("QUERY_SERVICE_ADDR", "127.0.0.1:50052"),
 ABSL_FLAG(absl::Duration, timeout, absl::Seconds(10),
           "Deadline of each call (each page of a list); watch and events "
           "have none.");
+ABSL_FLAG(std::string, ca_file, EnvOr("INVENTORY_CA_FILE", ""),
+          "PEM CA of the services' certificates: set it to talk TLS [env "
+          "INVENTORY_CA_FILE].");
+ABSL_FLAG(std::string, token_file, EnvOr("INVENTORY_TOKEN_FILE", ""),
+          "File holding the bearer token to send (the writer token for "
+          "commands) [env INVENTORY_TOKEN_FILE]; or the token itself in "
+          "[env INVENTORY_TOKEN]. Needs --ca_file.");
 ABSL_FLAG(int64_t, min_position, 0,
           "Queries wait until the read side has applied this global position "
           "(as printed by an earlier command), for read-your-writes across "
           "separate invocations. Later commands in the same shell raise it.");
+
+namespace {
+
+// TLS and the token from --ca_file and --token_file / INVENTORY_TOKEN.
+absl::Status LoadSecurity(inventory::ChannelSecurity* security) {
+  const std::string ca_file = absl::GetFlag(FLAGS_ca_file);
+  if (!ca_file.empty()) {
+    absl::StatusOr<std::string> roots =
+        inventory::ReadCaFile(ca_file, "--ca_file");
+    if (!roots.ok()) return roots.status();
+    security->root_certificates = *roots;
+  }
+  absl::StatusOr<std::string> token = inventory::LoadToken(
+      absl::GetFlag(FLAGS_token_file), EnvOr("INVENTORY_TOKEN", ""),
+      "--token_file / INVENTORY_TOKEN");
+  if (!token.ok()) return token.status();
+  if (!token->empty() && !security->tls()) {
+    return absl::InvalidArgumentError(
+        "a token is only sent over TLS: set --ca_file");
+  }
+  security->token = *token;
+  return absl::OkStatus();
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   const std::vector<std::string> args(argv, argv + argc);
   // itemctl's flags come before the subcommand; what follows is the
   // subcommand's own, parsed by the shell.
   const size_t start = inventory::itemctl::SubcommandStart(
-      args, {"command", "query", "timeout", "min_position"});
+      args,
+      {"command", "query", "timeout", "min_position", "ca_file", "token_file"});
   inventory::ParseFlags(
       static_cast<int>(start), argv,
       absl::StrCat("A shell for the inventory services.\n"
@@ -56,6 +90,11 @@ int main(int argc, char** argv) {
   options.query_address = absl::GetFlag(FLAGS_query);
   options.timeout = absl::GetFlag(FLAGS_timeout);
   options.min_position = absl::GetFlag(FLAGS_min_position);
+  const absl::Status security = LoadSecurity(&options.security);
+  if (!security.ok()) {
+    std::cerr << "error: " << security.message() << "\n";
+    return 1;
+  }
   inventory::itemctl::InventoryClient client(options);
   inventory::itemctl::Shell shell(&client, std::cout, std::cerr);
 
