@@ -93,9 +93,10 @@ ABSL_FLAG(std::string, health_check_server_name,
 
 namespace {
 
-std::unique_ptr<inventory::EventStore> OpenStore(
-    const std::string& url, int pool_size, int batch_max,
-    absl::Duration command_timeout, absl::Duration timeout) {
+std::unique_ptr<inventory::EventStore> OpenStore(const std::string& url,
+                                                 int pool_size, int batch_max,
+                                                 absl::Duration command_timeout,
+                                                 absl::Duration timeout) {
   if (url.empty()) {
     inventory::LogWarning(
         "NO DATABASE: --database_url / DATABASE_URL is not set, so events "

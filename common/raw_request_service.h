@@ -73,14 +73,18 @@ class RawRequestService : public GeneratedService {
             [this, handler, name](grpc::ServerContext* context,
                                   Streamer* stream) -> grpc::Status {
               Request request;
-              grpc::Status status = Receive(name, context, stream, &request);
+              grpc::Status status = Receive(name, stream, &request);
               if (!status.ok()) return status;
               Response response;
               status = (this->*handler)(context, &request, &response);
               if (!status.ok()) return status;
               grpc::ByteBuffer raw;
               status = Serialize(response, &raw);
-              if (status.ok()) stream->Write(raw);
+              // As the last message, it goes out together with the status,
+              // as a unary response does.
+              if (status.ok()) {
+                stream->Write(raw, grpc::WriteOptions().set_last_message());
+              }
               return status;
             }));
   }
@@ -104,7 +108,7 @@ class RawRequestService : public GeneratedService {
                 grpc::ServerContext* context,
                 Streamer* stream) -> grpc::Status {
               Request request;
-              grpc::Status status = Receive(name, context, stream, &request);
+              grpc::Status status = Receive(name, stream, &request);
               if (!status.ok()) return status;
               const Send<Response> send = [stream](const Response& message) {
                 grpc::ByteBuffer raw;  // Serialize() wants an empty one
@@ -132,22 +136,18 @@ class RawRequestService : public GeneratedService {
 
   // Reads the one request message and decodes it; a refusal is logged.
   template <typename Streamer, typename Request>
-  static grpc::Status Receive(const std::string& method,
-                              grpc::ServerContext* context, Streamer* stream,
+  static grpc::Status Receive(const std::string& method, Streamer* stream,
                               Request* request) {
     grpc::ByteBuffer raw;
-    absl::Status status;
     if (!stream->Read(&raw)) {
-      status = context->IsCancelled()
-                   ? absl::CancelledError("call cancelled")
-                   : absl::InvalidArgumentError(
-                         "request: the call carried no request message");
-    } else {
-      status = DecodeRequest(raw, request);
+      // gRPC has ended the call itself (cancelled, or a message over the
+      // size limit: the client gets RESOURCE_EXHAUSTED), or a hand-made
+      // client sent no message at all. Not worth a log line.
+      return ToGrpcStatus(absl::InvalidArgumentError(
+          "request: the call carried no request message"));
     }
-    if (!status.ok() && status.code() != absl::StatusCode::kCancelled) {
-      LogWarning(method, " failed: ", status.ToString());
-    }
+    const absl::Status status = DecodeRequest(raw, request);
+    if (!status.ok()) LogWarning(method, " failed: ", status.ToString());
     return ToGrpcStatus(status);
   }
 
