@@ -108,11 +108,11 @@ class PostgresConnectionPool {
   std::vector<std::unique_ptr<pqxx::connection>> idle_ ABSL_GUARDED_BY(mu_);
 };
 
-}  // namespace inventory
-
 // `url` (a libpq URI or key=value connection string) with
 // connect_timeout set to `timeout` in whole seconds (at least 2, libpq's
 // minimum), unless it sets connect_timeout itself.
 std::string WithConnectTimeout(absl::string_view url, absl::Duration timeout);
+
+}  // namespace inventory
 
 #endif  // INVENTORY_COMMON_POSTGRES_CONNECTION_POOL_H_
