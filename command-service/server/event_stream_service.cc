@@ -198,7 +198,7 @@ absl::Status EventStreamService::RunSubscription(
   ASSIGN_OR_RETURN(const ConcurrencyLimit::Slot slot,
                    subscribers_.TryAcquire());
   Sender sender(request, send);
-  auto shutting_down = [this] {
+  auto shutting_down = [] {
     return absl::UnavailableError("server is shutting down");
   };
   // Reads from the store up to `until` (or its end when until < 0). The
