@@ -19,6 +19,7 @@ if [ ${#TARGETS[@]} -eq 0 ]; then
   TARGETS=(command_fuzzer event_codec_fuzzer page_token_fuzzer)
 fi
 
+scripts/setup.sh  # clang 14 and its libFuzzer runtime, when missing
 # A build of its own: every library is instrumented (INVENTORY_FUZZ).
 CC=clang-14 CXX=clang++-14 cmake -S . -B "$BUILD_DIR" \
   -DCMAKE_BUILD_TYPE=RelWithDebInfo -DINVENTORY_FUZZ=ON \

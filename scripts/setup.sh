@@ -12,6 +12,9 @@ PACKAGES=(
   # tests and tools
   libgtest-dev libgmock-dev libbenchmark-dev clang-format
   postgresql python3
+  # the fuzz targets (scripts/fuzz.sh): clang 14 and, in libclang-rt-14-dev
+  # (only recommended by clang-14), the libFuzzer and sanitizer runtimes
+  clang-14 libclang-rt-14-dev
   # the example clients (examples/)
   python3-grpcio
 )

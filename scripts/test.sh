@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # The project's test command (and what CI runs): installs what is missing,
-# builds everything, and runs every test registered with CTest.
+# builds everything, and runs every test registered with CTest; then the
+# fuzz targets (scripts/fuzz.sh, 20 s each) and the unit tests under the
+# sanitizers (scripts/sanitize.sh).
 #
 #   scripts/test.sh                 # everything
-#   scripts/test.sh -L unit         # extra arguments go to ctest
+#   scripts/test.sh -L unit         # extra arguments go to ctest (and then
+#                                   # only ctest runs)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -24,3 +27,11 @@ cmake -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE="${BUILD_TYPE:-RelWithDebInfo}" \
   >/dev/null
 cmake --build "$BUILD_DIR" -j "$JOBS"
 ctest --test-dir "$BUILD_DIR" --output-on-failure -j "$JOBS" "$@"
+
+# The full run (no ctest arguments, as CI) also runs each libFuzzer target
+# briefly and the unit tests under AddressSanitizer and UBSan, each in a
+# build directory of its own (build-fuzz/, build-asan/).
+if [ $# -eq 0 ]; then
+  FUZZ_SECONDS=${FUZZ_SECONDS:-20} scripts/fuzz.sh
+  scripts/sanitize.sh
+fi
