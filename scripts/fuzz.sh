@@ -26,21 +26,22 @@ CC=clang-14 CXX=clang++-14 cmake -S . -B "$BUILD_DIR" \
   -DINVENTORY_BUILD_TESTS=OFF >/dev/null
 cmake --build "$BUILD_DIR" -j1 --target "${TARGETS[@]}"
 
+artifacts=$(cd "$BUILD_DIR" && pwd)/fuzz-artifacts  # logs and reproducers
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 failed=()
 for target in "${TARGETS[@]}"; do
-  mkdir -p "$work/$target" "$BUILD_DIR/fuzz-artifacts/$target"
+  mkdir -p "$work/$target" "$artifacts/$target"
   cp -R "fuzz/corpus/$target/." "$work/$target/"
-  log="$BUILD_DIR/fuzz-artifacts/$target.log"
+  log="$artifacts/$target.log"
   echo "fuzz: $target for ${FUZZ_SECONDS}s"
   # -timeout: one input running for 10 s is a hang, and a finding. The
   # outer timeout only guards against libFuzzer itself not stopping.
   status=0
   timeout $((FUZZ_SECONDS + 120)) "$BUILD_DIR/fuzz/$target" \
     -max_total_time="$FUZZ_SECONDS" -timeout=10 -print_final_stats=1 \
-    -artifact_prefix="$BUILD_DIR/fuzz-artifacts/$target/" \
+    -artifact_prefix="$artifacts/$target/" \
     "$work/$target" >"$log" 2>&1 || status=$?
   if [ "$status" -ne 0 ]; then
     failed+=("$target")
