@@ -1,6 +1,7 @@
 #include "query-service/subscriber/event_subscriber.h"
 
 #include <algorithm>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -75,6 +76,67 @@ void EventSubscriber::Run() {
   }
 }
 
+// A bounded hand-off of stream messages from the reading thread to the
+// applying thread; applied messages go back to the reader for reuse, so the
+// steady state allocates no message objects.
+class EventSubscriber::MessageQueue {
+ public:
+  using Message = inventory::v1::SubscribeResponse;
+  static constexpr size_t kDepth = 4;
+
+  // Blocks while the queue is full; false once the applier gave up.
+  bool Push(std::unique_ptr<Message> message) {
+    absl::MutexLock lock(&mu_);
+    auto room = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+      return queued_.size() < kDepth || aborted_;
+    };
+    mu_.Await(absl::Condition(&room));
+    if (aborted_) return false;
+    queued_.push_back(std::move(message));
+    return true;
+  }
+  // Blocks until a message arrives; nullptr once closed and drained.
+  std::unique_ptr<Message> Pop() {
+    absl::MutexLock lock(&mu_);
+    auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+      return !queued_.empty() || closed_;
+    };
+    mu_.Await(absl::Condition(&ready));
+    if (queued_.empty()) return nullptr;
+    std::unique_ptr<Message> message = std::move(queued_.front());
+    queued_.pop_front();
+    return message;
+  }
+  void Recycle(std::unique_ptr<Message> message) {
+    absl::MutexLock lock(&mu_);
+    if (spare_.size() < kDepth + 1) spare_.push_back(std::move(message));
+  }
+  std::unique_ptr<Message> Spare() {
+    absl::MutexLock lock(&mu_);
+    if (spare_.empty()) return std::make_unique<Message>();
+    std::unique_ptr<Message> message = std::move(spare_.back());
+    spare_.pop_back();
+    return message;
+  }
+  // The reader is done: the applier drains what is queued, then stops.
+  void Close() {
+    absl::MutexLock lock(&mu_);
+    closed_ = true;
+  }
+  // The applier is done: the reader stops pushing.
+  void Abort() {
+    absl::MutexLock lock(&mu_);
+    aborted_ = true;
+  }
+
+ private:
+  absl::Mutex mu_;
+  std::deque<std::unique_ptr<Message>> queued_ ABSL_GUARDED_BY(mu_);
+  std::vector<std::unique_ptr<Message>> spare_ ABSL_GUARDED_BY(mu_);
+  bool closed_ ABSL_GUARDED_BY(mu_) = false;
+  bool aborted_ ABSL_GUARDED_BY(mu_) = false;
+};
+
 grpc::Status EventSubscriber::SubscribeOnce() {
   grpc::ClientContext context;
   {
@@ -89,26 +151,47 @@ grpc::Status EventSubscriber::SubscribeOnce() {
   request.set_max_events_per_message(options_.max_events_per_message);
   std::unique_ptr<grpc::ClientReader<inventory::v1::SubscribeResponse>> reader =
       stub_->Subscribe(&context, request);
-  inventory::v1::SubscribeResponse message;
-  grpc::Status ended = grpc::Status::OK;
-  while (reader->Read(&message)) {
+
+  MessageQueue queue;
+  absl::Status applied;
+  std::thread applier([&] { applied = ApplyMessages(&queue, &context); });
+  for (std::unique_ptr<MessageQueue::Message> message = queue.Spare();
+       reader->Read(message.get()); message = queue.Spare()) {
     {
       absl::MutexLock lock(&mu_);
       last_message_ = absl::Now();
     }
-    if (message.has_event() || message.has_events()) {
+    if (!queue.Push(std::move(message))) break;
+  }
+  queue.Close();
+  applier.join();
+  const grpc::Status finished = reader->Finish();
+  {
+    absl::MutexLock lock(&mu_);
+    context_ = nullptr;
+  }
+  if (!applied.ok()) {
+    return grpc::Status(grpc::StatusCode::INTERNAL,
+                        std::string(applied.message()));
+  }
+  return finished;
+}
+
+absl::Status EventSubscriber::ApplyMessages(MessageQueue* queue,
+                                            grpc::ClientContext* context) {
+  while (std::unique_ptr<MessageQueue::Message> message = queue->Pop()) {
+    if (message->has_event() || message->has_events()) {
       const absl::Status applied =
-          message.has_event()
-              ? model_->Apply(message.event())
-              : model_->ApplyAll(message.mutable_events()->mutable_events());
+          message->has_event()
+              ? model_->Apply(message->event())
+              : model_->ApplyAll(message->mutable_events()->mutable_events());
       if (!applied.ok()) {
-        ended = grpc::Status(grpc::StatusCode::INTERNAL,
-                             std::string(applied.message()));
-        context.TryCancel();
-        break;
+        queue->Abort();
+        context->TryCancel();
+        return applied;
       }
       LogProgress(0, /*force=*/false);
-    } else if (message.has_caught_up()) {
+    } else if (message->has_caught_up()) {
       bool first = false;
       {
         absl::MutexLock lock(&mu_);
@@ -116,19 +199,15 @@ grpc::Status EventSubscriber::SubscribeOnce() {
         caught_up_ = true;
       }
       if (first) {
-        LogProgress(message.caught_up().head_position(), /*force=*/true);
+        LogProgress(message->caught_up().head_position(), /*force=*/true);
         LogInfo("caught up with the event log at position ",
                 model_->position());
         if (on_caught_up_) on_caught_up_();
       }
     }
+    queue->Recycle(std::move(message));
   }
-  const grpc::Status finished = reader->Finish();
-  {
-    absl::MutexLock lock(&mu_);
-    context_ = nullptr;
-  }
-  return ended.ok() ? finished : ended;
+  return absl::OkStatus();
 }
 
 void EventSubscriber::LogProgress(int64_t head, bool force) {

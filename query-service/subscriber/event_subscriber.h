@@ -7,11 +7,16 @@
 // reconnects with capped exponential backoff and resumes after the
 // checkpoint. Because the read model ignores positions it already has and
 // refuses gaps, every event is applied exactly once, in order.
+//
+// Within a subscription, one thread reads (and parses) stream messages while
+// another applies them, through a short queue, so that receiving the next
+// batch overlaps applying the last one.
 #ifndef INVENTORY_QUERY_SERVICE_SUBSCRIBER_EVENT_SUBSCRIBER_H_
 #define INVENTORY_QUERY_SERVICE_SUBSCRIBER_EVENT_SUBSCRIBER_H_
 
 #include <grpcpp/grpcpp.h>
 
+#include <deque>
 #include <functional>
 #include <memory>
 #include <thread>
@@ -40,7 +45,8 @@ class EventSubscriber {
   };
 
   // `model` must outlive the subscriber. `on_caught_up` runs once, on the
-  // subscriber's thread, when the first CaughtUp marker has been reached.
+  // subscriber's applying thread, when the first CaughtUp marker has been
+  // reached.
   EventSubscriber(std::shared_ptr<grpc::Channel> channel,
                   InventoryReadModel* model, Options options,
                   std::function<void()> on_caught_up);
@@ -57,8 +63,12 @@ class EventSubscriber {
 
  private:
   void Run();
+  class MessageQueue;
   // One subscription, until it fails or Stop(); returns why it ended.
   grpc::Status SubscribeOnce();
+  // Applies the messages of `queue` in order until it is closed and empty;
+  // on a refused event cancels `context` and returns the reason.
+  absl::Status ApplyMessages(MessageQueue* queue, grpc::ClientContext* context);
   void Watchdog();
   void LogProgress(int64_t head, bool force);
 
@@ -76,7 +86,7 @@ class EventSubscriber {
   std::thread runner_;
   std::thread watchdog_;
 
-  // Progress reporting, touched by the runner thread only.
+  // Progress reporting, touched by the applying thread only.
   absl::Time last_progress_log_ = absl::InfinitePast();
   int64_t last_progress_position_ = 0;
 };
