@@ -82,12 +82,13 @@ void Report(const std::string& mode, int clients, absl::Duration elapsed,
   };
   std::printf(
       "{\"mode\":\"%s\",\"clients\":%d,\"calls\":%zu,\"errors\":%lld,"
-      "\"refused\":%lld,\"per_second\":%.1f,\"p50_ms\":%.3f,\"p95_ms\":%.3f,"
-      "\"p99_ms\":%.3f}\n",
+      "\"refused\":%lld,\"per_second\":%.1f,\"sent_per_second\":%.1f,"
+      "\"p50_ms\":%.3f,\"p95_ms\":%.3f,\"p99_ms\":%.3f}\n",
       mode.c_str(), clients, all.size(), static_cast<long long>(errors),
       static_cast<long long>(refused),
-      all.size() / absl::ToDoubleSeconds(elapsed), pct(0.50), pct(0.95),
-      pct(0.99));
+      all.size() / absl::ToDoubleSeconds(elapsed),
+      (all.size() + errors + refused) / absl::ToDoubleSeconds(elapsed),
+      pct(0.50), pct(0.95), pct(0.99));
 }
 
 // Runs `body(client, random, tally)` on `clients` threads until `until`

@@ -183,7 +183,7 @@ fmt() { python3 -c "print(f'{$1:,.1f}')"; }
 vis_p50=$(json p50_ms <<<"$visibility")
 vis_p95=$(json p95_ms <<<"$visibility")
 vis_p99=$(json p99_ms <<<"$visibility")
-vis_rate=$(json per_second <<<"$visibility")
+vis_rate=$(json sent_per_second <<<"$visibility")
 copy_rate=$(python3 -c "print($total / $copy_seconds)")
 rebuild_rate=$(python3 -c "print($total / $rebuild_seconds)")
 {
