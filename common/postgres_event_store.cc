@@ -169,9 +169,12 @@ absl::StatusOr<AppendResult> OutcomeOf(const pqxx::row& row,
   return absl::InternalError("append: database error");
 }
 
-// Appends `batch` in one statement (one transaction, one commit).
-absl::Status AppendBatchInOneStatement(pqxx::connection& connection,
-                                       std::vector<PendingAppend*>& batch) {
+// Appends `batch` in one statement (one transaction, one commit); on OK,
+// `outcomes` holds each request's outcome, in order.
+absl::Status AppendBatchInOneStatement(
+    pqxx::connection& connection, const std::vector<PendingAppend*>& batch,
+    std::vector<absl::StatusOr<AppendResult>>* outcomes) {
+  outcomes->clear();
   const BatchArguments args = ArgumentsOf(batch);
   pqxx::nontransaction tx(connection);
   const pqxx::result rows = tx.exec_prepared(
@@ -185,8 +188,9 @@ absl::Status AppendBatchInOneStatement(pqxx::connection& connection,
              " requests");
     return absl::InternalError("append: database error");
   }
+  outcomes->reserve(batch.size());
   for (size_t i = 0; i < batch.size(); ++i) {
-    batch[i]->result = OutcomeOf(rows[i], *batch[i]->request);
+    outcomes->push_back(OutcomeOf(rows[i], *batch[i]->request));
   }
   return absl::OkStatus();
 }
@@ -281,21 +285,25 @@ void PostgresEventStore::WriteBatch(std::vector<PendingAppend*>& batch) {
     ++statements_;
     batched_requests_ += static_cast<int64_t>(batch.size());
   }
+  std::vector<absl::StatusOr<AppendResult>> outcomes;
   const absl::Status status =
-      pool_->Run("append", [&batch](pqxx::connection& connection) {
-        return AppendBatchInOneStatement(connection, batch);
+      pool_->Run("append", [&batch, &outcomes](pqxx::connection& connection) {
+        return AppendBatchInOneStatement(connection, batch, &outcomes);
       });
   if (status.ok()) {
     // Waiters in this process learn of the commit now, without waiting for
     // the notification's round trip through the database.
     int64_t last = 0;
-    for (const PendingAppend* pending : batch) {
-      if (pending->result->ok() && !(*pending->result)->replayed) {
-        last = std::max(last, (*pending->result)->global_position);
+    for (const absl::StatusOr<AppendResult>& outcome : outcomes) {
+      if (outcome.ok() && !outcome->replayed) {
+        last = std::max(last, outcome->global_position);
       }
     }
-    absl::MutexLock lock(&mu_);
-    notified_head_ = std::max(notified_head_, last);
+    {
+      absl::MutexLock lock(&mu_);
+      notified_head_ = std::max(notified_head_, last);
+    }
+    Publish(batch, std::move(outcomes));
     return;
   }
   // An unreachable database fails the whole batch: the outcome is unknown
@@ -305,12 +313,22 @@ void PostgresEventStore::WriteBatch(std::vector<PendingAppend*>& batch) {
   // it: one bad request never fails the others.
   if (batch.size() == 1 || status.code() == absl::StatusCode::kUnavailable ||
       status.code() == absl::StatusCode::kDeadlineExceeded) {
-    for (PendingAppend* pending : batch) pending->result = status;
+    Publish(batch,
+            std::vector<absl::StatusOr<AppendResult>>(batch.size(), status));
     return;
   }
   for (PendingAppend* pending : batch) {
     std::vector<PendingAppend*> alone = {pending};
     WriteBatch(alone);
+  }
+}
+
+void PostgresEventStore::Publish(
+    std::vector<PendingAppend*>& batch,
+    std::vector<absl::StatusOr<AppendResult>> outcomes) {
+  absl::MutexLock lock(&batch_mu_);
+  for (size_t i = 0; i < batch.size(); ++i) {
+    batch[i]->result = std::move(outcomes[i]);
   }
 }
 

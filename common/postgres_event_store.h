@@ -61,6 +61,9 @@ namespace postgres_internal {
 struct PendingAppend {
   const AppendRequest* request;
   std::string fingerprint;
+  // Set under the store's batch_mu_, once: the moment it is set, the
+  // waiting caller may return and this object may be gone, so the writer
+  // of the batch must not touch it after that.
   std::optional<absl::StatusOr<AppendResult>> result;
 };
 }  // namespace postgres_internal
@@ -123,6 +126,10 @@ class PostgresEventStore final : public EventStore {
   void Listen();
   // Writes `batch` and sets each element's result.
   void WriteBatch(std::vector<postgres_internal::PendingAppend*>& batch);
+  // Hands each element of `batch` its outcome, all under batch_mu_; the
+  // elements must not be touched afterwards.
+  void Publish(std::vector<postgres_internal::PendingAppend*>& batch,
+               std::vector<absl::StatusOr<AppendResult>> outcomes);
 
   const std::string url_;
   const absl::Duration wait_recheck_interval_;
