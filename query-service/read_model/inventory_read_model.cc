@@ -7,7 +7,6 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_split.h"
 #include "common/field_violation.h"
 #include "common/log.h"
 #include "common/status_macros.h"
@@ -33,13 +32,14 @@ absl::StatusOr<std::string> CursorOf(const std::string& token,
   if (!absl::WebSafeBase64Unescape(token, &decoded)) {
     return InvalidField("page_token", "is not a token this service issued");
   }
-  std::pair<std::string, std::string> parts =
-      absl::StrSplit(decoded, absl::MaxSplits('\n', 1));
-  if (parts.first != scope) {
+  // The cursor never holds a newline; the scope may (a filter's text).
+  const size_t separator = decoded.rfind('\n');
+  if (separator == std::string::npos ||
+      absl::string_view(decoded).substr(0, separator) != scope) {
     return InvalidField("page_token",
                         "was issued for a different query or filter");
   }
-  return parts.second;
+  return decoded.substr(separator + 1);
 }
 
 std::string FilterScope(const ItemFilter& filter) {
