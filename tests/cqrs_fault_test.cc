@@ -614,6 +614,7 @@ TEST_F(CqrsFaultTest, ChaosUnderLoadLosesNothingAcknowledged) {
     inventory::v1::SubscribeResponse message;
     ASSERT_TRUE(reader->Read(&message));
     const int64_t before_kib = ResidentKiB(command_->pid());
+    ASSERT_GT(before_kib, 0) << "cannot read the command-service's VmRSS";
     const int acknowledged_before = ledger.count();
     int64_t peak_kib = before_kib;
     const absl::Time resume = absl::Now() + absl::Seconds(30);
