@@ -16,6 +16,7 @@
 #include <iterator>
 #include <map>
 #include <memory>
+#include <optional>
 #include <random>
 #include <string>
 #include <thread>
@@ -222,13 +223,9 @@ class ChaosClient {
       return;
     }
     if (roll < 10) {
-      inventory::v1::CheckInItemsRequest request;
-      request.set_item_id(kSharedItem);
-      request.set_quantity(roll % 3 + 1);
-      inventory::v1::CheckInItemsResponse response;
-      if (Send(&inventory::v1::CommandService::Stub::CheckInItems, request,
-               &response)) {
-        shared_units_ += request.quantity();
+      const int64_t units = roll % 3 + 1;
+      if (CheckIn(kSharedItem, units).has_value()) {
+        shared_units_ += units;
         ++shared_commands_;
       }
       return;
@@ -248,14 +245,10 @@ class ChaosClient {
         item.set_version(response.version());
       }
     } else if (roll < 45 || (roll < 70 && item.quantity_on_hand() == 0)) {
-      inventory::v1::CheckInItemsRequest request;
-      request.set_item_id(item.item_id());
-      request.set_quantity(quantity);
-      inventory::v1::CheckInItemsResponse response;
-      if (Send(&inventory::v1::CommandService::Stub::CheckInItems, request,
-               &response)) {
+      if (const std::optional<int64_t> version =
+              CheckIn(item.item_id(), quantity)) {
         item.set_quantity_on_hand(item.quantity_on_hand() + quantity);
-        item.set_version(response.version());
+        item.set_version(*version);
       }
     } else if (roll < 70) {
       inventory::v1::RemoveItemsRequest request;
@@ -290,6 +283,20 @@ class ChaosClient {
         item.set_version(response.version());
       }
     }
+  }
+
+  // Checks in `quantity` units of `item_id`; the item's new version once
+  // acknowledged.
+  std::optional<int64_t> CheckIn(const std::string& item_id, int64_t quantity) {
+    inventory::v1::CheckInItemsRequest request;
+    request.set_item_id(item_id);
+    request.set_quantity(quantity);
+    inventory::v1::CheckInItemsResponse response;
+    if (!Send(&inventory::v1::CommandService::Stub::CheckInItems, request,
+              &response)) {
+      return std::nullopt;
+    }
+    return response.version();
   }
 
   // Sends `request` with the next request_id until it is acknowledged;

@@ -1,6 +1,7 @@
 #include "query-service/subscriber/event_subscriber.h"
 
 #include <algorithm>
+#include <deque>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
