@@ -2,6 +2,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "common/error_reason.h"
 #include "google/protobuf/struct.pb.h"
 #include "google/protobuf/util/json_util.h"
 
@@ -102,15 +103,24 @@ std::string FingerprintOf(const AppendRequest& request) {
 absl::Status WrongExpectedVersion(absl::string_view stream_id,
                                   const ExpectedVersion& expected,
                                   int64_t current_version) {
-  return absl::AbortedError(absl::StrCat("stream ", stream_id,
-                                         " is at version ", current_version,
-                                         ", expected ", expected.ToString()));
+  // "no stream" is version 0 in the metadata: a number either way.
+  return WithReason(absl::AbortedError(absl::StrCat(
+                        "stream ", stream_id, " is at version ",
+                        current_version, ", expected ", expected.ToString())),
+                    reason::kVersionConflict,
+                    {{"expected_version", absl::StrCat(expected.value())},
+                     {"actual_version", absl::StrCat(current_version)}});
+}
+
+absl::Status StoreStopping() {
+  return absl::UnavailableError("the event store is shutting down");
 }
 
 absl::Status RequestIdReused() {
   // The id itself is not echoed: it is user input of any content.
-  return absl::AlreadyExistsError(
-      "request_id was already used for a different request");
+  return WithReason(absl::AlreadyExistsError(
+                        "request_id was already used for a different request"),
+                    reason::kRequestIdReused);
 }
 
 }  // namespace inventory

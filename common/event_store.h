@@ -107,10 +107,16 @@ struct AppendResult {
   int64_t stream_version = 0;   // version of the last appended event
   int64_t global_position = 0;  // global position of the last appended event
   bool replayed = false;  // true: request_id repeated, nothing was appended
+  // true: this call's events were committed by an earlier attempt of the
+  // same call whose answer was lost (PostgresEventStore); the version and
+  // position are those of that commit. Not a replay: the caller's command
+  // was applied once, by this call.
+  bool recovered = false;
 
   friend bool operator==(const AppendResult& a, const AppendResult& b) {
     return a.stream_version == b.stream_version &&
-           a.global_position == b.global_position && a.replayed == b.replayed;
+           a.global_position == b.global_position && a.replayed == b.replayed &&
+           a.recovered == b.recovered;
   }
 };
 
@@ -136,8 +142,12 @@ class EventStore {
   // ABORTED: the stream's version does not match expected_version; nothing
   //   was appended; the message states the current version.
   // INVALID_ARGUMENT: empty stream_id, no events, or an event without type.
-  // UNAVAILABLE: the storage cannot be reached; the append may be retried
-  //   with the same request_id.
+  // UNAVAILABLE: the storage cannot be reached. With reason
+  //   DATABASE_UNAVAILABLE (error_reason.h) nothing was appended; with
+  //   OUTCOME_UNKNOWN the append may have been applied. Either way it may
+  //   be retried with the same request_id.
+  // A store whose answer from its storage can be lost never applies an
+  // append twice because of it, and never refuses one it applied.
   virtual absl::StatusOr<AppendResult> Append(const AppendRequest& request) = 0;
 
   // Returns up to `max_count` events of the stream, starting at version
@@ -160,8 +170,13 @@ class EventStore {
   // Blocks until an event after `after_position` is readable or `deadline`
   // passes. Returns true in the first case, false in the second. Appends by
   // other processes wake the waiter too where the store is shared.
+  // After StopWaiting(): UNAVAILABLE at once.
   virtual absl::StatusOr<bool> WaitForEventsAfter(int64_t after_position,
                                                   absl::Time deadline) = 0;
+
+  // Ends every current and later WaitForEventsAfter() call at once with
+  // UNAVAILABLE, for shutdown. Other calls keep working.
+  virtual void StopWaiting() = 0;
 
   // The append recorded under `request_id`, or nullopt when there is none.
   virtual absl::StatusOr<std::optional<RecordedRequest>> FindRequest(
@@ -187,6 +202,9 @@ absl::Status WrongExpectedVersion(absl::string_view stream_id,
 
 // The ALREADY_EXISTS status of a request_id reused for another request.
 absl::Status RequestIdReused();
+
+// The UNAVAILABLE status of WaitForEventsAfter() after StopWaiting().
+absl::Status StoreStopping();
 
 }  // namespace inventory
 

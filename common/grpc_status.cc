@@ -1,7 +1,10 @@
 #include "common/grpc_status.h"
 
+#include <map>
+#include <optional>
 #include <string>
 
+#include "common/error_reason.h"
 #include "common/field_violation.h"
 #include "google/rpc/error_details.pb.h"
 #include "google/rpc/status.pb.h"
@@ -12,34 +15,56 @@ grpc::Status ToGrpcStatus(const absl::Status& status) {
   if (status.ok()) return grpc::Status::OK;
   const auto code = static_cast<grpc::StatusCode>(status.code());
   const std::string message(status.message());
-  const std::optional<FieldViolation> violation = FieldViolationOf(status);
-  if (!violation.has_value()) return grpc::Status(code, message);
-
-  google::rpc::BadRequest bad_request;
-  auto* field_violation = bad_request.add_field_violations();
-  field_violation->set_field(violation->field);
-  field_violation->set_description(violation->description);
   google::rpc::Status details;
+  if (const std::optional<ErrorReason> reason = ErrorReasonOf(status)) {
+    google::rpc::ErrorInfo info;
+    info.set_reason(reason->reason);
+    info.set_domain(std::string(kErrorDomain));
+    for (const auto& [key, value] : reason->metadata) {
+      (*info.mutable_metadata())[key] = value;
+    }
+    details.add_details()->PackFrom(info);
+  }
+  if (const std::optional<FieldViolation> violation =
+          FieldViolationOf(status)) {
+    google::rpc::BadRequest bad_request;
+    auto* field_violation = bad_request.add_field_violations();
+    field_violation->set_field(violation->field);
+    field_violation->set_description(violation->description);
+    details.add_details()->PackFrom(bad_request);
+  }
+  if (details.details_size() == 0) return grpc::Status(code, message);
   details.set_code(static_cast<int>(code));
   details.set_message(message);
-  details.add_details()->PackFrom(bad_request);
   return grpc::Status(code, message, details.SerializeAsString());
 }
 
 absl::Status FromGrpcStatus(const grpc::Status& status) {
   if (status.ok()) return absl::OkStatus();
   const auto code = static_cast<absl::StatusCode>(status.error_code());
+  absl::Status result(code, status.error_message());
   google::rpc::Status details;
-  google::rpc::BadRequest bad_request;
-  if (code == absl::StatusCode::kInvalidArgument &&
-      !status.error_details().empty() &&
-      details.ParseFromString(status.error_details()) &&
-      details.details_size() > 0 && details.details(0).UnpackTo(&bad_request) &&
-      bad_request.field_violations_size() > 0) {
-    return InvalidField(bad_request.field_violations(0).field(),
-                        bad_request.field_violations(0).description());
+  if (status.error_details().empty() ||
+      !details.ParseFromString(status.error_details())) {
+    return result;
   }
-  return absl::Status(code, status.error_message());
+  google::rpc::BadRequest bad_request;
+  google::rpc::ErrorInfo info;
+  std::optional<ErrorReason> reason;
+  for (const google::protobuf::Any& detail : details.details()) {
+    if (code == absl::StatusCode::kInvalidArgument &&
+        detail.UnpackTo(&bad_request) &&
+        bad_request.field_violations_size() > 0) {
+      result = InvalidField(bad_request.field_violations(0).field(),
+                            bad_request.field_violations(0).description());
+    } else if (detail.UnpackTo(&info) && info.domain() == kErrorDomain) {
+      reason = ErrorReason{info.reason(),
+                           std::map<std::string, std::string>(
+                               info.metadata().begin(), info.metadata().end())};
+    }
+  }
+  if (!reason.has_value()) return result;
+  return WithReason(std::move(result), reason->reason, reason->metadata);
 }
 
 }  // namespace inventory

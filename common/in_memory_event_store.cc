@@ -92,9 +92,18 @@ absl::StatusOr<bool> InMemoryEventStore::WaitForEventsAfter(
     int64_t after_position, absl::Time deadline) {
   absl::MutexLock lock(&mu_);
   auto has_more = [this, after_position]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    return static_cast<int64_t>(events_.size()) > after_position;
+    return static_cast<int64_t>(events_.size()) > after_position ||
+           waiters_stopped_;
   };
-  return mu_.AwaitWithDeadline(absl::Condition(&has_more), deadline);
+  const bool woken =
+      mu_.AwaitWithDeadline(absl::Condition(&has_more), deadline);
+  if (waiters_stopped_) return StoreStopping();
+  return woken;
+}
+
+void InMemoryEventStore::StopWaiting() {
+  absl::MutexLock lock(&mu_);
+  waiters_stopped_ = true;
 }
 
 absl::StatusOr<std::optional<RecordedRequest>> InMemoryEventStore::FindRequest(

@@ -37,9 +37,11 @@ class InMemoryEventStore final : public EventStore {
                                           absl::Time deadline) override;
   absl::StatusOr<std::optional<RecordedRequest>> FindRequest(
       absl::string_view request_id) override;
+  void StopWaiting() override;
 
  private:
   absl::Mutex mu_;
+  bool waiters_stopped_ ABSL_GUARDED_BY(mu_) = false;
   // events_[i] has global position i + 1.
   std::vector<RecordedEvent> events_ ABSL_GUARDED_BY(mu_);
   // Indexes into events_, per stream, in version order.

@@ -1,22 +1,54 @@
 #include "common/postgres_connection_pool.h"
 
 #include <algorithm>
+#include <initializer_list>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "common/error_reason.h"
 
 namespace inventory {
 
+namespace {
+
+int64_t WholeSeconds(absl::Duration d, int64_t at_least) {
+  return std::max<int64_t>(
+      at_least, absl::ToInt64Seconds(absl::Ceil(d, absl::Seconds(1))));
+}
+
+// `url` with `key=value` parameters added, in the URL's own syntax.
+std::string WithParameters(
+    absl::string_view url,
+    std::initializer_list<std::pair<absl::string_view, int64_t>> parameters) {
+  const bool uri = absl::StartsWith(url, "postgresql://") ||
+                   absl::StartsWith(url, "postgres://");
+  std::string out(url);
+  for (const auto& [key, value] : parameters) {
+    if (uri) {
+      absl::StrAppend(&out, absl::StrContains(out, "?") ? "&" : "?", key, "=",
+                      value);
+    } else {
+      absl::StrAppend(&out, out.empty() ? "" : " ", key, "=", value);
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
 std::string WithConnectTimeout(absl::string_view url, absl::Duration timeout) {
   if (absl::StrContains(url, "connect_timeout")) return std::string(url);
-  const int64_t seconds = std::max<int64_t>(
-      2, absl::ToInt64Seconds(absl::Ceil(timeout, absl::Seconds(1))));
-  if (absl::StartsWith(url, "postgresql://") ||
-      absl::StartsWith(url, "postgres://")) {
-    return absl::StrCat(url, absl::StrContains(url, "?") ? "&" : "?",
-                        "connect_timeout=", seconds);
-  }
-  return absl::StrCat(url, url.empty() ? "" : " ", "connect_timeout=", seconds);
+  return WithParameters(url, {{"connect_timeout", WholeSeconds(timeout, 2)}});
+}
+
+std::string WithKeepalives(absl::string_view url, absl::Duration idle) {
+  if (absl::StrContains(url, "keepalives")) return std::string(url);
+  const int64_t idle_seconds = WholeSeconds(idle, 1);
+  return WithParameters(
+      url, {{"keepalives", 1},
+            {"keepalives_idle", idle_seconds},
+            {"keepalives_interval", std::max<int64_t>(1, idle_seconds / 2)},
+            {"keepalives_count", 3}});
 }
 
 PostgresConnectionPool::PostgresConnectionPool(Options options)
@@ -48,8 +80,10 @@ absl::StatusOr<std::unique_ptr<pqxx::connection>> PostgresConnectionPool::Take(
     };
     if (!mu_.AwaitWithTimeout(absl::Condition(&has_free_slot),
                               options_.acquire_timeout)) {
-      return absl::UnavailableError(absl::StrCat(
-          operation, ": no database connection free (pool exhausted)"));
+      return WithReason(
+          absl::UnavailableError(absl::StrCat(
+              operation, ": no database connection free (pool exhausted)")),
+          reason::kDatabaseUnavailable);
     }
     --free_slots_;
     if (allow_idle && !idle_.empty()) {

@@ -49,13 +49,32 @@ class PostgresConnectionPool {
   // absl::Status, on a connection of its own. A pqxx exception thrown by
   // `fn` becomes a status (postgres_errors.h) naming `operation`.
   // UNAVAILABLE when no connection can be made or none frees up in time.
+  //
+  // A pooled connection may have died while idle (a database restart is
+  // only noticed on use), so when a reused connection turns out broken,
+  // `fn` is run once more on a new connection. libpqxx cannot tell whether
+  // a statement reached the server before the connection broke, so `fn`
+  // must be safe to repeat (reads are); see RunOnce().
   template <typename F>
   auto Run(absl::string_view operation, F&& fn)
       -> decltype(fn(std::declval<pqxx::connection&>())) {
+    return RunAttempts(operation, /*retry_broken=*/true, fn);
+  }
+
+  // Run() without the repeat: for statements whose effect is not safe to
+  // repeat blindly. The caller learns of a broken connection as
+  // UNAVAILABLE and decides.
+  template <typename F>
+  auto RunOnce(absl::string_view operation, F&& fn)
+      -> decltype(fn(std::declval<pqxx::connection&>())) {
+    return RunAttempts(operation, /*retry_broken=*/false, fn);
+  }
+
+ private:
+  template <typename F>
+  auto RunAttempts(absl::string_view operation, bool retry_broken, F& fn)
+      -> decltype(fn(std::declval<pqxx::connection&>())) {
     using Result = decltype(fn(std::declval<pqxx::connection&>()));
-    // A pooled connection may have died while idle (a database restart is
-    // only noticed on use). Such a failure happens before anything reaches
-    // the server, so the call is retried once on a new connection.
     for (int attempt = 1;; ++attempt) {
       bool reused = false;
       absl::StatusOr<std::unique_ptr<pqxx::connection>> connection =
@@ -68,7 +87,7 @@ class PostgresConnectionPool {
         } catch (const pqxx::in_doubt_error&) {
           return TranslateCurrentException(operation);
         } catch (const pqxx::broken_connection&) {
-          retry = reused;
+          retry = reused && retry_broken;
           return TranslateCurrentException(operation);
         } catch (...) {
           return TranslateCurrentException(operation);
@@ -81,7 +100,6 @@ class PostgresConnectionPool {
     }
   }
 
- private:
   static const absl::Status& StatusOf(const absl::Status& s) { return s; }
   template <typename T>
   static const absl::Status& StatusOf(const absl::StatusOr<T>& s) {
@@ -112,6 +130,13 @@ class PostgresConnectionPool {
 // connect_timeout set to `timeout` in whole seconds (at least 2, libpq's
 // minimum), unless it sets connect_timeout itself.
 std::string WithConnectTimeout(absl::string_view url, absl::Duration timeout);
+
+// `url` with TCP keepalives on (probes after `idle` without traffic, then
+// every `idle` / 2, 3 unanswered probes close the connection), unless it
+// sets any keepalive parameter itself. For connections that wait for the
+// server without sending (LISTEN): a server that vanished without a FIN
+// would otherwise go unnoticed.
+std::string WithKeepalives(absl::string_view url, absl::Duration idle);
 
 }  // namespace inventory
 

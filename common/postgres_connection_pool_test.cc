@@ -33,5 +33,23 @@ TEST(WithConnectTimeoutTest, KeepsATimeoutTheUrlSets) {
             "postgresql://h/db?connect_timeout=30");
 }
 
+TEST(WithKeepalivesTest, AddsKeepalivesInTheUrlsOwnSyntax) {
+  EXPECT_EQ(WithKeepalives("postgresql://h/db", absl::Seconds(10)),
+            "postgresql://h/db?keepalives=1&keepalives_idle=10&"
+            "keepalives_interval=5&keepalives_count=3");
+  EXPECT_EQ(WithKeepalives("postgresql://h/db?sslmode=require",
+                           absl::Milliseconds(1500)),
+            "postgresql://h/db?sslmode=require&keepalives=1&keepalives_idle=2&"
+            "keepalives_interval=1&keepalives_count=3");
+  EXPECT_EQ(WithKeepalives("host=h", absl::Seconds(4)),
+            "host=h keepalives=1 keepalives_idle=4 keepalives_interval=2 "
+            "keepalives_count=3");
+}
+
+TEST(WithKeepalivesTest, KeepsKeepalivesTheUrlSets) {
+  EXPECT_EQ(WithKeepalives("host=h keepalives=0", absl::Seconds(4)),
+            "host=h keepalives=0");
+}
+
 }  // namespace
 }  // namespace inventory

@@ -5,10 +5,17 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "common/error_reason.h"
 #include "common/log.h"
 
 namespace inventory {
 namespace {
+
+absl::Status DatabaseUnavailable(absl::string_view operation) {
+  return WithReason(
+      absl::UnavailableError(absl::StrCat(operation, ": database unavailable")),
+      reason::kDatabaseUnavailable);
+}
 
 absl::Status FromSqlState(const std::string& state, absl::string_view operation,
                           const char* what) {
@@ -17,8 +24,7 @@ absl::Status FromSqlState(const std::string& state, absl::string_view operation,
   if (absl::StartsWith(state, "08") || absl::StartsWith(state, "57P") ||
       state == "53300") {
     LogWarning("postgres: ", operation, ": unavailable (", state, "): ", what);
-    return absl::UnavailableError(
-        absl::StrCat(operation, ": database unavailable"));
+    return DatabaseUnavailable(operation);
   }
   if (state == "23505" || state == "40001" || state == "40P01") {
     return absl::AbortedError(
@@ -46,14 +52,15 @@ absl::Status TranslateCurrentException(absl::string_view operation) {
     throw;
   } catch (const pqxx::in_doubt_error& e) {
     LogWarning("postgres: ", operation, ": commit outcome unknown: ", e.what());
-    return absl::UnavailableError(
-        absl::StrCat(operation,
-                     ": database connection lost during commit; retry with the "
-                     "same request_id"));
+    return WithReason(
+        absl::UnavailableError(absl::StrCat(
+            operation,
+            ": database connection lost during commit; the outcome is "
+            "unknown; a retry with the same request_id is safe")),
+        reason::kOutcomeUnknown);
   } catch (const pqxx::broken_connection& e) {
     LogWarning("postgres: ", operation, ": connection: ", e.what());
-    return absl::UnavailableError(
-        absl::StrCat(operation, ": database unavailable"));
+    return DatabaseUnavailable(operation);
   } catch (const pqxx::sql_error& e) {
     return FromSqlState(e.sqlstate(), operation, e.what());
   } catch (const std::exception& e) {
@@ -61,8 +68,7 @@ absl::Status TranslateCurrentException(absl::string_view operation) {
     if (absl::StrContains(e.what(), "connection") ||
         absl::StrContains(e.what(), "server closed")) {
       LogWarning("postgres: ", operation, ": ", e.what());
-      return absl::UnavailableError(
-          absl::StrCat(operation, ": database unavailable"));
+      return DatabaseUnavailable(operation);
     }
     LogError("postgres: ", operation, ": ", e.what());
     return absl::InternalError(absl::StrCat(operation, ": database error"));

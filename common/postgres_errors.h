@@ -11,8 +11,10 @@
 namespace inventory {
 
 // Maps the exception in flight (call from a catch block) to a status:
-//   lost or refused connection, server shutting down -> UNAVAILABLE;
-//   commit outcome unknown                           -> UNAVAILABLE (retry
+//   lost or refused connection, server shutting down -> UNAVAILABLE,
+//                                                       DATABASE_UNAVAILABLE;
+//   commit outcome unknown                           -> UNAVAILABLE,
+//                                                       OUTCOME_UNKNOWN (retry
 //                                                       with the same
 //                                                       request_id);
 //   unique violation, serialization failure,
@@ -21,7 +23,9 @@ namespace inventory {
 //   query canceled (statement timeout)              -> DEADLINE_EXCEEDED;
 //   anything else                                    -> INTERNAL.
 // The message says what failed in `operation` (e.g. "append") but never
-// quotes SQL or server text; the details are logged instead.
+// quotes SQL or server text; the details are logged instead. Reasons are
+// those of error_reason.h. A lost connection is DATABASE_UNAVAILABLE here:
+// the caller that sent a write knows better (postgres_event_store.h).
 absl::Status TranslateCurrentException(absl::string_view operation);
 
 // True for statuses after which a pooled connection must not be reused.

@@ -1,11 +1,14 @@
 #include "common/postgres_event_store.h"
 
 #include <pqxx/pqxx>
+#include <stdexcept>
 #include <utility>
 
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "common/error_reason.h"
 #include "common/log.h"
 #include "common/postgres_connection_pool.h"
 #include "common/postgres_schema.h"
@@ -18,6 +21,8 @@ namespace {
 using postgres_internal::PendingAppend;
 
 constexpr const char* kChannel = "inventory_events";
+// The listener's checks of its own connection (see Listen()).
+constexpr const char* kCheckChannel = "inventory_listener_check";
 
 constexpr const char* kEventColumns =
     "global_position, stream_id, stream_version, event_id::text, event_type, "
@@ -34,12 +39,23 @@ constexpr const char* kReadAll = "read_all";
 constexpr const char* kHeadPosition = "head_position";
 constexpr const char* kFindRequest = "find_request";
 
-void PrepareStatements(pqxx::connection& connection) {
+void PrepareConnection(pqxx::connection& connection) {
+  {
+    // append_events() must read the head after it takes the append lock,
+    // which READ COMMITTED guarantees (each statement of the function sees
+    // what committed before it started); a database whose default is
+    // REPEATABLE READ or SERIALIZABLE would give it a snapshot from before
+    // the lock, and a duplicate position.
+    pqxx::nontransaction tx(connection);
+    tx.exec0(
+        "SET SESSION CHARACTERISTICS AS TRANSACTION ISOLATION LEVEL READ "
+        "COMMITTED");
+  }
   connection.prepare(
       kAppendEvents,
       "SELECT o_outcome, o_version, o_position FROM append_events($1::text[], "
-      "$2::bigint[], $3::text[], $4::text[], $5::integer[], $6::text[], "
-      "$7::text[], $8::text[], $9::text[], $10::text[])");
+      "$2::bigint[], $3::text[], $4::text[], $5::integer[], $6::uuid[], "
+      "$7::text[], $8::text[], $9::text[], $10::text[], $11::text[])");
   connection.prepare(kReadStream,
                      absl::StrCat("SELECT ", kEventColumns,
                                   " FROM events WHERE stream_id = $1 AND "
@@ -120,8 +136,8 @@ std::string IntArray(const std::vector<Int>& values) {
 
 // The arguments of append_events() (postgres_schema.cc) for a batch.
 struct BatchArguments {
-  TextArray streams, request_ids, fingerprints, types, payloads, causation_ids,
-      correlation_ids, event_request_ids;
+  TextArray streams, request_ids, fingerprints, event_ids, types, payloads,
+      causation_ids, correlation_ids, event_request_ids;
   std::vector<int64_t> expected;
   std::vector<int> counts;
 };
@@ -137,6 +153,7 @@ BatchArguments ArgumentsOf(const std::vector<PendingAppend*>& batch) {
     args.request_ids.Add(request.request_id);
     args.fingerprints.Add(pending->fingerprint);
     args.counts.push_back(static_cast<int>(request.events.size()));
+    for (const std::string& id : pending->event_ids) args.event_ids.Add(id);
     for (const EventData& event : request.events) {
       args.types.Add(event.event_type);
       args.payloads.Add(event.payload_json);
@@ -156,6 +173,10 @@ absl::StatusOr<AppendResult> OutcomeOf(const pqxx::row& row,
   result.stream_version = row[1].as<int64_t>();
   result.global_position = row[2].as<int64_t>();
   if (outcome == "appended") return result;
+  if (outcome == "recovered") {
+    result.recovered = true;
+    return result;
+  }
   if (outcome == "replayed") {
     result.replayed = true;
     return result;
@@ -169,20 +190,37 @@ absl::StatusOr<AppendResult> OutcomeOf(const pqxx::row& row,
   return absl::InternalError("append: database error");
 }
 
+// What one attempt at writing a batch did.
+struct BatchAttempt {
+  absl::Status status;
+  // The statement was handed to the connection: if the connection broke
+  // afterwards, the server may have executed and committed it.
+  bool sent = false;
+  std::string sqlstate;  // of an SQL error; empty for any other failure
+};
+
 // Appends `batch` in one statement (one transaction, one commit); on OK,
 // `outcomes` holds each request's outcome, in order.
 absl::Status AppendBatchInOneStatement(
     pqxx::connection& connection, const std::vector<PendingAppend*>& batch,
-    std::vector<absl::StatusOr<AppendResult>>* outcomes) {
+    std::vector<absl::StatusOr<AppendResult>>* outcomes,
+    BatchAttempt* attempt) {
   outcomes->clear();
   const BatchArguments args = ArgumentsOf(batch);
   pqxx::nontransaction tx(connection);
-  const pqxx::result rows = tx.exec_prepared(
-      kAppendEvents, args.streams.Literal(), IntArray(args.expected),
-      args.request_ids.Literal(), args.fingerprints.Literal(),
-      IntArray(args.counts), args.types.Literal(), args.payloads.Literal(),
-      args.causation_ids.Literal(), args.correlation_ids.Literal(),
-      args.event_request_ids.Literal());
+  attempt->sent = true;
+  pqxx::result rows;
+  try {
+    rows = tx.exec_prepared(
+        kAppendEvents, args.streams.Literal(), IntArray(args.expected),
+        args.request_ids.Literal(), args.fingerprints.Literal(),
+        IntArray(args.counts), args.event_ids.Literal(), args.types.Literal(),
+        args.payloads.Literal(), args.causation_ids.Literal(),
+        args.correlation_ids.Literal(), args.event_request_ids.Literal());
+  } catch (const pqxx::sql_error& e) {
+    attempt->sqlstate = e.sqlstate();
+    throw;
+  }
   if (rows.size() != batch.size()) {
     LogError("postgres: append: ", rows.size(), " outcomes for ", batch.size(),
              " requests");
@@ -195,12 +233,32 @@ absl::Status AppendBatchInOneStatement(
   return absl::OkStatus();
 }
 
-// Calls `on_payload` for each notification on kChannel.
+// True for an error that belongs to one request of a batch and fails it
+// alone: a value the database refuses (class 22, data exception) or a
+// violated constraint (class 23). A full disk, a lack of memory, a lost
+// connection or anything else says nothing about any one request.
+bool BelongsToOneRequest(absl::string_view sqlstate) {
+  return absl::StartsWith(sqlstate, "22") || absl::StartsWith(sqlstate, "23");
+}
+
+absl::Status OutcomeUnknown(absl::Duration waited) {
+  return WithReason(
+      absl::UnavailableError(absl::StrCat(
+          "append: the database connection was lost after the command was "
+          "sent, and the outcome could not be learned within ",
+          absl::FormatDuration(waited),
+          ": the command may or may not have been applied; a retry with the "
+          "same request_id is safe")),
+      reason::kOutcomeUnknown);
+}
+
+// Calls `on_payload` for each notification on `channel`.
 class NotificationReceiver final : public pqxx::notification_receiver {
  public:
   NotificationReceiver(pqxx::connection_base& connection,
+                       const std::string& channel,
                        std::function<void(const std::string&)> on_payload)
-      : pqxx::notification_receiver(connection, kChannel),
+      : pqxx::notification_receiver(connection, channel),
         on_payload_(std::move(on_payload)) {}
   void operator()(const std::string& payload, int) override {
     on_payload_(payload);
@@ -209,6 +267,93 @@ class NotificationReceiver final : public pqxx::notification_receiver {
  private:
   std::function<void(const std::string&)> on_payload_;
 };
+
+// The listener thread's connection settings.
+struct ListenerConfig {
+  std::string url;  // with connect timeout and keepalives
+  absl::Duration check_interval;
+  std::string check_token;  // payload prefix of this store's checks
+};
+
+// Body of the listener thread: LISTEN, and on each notification raise
+// shared->notified_head; reconnects with backoff until shared->stopping.
+// Uses nothing of the store but `shared` and `pool`, which it co-owns, so it
+// may outlive the store (see PostgresEventStoreOptions::stop_timeout).
+//
+// A connection can die without a FIN (a host or a middlebox gone): no error
+// ever comes, and notifications silently stop. So every check_interval the
+// listener sends itself a notification on kCheckChannel through the pool,
+// and reconnects when it does not arrive within check_interval.
+void Listen(std::shared_ptr<PostgresEventStore::Shared> shared,
+            std::shared_ptr<PostgresConnectionPool> pool,
+            ListenerConfig config) {
+  auto stopping = [&shared]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(shared->mu) {
+    return shared->stopping;
+  };
+  auto is_stopping = [&shared] {
+    absl::MutexLock lock(&shared->mu);
+    return shared->stopping;
+  };
+  absl::Duration backoff = absl::Milliseconds(100);
+  int64_t checks_sent = 0;
+  while (!is_stopping()) {
+    try {
+      pqxx::connection connection(config.url);
+      NotificationReceiver receiver(
+          connection, kChannel, [&shared](const std::string& p) {
+            int64_t position = 0;
+            if (!absl::SimpleAtoi(p, &position)) return;
+            absl::MutexLock lock(&shared->mu);
+            shared->notified_head = std::max(shared->notified_head, position);
+          });
+      std::string awaited_check;  // payload of the check in flight, if any
+      NotificationReceiver check_receiver(
+          connection, kCheckChannel,
+          [&awaited_check](const std::string& payload) {
+            if (payload == awaited_check) awaited_check.clear();
+          });
+      backoff = absl::Milliseconds(100);
+      absl::Time next_check = absl::Now() + config.check_interval;
+      absl::Time check_deadline = absl::InfiniteFuture();
+      while (!is_stopping()) {
+        connection.await_notification(0, 200'000);
+        const absl::Time now = absl::Now();
+        if (awaited_check.empty()) {
+          check_deadline = absl::InfiniteFuture();
+        } else if (now > check_deadline) {
+          throw std::runtime_error(
+              absl::StrCat("its own check did not come back within ",
+                           absl::FormatDuration(config.check_interval),
+                           " (half-open connection?)"));
+        }
+        if (awaited_check.empty() && now >= next_check) {
+          awaited_check = absl::StrCat(config.check_token, ":", ++checks_sent);
+          const absl::Status sent = pool->Run(
+              "listener check", [&](pqxx::connection& c) -> absl::Status {
+                pqxx::nontransaction tx(c);
+                tx.exec_params("SELECT pg_notify($1, $2)",
+                               std::string(kCheckChannel), awaited_check);
+                return absl::OkStatus();
+              });
+          if (!sent.ok()) {
+            throw std::runtime_error(
+                absl::StrCat("cannot send its check: ", sent.message()));
+          }
+          check_deadline = absl::Now() + config.check_interval;
+          next_check = absl::Now() + config.check_interval;
+        }
+      }
+    } catch (const std::exception& e) {
+      LogWarning("postgres: notification listener: ", e.what(),
+                 "; reconnecting in ", absl::FormatDuration(backoff));
+    }
+    absl::MutexLock lock(&shared->mu);
+    shared->mu.AwaitWithTimeout(absl::Condition(&stopping), backoff);
+    backoff = std::min(backoff * 2, absl::Seconds(5));
+  }
+  absl::MutexLock lock(&shared->mu);
+  shared->listener_exited = true;
+}
 
 }  // namespace
 
@@ -223,31 +368,63 @@ absl::StatusOr<std::unique_ptr<PostgresEventStore>> PostgresEventStore::Open(
         MigrateSchema(connection);
         return absl::OkStatus();
       }));
-  store->listener_ = std::thread([s = store.get()] { s->Listen(); });
+  const absl::Duration connect_timeout =
+      options.statement_timeout > absl::ZeroDuration()
+          ? options.statement_timeout
+          : absl::Seconds(10);
+  ListenerConfig config{
+      WithKeepalives(WithConnectTimeout(options.url, connect_timeout),
+                     options.listener_check_interval),
+      options.listener_check_interval, NewUuid()};
+  store->listener_ =
+      std::thread(Listen, store->shared_, store->pool_, std::move(config));
   return store;
 }
 
 PostgresEventStore::PostgresEventStore(const PostgresEventStoreOptions& options)
-    : url_(options.url),
-      wait_recheck_interval_(options.wait_recheck_interval),
+    : options_(options),
       max_batch_(static_cast<size_t>(std::max(1, options.max_batch_requests))),
-      pool_(std::make_unique<PostgresConnectionPool>(
+      pool_(std::make_shared<PostgresConnectionPool>(
           PostgresConnectionPool::Options{
               options.url, options.pool_size, options.acquire_timeout,
-              PrepareStatements, options.statement_timeout})) {}
+              PrepareConnection, options.statement_timeout})),
+      shared_(std::make_shared<Shared>()) {}
 
 PostgresEventStore::~PostgresEventStore() {
-  {
-    absl::MutexLock lock(&mu_);
-    stopping_ = true;
+  absl::MutexLock lock(&shared_->mu);
+  shared_->stopping = true;
+  shared_->waiters_stopped = true;
+  if (!listener_.joinable()) return;
+  auto exited = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(shared_->mu) {
+    return shared_->listener_exited;
+  };
+  // The listener may be opening a connection (bounded by the connect
+  // timeout, which may be longer than a shutdown should take).
+  if (shared_->mu.AwaitWithTimeout(absl::Condition(&exited),
+                                   options_.stop_timeout)) {
+    shared_->mu.Unlock();
+    listener_.join();
+    shared_->mu.Lock();
+  } else {
+    LogWarning("postgres: notification listener still busy after ",
+               absl::FormatDuration(options_.stop_timeout),
+               "; not waiting for it");
+    listener_.detach();
   }
-  if (listener_.joinable()) listener_.join();
 }
 
 absl::StatusOr<AppendResult> PostgresEventStore::Append(
     const AppendRequest& request) {
   RETURN_IF_ERROR(ValidateAppendRequest(request));
-  PendingAppend self{&request, FingerprintOf(request), std::nullopt};
+  // The event ids are this append's identity across attempts (see
+  // WriteBatch()).
+  std::vector<std::string> event_ids;
+  event_ids.reserve(request.events.size());
+  for (size_t i = 0; i < request.events.size(); ++i) {
+    event_ids.push_back(NewUuid());
+  }
+  PendingAppend self{&request, FingerprintOf(request), std::move(event_ids),
+                     std::nullopt};
   absl::MutexLock lock(&batch_mu_);
   queue_.push_back(&self);
   auto done_or_no_leader = [this,
@@ -276,7 +453,8 @@ absl::StatusOr<AppendResult> PostgresEventStore::Append(
 PostgresEventStore::GroupCommitStats PostgresEventStore::group_commit_stats() {
   absl::MutexLock lock(&batch_mu_);
   return GroupCommitStats{statements_, batched_requests_,
-                          static_cast<int64_t>(queue_.size()), leader_active_};
+                          static_cast<int64_t>(queue_.size()), leader_active_,
+                          recovered_batches_};
 }
 
 void PostgresEventStore::WriteBatch(std::vector<PendingAppend*>& batch) {
@@ -286,11 +464,49 @@ void PostgresEventStore::WriteBatch(std::vector<PendingAppend*>& batch) {
     batched_requests_ += static_cast<int64_t>(batch.size());
   }
   std::vector<absl::StatusOr<AppendResult>> outcomes;
-  const absl::Status status =
-      pool_->Run("append", [&batch, &outcomes](pqxx::connection& connection) {
-        return AppendBatchInOneStatement(connection, batch, &outcomes);
-      });
-  if (status.ok()) {
+  const absl::Time started = absl::Now();
+  absl::Duration backoff = absl::Milliseconds(50);
+  bool answer_lost = false;
+  BatchAttempt attempt;
+  for (;;) {
+    attempt = BatchAttempt();
+    attempt.status = pool_->RunOnce(
+        "append", [&batch, &outcomes, &attempt](pqxx::connection& connection) {
+          return AppendBatchInOneStatement(connection, batch, &outcomes,
+                                           &attempt);
+        });
+    if (attempt.status.ok()) break;
+    // Only a connection that broke after the statement was sent leaves the
+    // outcome open; every other failure rolled the statement back. Once an
+    // answer was lost, any later failure leaves it open, except an error
+    // that the same batch must have met the first time too.
+    if (attempt.sent &&
+        attempt.status.code() == absl::StatusCode::kUnavailable &&
+        !answer_lost) {
+      LogWarning("postgres: append: the answer to a batch of ", batch.size(),
+                 " request(s) was lost; asking again on a new connection");
+      answer_lost = true;
+    }
+    if (!answer_lost || BelongsToOneRequest(attempt.sqlstate)) break;
+    const absl::Duration waited = absl::Now() - started;
+    if (waited + backoff > options_.outcome_recovery_timeout) {
+      LogError("postgres: append: the outcome of a batch of ", batch.size(),
+               " request(s) is unknown after ", absl::FormatDuration(waited),
+               ": ", attempt.status.message());
+      Publish(batch, std::vector<absl::StatusOr<AppendResult>>(
+                         batch.size(), OutcomeUnknown(waited)));
+      return;
+    }
+    absl::SleepFor(backoff);  // a pause before the next attempt
+    backoff = std::min(backoff * 2, absl::Seconds(1));
+  }
+  if (attempt.status.ok()) {
+    if (answer_lost) {
+      LogInfo("postgres: append: recovered the outcome of a batch of ",
+              batch.size(), " request(s) after a lost answer");
+      absl::MutexLock lock(&batch_mu_);
+      ++recovered_batches_;
+    }
     // Waiters in this process learn of the commit now, without waiting for
     // the notification's round trip through the database.
     int64_t last = 0;
@@ -300,27 +516,25 @@ void PostgresEventStore::WriteBatch(std::vector<PendingAppend*>& batch) {
       }
     }
     {
-      absl::MutexLock lock(&mu_);
-      notified_head_ = std::max(notified_head_, last);
+      absl::MutexLock lock(&shared_->mu);
+      shared_->notified_head = std::max(shared_->notified_head, last);
     }
     Publish(batch, std::move(outcomes));
     return;
   }
-  // An unreachable database fails the whole batch: the outcome is unknown
-  // and each caller may retry with its request_id. Any other error (a
-  // payload the database refuses, say) belongs to one request, but the
-  // statement failed as a whole, so each request is written alone to find
-  // it: one bad request never fails the others.
-  if (batch.size() == 1 || status.code() == absl::StatusCode::kUnavailable ||
-      status.code() == absl::StatusCode::kDeadlineExceeded) {
-    Publish(batch,
-            std::vector<absl::StatusOr<AppendResult>>(batch.size(), status));
+  // Nothing was committed. An error that belongs to one request (a payload
+  // the database refuses, say) failed the statement as a whole, so each
+  // request is written alone to find it: one bad request never fails the
+  // others. Any other error fails every request of the batch.
+  if (batch.size() > 1 && BelongsToOneRequest(attempt.sqlstate)) {
+    for (PendingAppend* pending : batch) {
+      std::vector<PendingAppend*> alone = {pending};
+      WriteBatch(alone);
+    }
     return;
   }
-  for (PendingAppend* pending : batch) {
-    std::vector<PendingAppend*> alone = {pending};
-    WriteBatch(alone);
-  }
+  Publish(batch, std::vector<absl::StatusOr<AppendResult>>(batch.size(),
+                                                           attempt.status));
 }
 
 void PostgresEventStore::Publish(
@@ -368,25 +582,33 @@ absl::StatusOr<int64_t> PostgresEventStore::HeadPosition() {
 
 absl::StatusOr<bool> PostgresEventStore::WaitForEventsAfter(
     int64_t after_position, absl::Time deadline) {
+  Shared& shared = *shared_;
   for (;;) {
     {
       // Announced positions are committed, and so is every one before them
       // (appends commit in position order): no need to ask the database.
-      absl::MutexLock lock(&mu_);
-      if (notified_head_ > after_position) return true;
+      absl::MutexLock lock(&shared.mu);
+      if (shared.waiters_stopped) return StoreStopping();
+      if (shared.notified_head > after_position) return true;
     }
     ASSIGN_OR_RETURN(const int64_t head, HeadPosition());
     if (head > after_position) return true;
     const absl::Time now = absl::Now();
     if (now >= deadline) return false;
-    absl::MutexLock lock(&mu_);
-    auto notified = [this, after_position]()
-                        ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-                          return notified_head_ > after_position || stopping_;
-                        };
-    mu_.AwaitWithDeadline(absl::Condition(&notified),
-                          std::min(deadline, now + wait_recheck_interval_));
+    absl::MutexLock lock(&shared.mu);
+    auto notified = [&shared, after_position]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(
+                        shared.mu) {
+      return shared.notified_head > after_position || shared.waiters_stopped;
+    };
+    shared.mu.AwaitWithDeadline(
+        absl::Condition(&notified),
+        std::min(deadline, now + options_.wait_recheck_interval));
   }
+}
+
+void PostgresEventStore::StopWaiting() {
+  absl::MutexLock lock(&shared_->mu);
+  shared_->waiters_stopped = true;
 }
 
 absl::StatusOr<std::optional<RecordedRequest>> PostgresEventStore::FindRequest(
@@ -397,41 +619,6 @@ absl::StatusOr<std::optional<RecordedRequest>> PostgresEventStore::FindRequest(
                       pqxx::nontransaction tx(connection);
                       return LookupRequest(tx, std::string(request_id));
                     });
-}
-
-void PostgresEventStore::Listen() {
-  absl::Duration backoff = absl::Milliseconds(100);
-  auto stopping = [this]()
-                      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return stopping_; };
-  for (;;) {
-    {
-      absl::MutexLock lock(&mu_);
-      if (stopping_) return;
-    }
-    try {
-      pqxx::connection connection(url_);
-      NotificationReceiver receiver(connection, [this](const std::string& p) {
-        int64_t position = 0;
-        if (!absl::SimpleAtoi(p, &position)) return;
-        absl::MutexLock lock(&mu_);
-        notified_head_ = std::max(notified_head_, position);
-      });
-      backoff = absl::Milliseconds(100);
-      for (;;) {
-        {
-          absl::MutexLock lock(&mu_);
-          if (stopping_) return;
-        }
-        connection.await_notification(0, 200'000);
-      }
-    } catch (const std::exception& e) {
-      LogWarning("postgres: notification listener: ", e.what(),
-                 "; reconnecting in ", absl::FormatDuration(backoff));
-    }
-    absl::MutexLock lock(&mu_);
-    mu_.AwaitWithTimeout(absl::Condition(&stopping), backoff);
-    backoff = std::min(backoff * 2, absl::Seconds(5));
-  }
 }
 
 }  // namespace inventory

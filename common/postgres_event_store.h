@@ -27,13 +27,38 @@
 // the batch, so the result is the same as appending them one by one in
 // queue order. A batch the database refuses as a whole (a payload that
 // jsonb rejects, say) is retried request by request, so one bad request
-// never fails the others; a lost connection fails the batch with
-// UNAVAILABLE (the outcome is unknown: retry with the same request_id).
+// never fails the others; only errors that belong to one request (SQLSTATE
+// classes 22 and 23, data and constraint errors) split a batch, never a
+// full disk, a lack of memory or any other error of the server.
+//
+// A lost answer. Every event gets its id (a UUID) in Append(), before the
+// first attempt. When the connection breaks after the statement was sent,
+// the batch may or may not have committed (libpqxx cannot tell), so the
+// same batch, with the same event ids, is sent again on a new connection,
+// with backoff, for up to `outcome_recovery_timeout`. append_events()
+// recognises a request whose last event id is stored as its own earlier
+// commit and answers with that commit's version and position
+// (AppendResult::recovered), so the caller learns the true outcome: never
+// a second copy, never a refusal of what was applied. When the database
+// stays out of reach, the outcome is unknown: UNAVAILABLE with reason
+// OUTCOME_UNKNOWN (a retry with the same request_id is safe). UNAVAILABLE
+// before anything was sent has reason DATABASE_UNAVAILABLE.
+//
+// Isolation: every pooled connection runs at READ COMMITTED whatever the
+// database's default, so append_events() reads the latest head after it
+// takes the append lock (at REPEATABLE READ its snapshot would predate the
+// lock).
 //
 // Change notification: each append sends NOTIFY on channel
 // `inventory_events` with its last position (delivered at commit, also to
 // other processes); a listener thread wakes WaitForEventsAfter() callers.
 // Waiters in the appending process are woken as soon as its batch commits.
+// A notification can be missed (the listener reconnecting), so waiters
+// also re-read the head every `wait_recheck_interval`. The listener's
+// connection has a connect timeout and TCP keepalives, and every
+// `listener_check_interval` the listener sends itself a notification
+// through the pool: if it does not arrive within that interval, the
+// connection is half-open (no FIN ever came) and the listener reconnects.
 #ifndef INVENTORY_COMMON_POSTGRES_EVENT_STORE_H_
 #define INVENTORY_COMMON_POSTGRES_EVENT_STORE_H_
 
@@ -61,6 +86,8 @@ namespace postgres_internal {
 struct PendingAppend {
   const AppendRequest* request;
   std::string fingerprint;
+  // One per event of `request`, chosen before the first attempt.
+  std::vector<std::string> event_ids;
   // Set under the store's batch_mu_, once: the moment it is set, the
   // waiting caller may return and this object may be gone, so the writer
   // of the batch must not touch it after that.
@@ -84,6 +111,15 @@ struct PostgresEventStoreOptions {
   // How often WaitForEventsAfter() re-reads the head even without a
   // notification (one may be lost while the listener reconnects).
   absl::Duration wait_recheck_interval = absl::Seconds(1);
+  // How long an append whose answer was lost keeps asking the database for
+  // its outcome before it answers UNAVAILABLE (OUTCOME_UNKNOWN).
+  absl::Duration outcome_recovery_timeout = absl::Seconds(10);
+  // How often the listener checks that its connection still delivers
+  // notifications (and how long it waits for its check to come back).
+  absl::Duration listener_check_interval = absl::Seconds(10);
+  // How long the destructor waits for the listener thread (which may be
+  // opening a connection) before leaving it to finish on its own.
+  absl::Duration stop_timeout = absl::Seconds(5);
 };
 
 // Thread-safe.
@@ -100,6 +136,9 @@ class PostgresEventStore final : public EventStore {
     int64_t requests = 0;    // appends those calls carried
     int64_t queued = 0;      // appends waiting for the next batch now
     bool writing = false;    // a batch is being written now
+    // Batches whose answer was lost and whose outcome was then learned on
+    // a new connection.
+    int64_t recovered_batches = 0;
   };
   GroupCommitStats group_commit_stats();
 
@@ -118,12 +157,22 @@ class PostgresEventStore final : public EventStore {
                                           absl::Time deadline) override;
   absl::StatusOr<std::optional<RecordedRequest>> FindRequest(
       absl::string_view request_id) override;
+  void StopWaiting() override;
+
+  // What the listener thread shares with the store; it may outlive the
+  // store (see stop_timeout).
+  struct Shared {
+    absl::Mutex mu;
+    // Highest position known committed: announced by a notification or
+    // appended by this process.
+    int64_t notified_head ABSL_GUARDED_BY(mu) = 0;
+    bool stopping ABSL_GUARDED_BY(mu) = false;  // the store is going away
+    bool waiters_stopped ABSL_GUARDED_BY(mu) = false;  // StopWaiting()
+    bool listener_exited ABSL_GUARDED_BY(mu) = false;
+  };
 
  private:
   explicit PostgresEventStore(const PostgresEventStoreOptions& options);
-  // Body of the listener thread: LISTEN, and on each notification raise
-  // notified_head_; reconnects with backoff until stopping_.
-  void Listen();
   // Writes `batch` and sets each element's result.
   void WriteBatch(std::vector<postgres_internal::PendingAppend*>& batch);
   // Hands each element of `batch` its outcome, all under batch_mu_; the
@@ -131,10 +180,10 @@ class PostgresEventStore final : public EventStore {
   void Publish(std::vector<postgres_internal::PendingAppend*>& batch,
                std::vector<absl::StatusOr<AppendResult>> outcomes);
 
-  const std::string url_;
-  const absl::Duration wait_recheck_interval_;
+  const PostgresEventStoreOptions options_;
   const size_t max_batch_;
-  std::unique_ptr<PostgresConnectionPool> pool_;
+  // Shared with the listener thread, which checks its connection with it.
+  std::shared_ptr<PostgresConnectionPool> pool_;
 
   absl::Mutex batch_mu_;
   // Appends not yet taken into a batch, in arrival order.
@@ -144,12 +193,9 @@ class PostgresEventStore final : public EventStore {
   bool leader_active_ ABSL_GUARDED_BY(batch_mu_) = false;
   int64_t statements_ ABSL_GUARDED_BY(batch_mu_) = 0;
   int64_t batched_requests_ ABSL_GUARDED_BY(batch_mu_) = 0;
+  int64_t recovered_batches_ ABSL_GUARDED_BY(batch_mu_) = 0;
 
-  absl::Mutex mu_;
-  // Highest position known committed: announced by a notification or
-  // appended by this process.
-  int64_t notified_head_ ABSL_GUARDED_BY(mu_) = 0;
-  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  const std::shared_ptr<Shared> shared_;
   std::thread listener_;
 };
 

@@ -49,6 +49,9 @@ ABSL_FLAG(absl::Duration, stall_timeout, absl::Seconds(20),
 ABSL_FLAG(absl::Duration, max_backoff, absl::Seconds(5),
           "Longest pause between reconnection attempts to the "
           "command-service.");
+ABSL_FLAG(absl::Duration, stopped_retry_interval, absl::Seconds(30),
+          "While the read model is stopped at an event it cannot project "
+          "(NOT_SERVING), how often to subscribe again, quietly.");
 ABSL_FLAG(bool, health_check, false,
           "Instead of serving: ask the server at --listen whether it is "
           "SERVING (gRPC health check), exit 0 if so and 1 otherwise. For "
@@ -138,6 +141,8 @@ int main(int argc, char** argv) {
   options.query.max_wait = absl::GetFlag(FLAGS_max_wait);
   options.subscriber.stall_timeout = absl::GetFlag(FLAGS_stall_timeout);
   options.subscriber.max_backoff = absl::GetFlag(FLAGS_max_backoff);
+  options.subscriber.stopped_retry_interval =
+      absl::GetFlag(FLAGS_stopped_retry_interval);
   auto server = inventory::QueryServer::Start(options);
   if (!server.ok()) {
     inventory::LogError(server.status().message());

@@ -109,6 +109,7 @@ class ObservedStore final : public EventStore {
                                           absl::Time deadline) override {
     return inner_->WaitForEventsAfter(after_position, deadline);
   }
+  void StopWaiting() override { inner_->StopWaiting(); }
   absl::StatusOr<std::optional<RecordedRequest>> FindRequest(
       absl::string_view request_id) override {
     return inner_->FindRequest(request_id);

@@ -251,7 +251,122 @@ TEST(PostgresEventStoreTest, EventsCannotBeChangedOrDeleted) {
         tx.exec0("DELETE FROM events");
       },
       pqxx::sql_error);
+  // A statement-level trigger (migration 3): TRUNCATE skips row triggers.
+  EXPECT_THROW(
+      {
+        pqxx::work tx(connection);
+        tx.exec0("TRUNCATE events");
+      },
+      pqxx::sql_error);
   EXPECT_EQ((*store->ReadAll(0, 10))[0].event_type, "test.Happened");
+}
+
+TEST(PostgresEventStoreTest, AppendsRunAtReadCommittedWhateverTheDefault) {
+  const std::string url = NewDatabase("isolation");
+  {
+    pqxx::connection connection(url);
+    pqxx::nontransaction tx(connection);
+    tx.exec0(absl::StrCat("ALTER DATABASE ", connection.dbname(),
+                          " SET default_transaction_isolation = "
+                          "'repeatable read'"));
+  }
+  // Two stores: two group-commit leaders whose statements wait for each
+  // other's append lock. At REPEATABLE READ the second would read a head
+  // from before the first committed, and fail on its position.
+  auto first = OpenStore(url);
+  auto second = OpenStore(url);
+  ASSERT_NE(first, nullptr);
+  ASSERT_NE(second, nullptr);
+  constexpr int kThreads = 8;
+  constexpr int kAppendsEach = 25;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      EventStore& store = t % 2 == 0 ? *first : *second;
+      for (int i = 0; i < kAppendsEach; ++i) {
+        const auto appended =
+            store.Append(OneEvent(absl::StrCat("s-", t), "{}"));
+        EXPECT_TRUE(appended.ok()) << appended.status();
+      }
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  EXPECT_EQ(CountRows(url, "SELECT count(*) FROM events"),
+            kThreads * kAppendsEach);
+}
+
+// Installs a trigger that fails every insert into events with `sqlstate`.
+void FailInsertsWith(const std::string& url, absl::string_view sqlstate) {
+  pqxx::connection connection(url);
+  pqxx::work tx(connection);
+  tx.exec0(absl::StrCat(
+      "CREATE FUNCTION test_fail_insert() RETURNS trigger LANGUAGE plpgsql AS "
+      "$$ BEGIN RAISE EXCEPTION 'injected' USING ERRCODE = '",
+      sqlstate,
+      "'; END $$; CREATE TRIGGER test_fail_insert BEFORE INSERT ON events "
+      "FOR EACH ROW EXECUTE FUNCTION test_fail_insert()"));
+  tx.commit();
+}
+
+// Appends `count` requests that all go into one batch (the append lock is
+// held from outside until every one is queued) and returns how many
+// append_events() statements the store made for them.
+int64_t StatementsForOneBatchOf(const std::string& url,
+                                PostgresEventStore& store, int count) {
+  const int64_t before = store.group_commit_stats().statements;
+  pqxx::connection blocker_connection(url);
+  pqxx::work blocker(blocker_connection);
+  blocker.exec("SELECT pg_advisory_xact_lock(7349022)");
+  std::vector<std::thread> threads;
+  for (int i = 0; i < count; ++i) {
+    threads.emplace_back([&store, i] {
+      EXPECT_FALSE(store.Append(OneEvent(absl::StrCat("s-", i), "{}")).ok());
+    });
+    EXPECT_TRUE(Eventually([&] {
+      const auto stats = store.group_commit_stats();
+      return stats.writing && stats.queued == i;
+    }));
+  }
+  blocker.abort();
+  for (std::thread& thread : threads) thread.join();
+  return store.group_commit_stats().statements - before;
+}
+
+TEST(PostgresEventStoreTest, OnlyAnErrorOfOneRequestSplitsABatch) {
+  // Out of disk (53100) says nothing about any one request: the batch
+  // fails once, as a whole (the first request is a batch of its own).
+  const std::string disk_full = NewDatabase("disk_full");
+  auto store = OpenStore(disk_full);
+  ASSERT_NE(store, nullptr);
+  FailInsertsWith(disk_full, "53100");
+  EXPECT_EQ(StatementsForOneBatchOf(disk_full, *store, 5), 2);
+
+  // A check violation (class 23) may belong to one request: each is tried
+  // alone after the batch fails.
+  const std::string check = NewDatabase("check_violation");
+  store = OpenStore(check);
+  ASSERT_NE(store, nullptr);
+  FailInsertsWith(check, "23514");
+  EXPECT_EQ(StatementsForOneBatchOf(check, *store, 5), 2 + 4);
+}
+
+TEST(PostgresEventStoreTest, StopWaitingEndsWaitsAtOnce) {
+  auto store = OpenStore(NewDatabase("stop_waiting"));
+  ASSERT_NE(store, nullptr);
+  absl::Notification returned;
+  absl::StatusOr<bool> waited = false;
+  std::thread waiter([&] {
+    waited = store->WaitForEventsAfter(0, absl::Now() + absl::Hours(1));
+    returned.Notify();
+  });
+  store->StopWaiting();
+  EXPECT_TRUE(returned.WaitForNotificationWithTimeout(absl::Seconds(10)));
+  waiter.join();
+  EXPECT_EQ(waited.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(
+      store->WaitForEventsAfter(0, absl::InfiniteFuture()).status().code(),
+      absl::StatusCode::kUnavailable);
+  EXPECT_TRUE(store->Append(OneEvent("s-1", "{}")).ok());
 }
 
 TEST(PostgresEventStoreTest, NotificationWakesWaiterOfAnotherConnection) {

@@ -6,13 +6,16 @@
 // many concurrent commands (every query with a command's global_position as
 // min_position sees that command), min_position deadlines, every validation
 // error, NOT_FOUND, WatchItem, a query server started after the events, and
-// a command-service restart on the same port. Nothing waits by sleeping:
+// a command-service restart on the same port; the read side never skipping
+// (an event it cannot project stops it there) and rebuilding when the log
+// becomes shorter than its checkpoint. Nothing waits by sleeping:
 // every wait is on a condition (a min_position, a stream message, a health
 // status polled until it changes), bounded by a deadline.
 #include "query-service/server/query_server.h"
 
 #include <grpcpp/grpcpp.h>
 
+#include <atomic>
 #include <cctype>
 #include <cstdint>
 #include <functional>
@@ -31,6 +34,7 @@
 #include "absl/time/time.h"
 #include "command-service/application/item_command_handler.h"
 #include "command-service/server/command_server.h"
+#include "common/error_reason.h"
 #include "common/field_violation.h"
 #include "common/grpc_status.h"
 #include "common/in_memory_event_store.h"
@@ -39,6 +43,7 @@
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "gtest/gtest.h"
 #include "inventory/v1/command_service.grpc.pb.h"
+#include "inventory/v1/event_stream_service.grpc.pb.h"
 #include "inventory/v1/query_service.grpc.pb.h"
 #include "tests/support/health_probe.h"
 
@@ -82,6 +87,7 @@ QueryServerOptions QueryOptions(int command_port) {
   options.command_service = absl::StrCat("127.0.0.1:", command_port);
   options.subscriber.initial_backoff = absl::Milliseconds(10);
   options.subscriber.max_backoff = absl::Milliseconds(200);
+  options.subscriber.stopped_retry_interval = absl::Milliseconds(100);
   return options;
 }
 
@@ -448,7 +454,7 @@ TEST(QueryServerHealthTest, NotServingUntilTheFirstCatchUp) {
   EXPECT_EQ(GetItem(*query->queries, ItemRequest("item-0", 0), &item_response)
                 .error_code(),
             StatusCode::NOT_FOUND);
-  EXPECT_FALSE(query->server->subscriber().caught_up());
+  EXPECT_FALSE(query->server->subscriber().serving());
 
   // The command-service comes (back) on the same port: the query server
   // connects, catches up and only then reports SERVING.
@@ -460,7 +466,7 @@ TEST(QueryServerHealthTest, NotServingUntilTheFirstCatchUp) {
         AwaitHealth(*query->health, service, HealthCheckResponse::SERVING))
         << service;
   }
-  EXPECT_TRUE(query->server->subscriber().caught_up());
+  EXPECT_TRUE(query->server->subscriber().serving());
   EXPECT_GE(query->server->model().position(), head);
   int64_t position = 0;
   EXPECT_EQ(ListAll(*query->queries, 1000, 0, &position).size(), 20u);
@@ -1071,6 +1077,281 @@ TEST_F(QueryServerTest, ReconnectsAfterTheCommandServiceRestarts) {
     EXPECT_EQ(history[i].stream_version(), static_cast<int64_t>(i + 1));
     EXPECT_EQ(history[i].global_position(), static_cast<int64_t>(i + 1));
   }
+}
+
+// --- The read side never skips -----------------------------------------------
+
+// Polls `condition` every 20 ms until it holds; false when `timeout` passes
+// first.
+bool Eventually(const std::function<bool()>& condition,
+                absl::Duration timeout = kWaitTimeout) {
+  const absl::Time deadline = Deadline(timeout);
+  while (!condition()) {
+    if (absl::Now() >= deadline) return false;
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  return true;
+}
+
+TEST_F(QueryServerTest, SubscribePastTheHeadIsOutOfRangeNamingBothPositions) {
+  ExpectedItem item = NewItem("head");
+  const int64_t head = CreateWithStock(item, 3);
+  ASSERT_EQ(head, 2);
+  auto events = v1::EventStreamService::NewStub(command_->channel);
+  auto subscribe = [&](int64_t after, v1::SubscribeResponse* first) {
+    grpc::ClientContext context;
+    context.set_deadline(absl::ToChronoTime(Deadline(kCallTimeout)));
+    v1::SubscribeRequest request;
+    request.set_after_position(after);
+    auto reader = events->Subscribe(&context, request);
+    if (reader->Read(first)) {
+      context.TryCancel();
+      reader->Finish();
+      return grpc::Status::OK;
+    }
+    return reader->Finish();
+  };
+
+  v1::SubscribeResponse first;
+  const grpc::Status beyond = subscribe(head + 5, &first);
+  EXPECT_EQ(beyond.error_code(), StatusCode::OUT_OF_RANGE)
+      << beyond.error_message();
+  EXPECT_THAT(beyond.error_message(), HasSubstr("after_position 7"));
+  EXPECT_THAT(beyond.error_message(), HasSubstr("head position 2"));
+  const std::optional<ErrorReason> reason =
+      ErrorReasonOf(FromGrpcStatus(beyond));
+  ASSERT_TRUE(reason.has_value()) << beyond.error_message();
+  EXPECT_EQ(reason->reason, reason::kLogPositionOutOfRange);
+  EXPECT_EQ(reason->metadata,
+            (std::map<std::string, std::string>{{"requested_position", "7"},
+                                                {"head_position", "2"}}));
+
+  // At the head exactly: caught up at once.
+  ASSERT_TRUE(subscribe(head, &first).ok());
+  ASSERT_TRUE(first.has_caught_up()) << first.ShortDebugString();
+  EXPECT_EQ(first.caught_up().head_position(), head);
+}
+
+TEST_F(QueryServerTest, StopsAtAnEventItCannotProjectAndNeverSkipsIt) {
+  ExpectedItem before = NewItem("before");
+  const int64_t stop_after = CreateWithStock(before, 5);
+  // An event of a type neither service knows, as a newer writer would
+  // record it, between two known ones.
+  AppendRequest unknown;
+  unknown.stream_id = "item-teleported";
+  unknown.events.push_back(
+      {"inventory.v1.ItemTeleported", R"({"itemId":"teleported"})", {}});
+  absl::StatusOr<AppendResult> appended = store_.Append(unknown);
+  ASSERT_TRUE(appended.ok()) << appended.status();
+  ASSERT_EQ(appended->global_position, stop_after + 1);
+  ExpectedItem after = NewItem("after");
+  const Reply created = Create(commands(), after);
+  ASSERT_TRUE(created.status.ok()) << created.status.error_message();
+
+  ASSERT_TRUE(
+      AwaitHealth(*query_->health, "", HealthCheckResponse::NOT_SERVING));
+  const InventoryReadModel& model = query_->server->model();
+  EXPECT_EQ(model.position(), stop_after);
+  const std::optional<ProjectionStop> stop = model.stop();
+  ASSERT_TRUE(stop.has_value());
+  EXPECT_EQ(stop->global_position, stop_after + 1);
+  EXPECT_EQ(stop->event_type, "inventory.v1.ItemTeleported");
+
+  // It subscribes again now and then, and never gets past the event.
+  const int connections = query_->server->subscriber().connections();
+  ASSERT_TRUE(Eventually([&] {
+    return query_->server->subscriber().connections() >= connections + 3;
+  }));
+  EXPECT_EQ(model.position(), stop_after);
+  EXPECT_FALSE(query_->server->subscriber().serving());
+
+  // Queries answer at the position before the event; nothing after it.
+  v1::GetItemResponse response;
+  ASSERT_TRUE(GetItem(queries(), ItemRequest(before.id, 0), &response).ok());
+  ExpectItemIs(response.item(), before);
+  EXPECT_EQ(response.position(), stop_after);
+  EXPECT_EQ(
+      GetItem(queries(), ItemRequest(after.id, 0), &response).error_code(),
+      StatusCode::NOT_FOUND);
+  int64_t position = 0;
+  EXPECT_EQ(ListAll(queries(), 10, 0, &position).size(), 1u);
+  EXPECT_EQ(position, stop_after);
+  v1::GetInventoryStatsResponse stats;
+  ASSERT_TRUE(GetStats(queries(), v1::GetInventoryStatsRequest(), &stats).ok());
+  EXPECT_EQ(stats.position(), stop_after);
+  EXPECT_EQ(stats.item_count(), 1);
+
+  // A min_position beyond it is UNAVAILABLE at once, never a wrong answer.
+  const absl::Time start = absl::Now();
+  const grpc::Status beyond = GetItem(
+      queries(), ItemRequest(before.id, created.global_position), &response);
+  EXPECT_EQ(beyond.error_code(), StatusCode::UNAVAILABLE)
+      << beyond.error_message();
+  EXPECT_THAT(beyond.error_message(),
+              HasSubstr(absl::StrCat("position ", stop_after + 1)));
+  EXPECT_THAT(beyond.error_message(), HasSubstr("inventory.v1.ItemTeleported"));
+  EXPECT_LT(absl::Now() - start, kCallTimeout / 2);
+  ASSERT_TRUE(
+      GetItem(queries(), ItemRequest(before.id, stop_after), &response).ok());
+}
+
+// An EventStore that forwards to one of two stores, switched at will: a
+// database "restored" under a running command-service.
+class SwitchableStore final : public EventStore {
+ public:
+  explicit SwitchableStore(EventStore* store) : current_(store) {}
+  void Use(EventStore* store) { current_ = store; }
+
+  absl::StatusOr<AppendResult> Append(const AppendRequest& request) override {
+    return current_.load()->Append(request);
+  }
+  absl::StatusOr<std::vector<RecordedEvent>> ReadStream(
+      absl::string_view stream_id, int64_t from_version,
+      int64_t max_count) override {
+    return current_.load()->ReadStream(stream_id, from_version, max_count);
+  }
+  absl::StatusOr<std::vector<RecordedEvent>> ReadAll(
+      int64_t after_position, int64_t max_count) override {
+    return current_.load()->ReadAll(after_position, max_count);
+  }
+  absl::StatusOr<int64_t> HeadPosition() override {
+    return current_.load()->HeadPosition();
+  }
+  absl::StatusOr<bool> WaitForEventsAfter(int64_t after_position,
+                                          absl::Time deadline) override {
+    return current_.load()->WaitForEventsAfter(after_position, deadline);
+  }
+  void StopWaiting() override { current_.load()->StopWaiting(); }
+  absl::StatusOr<std::optional<RecordedRequest>> FindRequest(
+      absl::string_view request_id) override {
+    return current_.load()->FindRequest(request_id);
+  }
+
+ private:
+  std::atomic<EventStore*> current_;
+};
+
+// Writes the shorter log: 3 events of items "short-1" and "short-2".
+std::vector<ExpectedItem> WriteShorterLog(EventStore* store) {
+  std::unique_ptr<CommandNode> node = StartCommandNode(store, "127.0.0.1:0");
+  if (node == nullptr) return {};
+  std::vector<ExpectedItem> items = {NewItem("short-1"), NewItem("short-2")};
+  EXPECT_TRUE(Create(*node->commands, items[0]).status.ok());
+  EXPECT_TRUE(CheckIn(*node->commands, items[0], 4).status.ok());
+  EXPECT_TRUE(Create(*node->commands, items[1]).status.ok());
+  return items;
+}
+
+// Writes 10 events of items "long-1" and "long-2"; returns the head.
+int64_t WriteLongerLog(CommandStub& commands) {
+  ExpectedItem one = NewItem("long-1");
+  ExpectedItem two = NewItem("long-2");
+  EXPECT_TRUE(Create(commands, one).status.ok());
+  EXPECT_TRUE(Create(commands, two).status.ok());
+  Reply last;
+  for (int i = 0; i < 8; ++i) {
+    last = CheckIn(commands, i % 2 == 0 ? one : two, 1 + i);
+    EXPECT_TRUE(last.status.ok()) << last.status.error_message();
+  }
+  return last.global_position;
+}
+
+// The query node answers exactly the shorter log: its two items, at
+// position 3, and nothing of the longer one.
+void ExpectExactlyTheShorterLog(QueryNode& query,
+                                const std::vector<ExpectedItem>& items) {
+  int64_t position = 0;
+  const std::vector<v1::Item> listed =
+      ListAll(*query.queries, 10, 0, &position);
+  EXPECT_EQ(position, 3);
+  ASSERT_EQ(listed.size(), items.size());
+  for (size_t i = 0; i < items.size(); ++i) ExpectItemIs(listed[i], items[i]);
+  v1::GetItemResponse response;
+  EXPECT_EQ(
+      GetItem(*query.queries, ItemRequest("long-1", 0), &response).error_code(),
+      StatusCode::NOT_FOUND);
+  v1::GetInventoryStatsResponse stats;
+  ASSERT_TRUE(
+      GetStats(*query.queries, v1::GetInventoryStatsRequest(), &stats).ok());
+  EXPECT_EQ(stats.item_count(), 2);
+  EXPECT_EQ(stats.total_quantity_on_hand(), 4);
+  EXPECT_EQ(stats.position(), 3);
+}
+
+TEST(QueryServerLogTest, RebuildsWhenTheCommandServiceReturnsWithAShorterLog) {
+  InMemoryEventStore shorter;
+  const std::vector<ExpectedItem> short_items = WriteShorterLog(&shorter);
+  ASSERT_EQ(short_items.size(), 2u);
+  InMemoryEventStore longer;
+  std::unique_ptr<CommandNode> command =
+      StartCommandNode(&longer, "127.0.0.1:0");
+  ASSERT_NE(command, nullptr);
+  const int port = command->server->port();
+  const int64_t head = WriteLongerLog(*command->commands);
+  ASSERT_EQ(head, 10);
+  std::unique_ptr<QueryNode> query = StartQueryNode(QueryOptions(port));
+  ASSERT_NE(query, nullptr);
+  v1::GetItemResponse response;
+  ASSERT_TRUE(GetItem(*query->queries, ItemRequest("long-1", head), &response,
+                      kWaitTimeout)
+                  .ok());
+  ASSERT_TRUE(AwaitHealth(*query->health, "", HealthCheckResponse::SERVING));
+
+  // The command-service comes back on the same port with a restored,
+  // shorter log.
+  command.reset();
+  command = StartCommandNode(&shorter, absl::StrCat("127.0.0.1:", port));
+  ASSERT_NE(command, nullptr);
+  ASSERT_TRUE(Eventually([&] {
+    return query->server->subscriber().rebuilds() == 1 &&
+           query->server->subscriber().serving();
+  }));
+  ASSERT_TRUE(AwaitHealth(*query->health, "", HealthCheckResponse::SERVING));
+  ExpectExactlyTheShorterLog(*query, short_items);
+
+  // It follows the shorter log from there.
+  ExpectedItem next = NewItem("short-3");
+  const Reply created = Create(*command->commands, next);
+  ASSERT_TRUE(created.status.ok()) << created.status.error_message();
+  EXPECT_EQ(created.global_position, 4);
+  ASSERT_TRUE(
+      GetItem(*query->queries, ItemRequest(next.id, 4), &response).ok());
+  ExpectItemIs(response.item(), next);
+  EXPECT_EQ(query->server->subscriber().rebuilds(), 1);
+}
+
+TEST(QueryServerLogTest, RebuildsWhenTheLogShrinksUnderALiveSubscription) {
+  InMemoryEventStore shorter;
+  const std::vector<ExpectedItem> short_items = WriteShorterLog(&shorter);
+  ASSERT_EQ(short_items.size(), 2u);
+  InMemoryEventStore longer;
+  SwitchableStore store(&longer);
+  CommandServerOptions options = CommandOptions("127.0.0.1:0");
+  options.live.head_check_interval = absl::Milliseconds(100);
+  auto command = CommandServer::Start(&store, options);
+  ASSERT_TRUE(command.ok()) << command.status();
+  auto channel =
+      grpc::CreateChannel(absl::StrCat("127.0.0.1:", (*command)->port()),
+                          grpc::InsecureChannelCredentials());
+  auto commands = v1::CommandService::NewStub(channel);
+  const int64_t head = WriteLongerLog(*commands);
+  ASSERT_EQ(head, 10);
+  std::unique_ptr<QueryNode> query =
+      StartQueryNode(QueryOptions((*command)->port()));
+  ASSERT_NE(query, nullptr);
+  v1::GetItemResponse response;
+  ASSERT_TRUE(GetItem(*query->queries, ItemRequest("long-1", head), &response,
+                      kWaitTimeout)
+                  .ok());
+
+  // The database is restored under the running command-service.
+  store.Use(&shorter);
+  ASSERT_TRUE(Eventually([&] {
+    return query->server->subscriber().rebuilds() == 1 &&
+           query->server->subscriber().serving();
+  }));
+  ASSERT_TRUE(AwaitHealth(*query->health, "", HealthCheckResponse::SERVING));
+  ExpectExactlyTheShorterLog(*query, short_items);
 }
 
 }  // namespace

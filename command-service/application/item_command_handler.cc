@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "command-service/application/item_event_codec.h"
 #include "command-service/domain/overloaded.h"
+#include "common/error_reason.h"
 #include "common/field_violation.h"
 #include "common/status_macros.h"
 #include "common/uuid.h"
@@ -155,9 +156,12 @@ absl::StatusOr<CommandResult> ItemCommandHandler::Handle(
     // Another writer got there first (or the cache was behind): decide
     // again on the item's current events.
     if (attempt >= options_.max_attempts) {
-      return absl::AbortedError(
-          absl::StrCat("item is being changed concurrently; gave up after ",
-                       attempt, " attempts"));
+      return WithReason(
+          absl::AbortedError(
+              absl::StrCat("item is being changed concurrently; gave up after ",
+                           attempt, " attempts")),
+          reason::kConcurrentModification,
+          {{"attempts", absl::StrCat(attempt)}});
     }
     RETURN_IF_ERROR(refresh());
   }
@@ -180,9 +184,13 @@ absl::StatusOr<ItemCommandHandler::Decision> ItemCommandHandler::DecideAppend(
     const std::string& fingerprint) {
   if (envelope.expected_version.has_value() &&
       *envelope.expected_version != state.version) {
-    return absl::AbortedError(absl::StrCat("item is at version ", state.version,
-                                           ", expected ",
-                                           *envelope.expected_version));
+    return WithReason(
+        absl::AbortedError(absl::StrCat("item is at version ", state.version,
+                                        ", expected ",
+                                        *envelope.expected_version)),
+        reason::kVersionConflict,
+        {{"expected_version", absl::StrCat(*envelope.expected_version)},
+         {"actual_version", absl::StrCat(state.version)}});
   }
   Decision decision;
   ASSIGN_OR_RETURN(decision.events, Decide(state, envelope.command));

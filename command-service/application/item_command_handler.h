@@ -67,11 +67,15 @@ class ItemCommandHandler {
 
   // Handles one command. Returns the domain's statuses (see Decide() in
   // item.h), and:
-  //   INVALID_ARGUMENT  expected_version negative or request_id malformed;
-  //   ABORTED           expected_version differs from the item's version
-  //                     (the message says the current version), or
-  //                     max_attempts races were lost;
-  //   ALREADY_EXISTS    request_id already used for a different command;
+  //   INVALID_ARGUMENT  INVALID_FIELD: expected_version negative or
+  //                     request_id malformed;
+  //   ABORTED           VERSION_CONFLICT: expected_version differs from the
+  //                     item's version (metadata expected_version and
+  //                     actual_version; the message names both), or
+  //                     CONCURRENT_MODIFICATION: max_attempts races were
+  //                     lost (metadata attempts; deciding again is safe);
+  //   ALREADY_EXISTS    REQUEST_ID_REUSED: request_id already used for a
+  //                     different command;
   //   UNAVAILABLE etc.  from the store, unchanged.
   absl::StatusOr<CommandResult> Handle(const CommandEnvelope& envelope);
 

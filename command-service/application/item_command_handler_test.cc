@@ -4,7 +4,9 @@
 #include <thread>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "command-service/application/item_event_codec.h"
+#include "common/error_reason.h"
 #include "common/field_violation.h"
 #include "common/in_memory_event_store.h"
 #include "gmock/gmock.h"
@@ -63,6 +65,7 @@ class RacingEventStore final : public EventStore {
                                           absl::Time deadline) override {
     return inner.WaitForEventsAfter(after_position, deadline);
   }
+  void StopWaiting() override { inner.StopWaiting(); }
   absl::StatusOr<std::optional<RecordedRequest>> FindRequest(
       absl::string_view request_id) override {
     return inner.FindRequest(request_id);
@@ -181,6 +184,10 @@ TEST_F(ItemCommandHandlerTest,
   auto result = handler_.Handle(command);
   EXPECT_EQ(result.status().code(), absl::StatusCode::kAborted);
   EXPECT_THAT(result.status().message(), HasSubstr("version 2"));
+  EXPECT_EQ(
+      ErrorReasonOf(result.status()),
+      (ErrorReason{"VERSION_CONFLICT",
+                   {{"expected_version", "1"}, {"actual_version", "2"}}}));
   EXPECT_EQ(LogSize(), 2);
 }
 
@@ -190,6 +197,7 @@ TEST_F(ItemCommandHandlerTest, NegativeExpectedVersionIsInvalid) {
   auto result = handler_.Handle(command);
   ASSERT_EQ(result.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(FieldViolationOf(result.status())->field, "expected_version");
+  EXPECT_EQ(ErrorReasonOf(result.status())->reason, "INVALID_FIELD");
 }
 
 TEST_F(ItemCommandHandlerTest, MalformedRequestIdIsInvalid) {
@@ -236,17 +244,18 @@ TEST_F(ItemCommandHandlerTest, RequestIdReusedForOtherCommandIsAlreadyExists) {
   ASSERT_TRUE(handler_.Handle(create).ok());
   CommandEnvelope other = CheckIn("a-1", 3);
   other.request_id = "req-1";
-  EXPECT_EQ(handler_.Handle(other).status().code(),
-            absl::StatusCode::kAlreadyExists);
+  const absl::Status reused = handler_.Handle(other).status();
+  EXPECT_EQ(reused.code(), absl::StatusCode::kAlreadyExists);
+  EXPECT_EQ(ErrorReasonOf(reused), (ErrorReason{"REQUEST_ID_REUSED", {}}));
   CommandEnvelope other_item = Create("a-2");
   other_item.request_id = "req-1";
-  EXPECT_EQ(handler_.Handle(other_item).status().code(),
-            absl::StatusCode::kAlreadyExists);
+  EXPECT_EQ(ErrorReasonOf(handler_.Handle(other_item).status())->reason,
+            "REQUEST_ID_REUSED");
   CommandEnvelope other_version = Create("a-1");
   other_version.request_id = "req-1";
   other_version.expected_version = 0;
-  EXPECT_EQ(handler_.Handle(other_version).status().code(),
-            absl::StatusCode::kAlreadyExists);
+  EXPECT_EQ(ErrorReasonOf(handler_.Handle(other_version).status())->reason,
+            "REQUEST_ID_REUSED");
   EXPECT_EQ(LogSize(), 1);
 }
 
@@ -289,6 +298,11 @@ TEST_F(ItemCommandHandlerTest, RetriesAreBounded) {
   };
   auto result = handler_.Handle(CheckIn("a-1", 5));
   EXPECT_EQ(result.status().code(), absl::StatusCode::kAborted);
+  EXPECT_EQ(ErrorReasonOf(result.status()),
+            (ErrorReason{
+                "CONCURRENT_MODIFICATION",
+                {{"attempts",
+                  absl::StrCat(ItemCommandHandler::Options{}.max_attempts)}}}));
   EXPECT_EQ(store_.appends, ItemCommandHandler::Options{}.max_attempts);
   EXPECT_EQ(handler_.Load(Id("a-1"))->quantity_on_hand,
             ItemCommandHandler::Options{}.max_attempts);
@@ -306,6 +320,12 @@ TEST_F(ItemCommandHandlerTest, LostRaceWithExpectedVersionIsNotRetried) {
   auto result = handler_.Handle(command);
   EXPECT_EQ(result.status().code(), absl::StatusCode::kAborted);
   EXPECT_THAT(result.status().message(), HasSubstr("version 2"));
+  // The store's conflict made the handler read again; the refusal is the
+  // caller's expected_version against the version read.
+  EXPECT_EQ(
+      ErrorReasonOf(result.status()),
+      (ErrorReason{"VERSION_CONFLICT",
+                   {{"expected_version", "1"}, {"actual_version", "2"}}}));
   EXPECT_EQ(store_.appends, 1);
 }
 
@@ -429,6 +449,10 @@ TEST_F(ItemCommandHandlerTest, StaleCacheHonoursTheCallersExpectedVersion) {
   EXPECT_EQ(refused.status().code(), absl::StatusCode::kAborted);
   EXPECT_THAT(std::string(refused.status().message()),
               HasSubstr("at version 3"));
+  EXPECT_EQ(
+      ErrorReasonOf(refused.status()),
+      (ErrorReason{"VERSION_CONFLICT",
+                   {{"expected_version", "2"}, {"actual_version", "3"}}}));
   EXPECT_EQ(LogSize(), 3);
 }
 

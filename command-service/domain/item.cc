@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "command-service/domain/overloaded.h"
+#include "common/error_reason.h"
 
 namespace inventory {
 namespace {
@@ -13,18 +14,27 @@ constexpr int64_t kMaxStock = std::numeric_limits<int64_t>::max();
 
 using Events = std::vector<ItemEvent>;
 
+absl::Status ItemNotFound() {
+  return WithReason(absl::NotFoundError("item not found"),
+                    reason::kItemNotFound);
+}
+
 absl::Status MustBeActive(const ItemState& state, absl::string_view action) {
-  if (!state.exists) return absl::NotFoundError("item not found");
+  if (!state.exists) return ItemNotFound();
   if (!state.active) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("cannot ", action, " a deactivated item"));
+    return WithReason(absl::FailedPreconditionError(absl::StrCat(
+                          "cannot ", action, " a deactivated item")),
+                      reason::kItemInactive);
   }
   return absl::OkStatus();
 }
 
 absl::StatusOr<Events> DecideCreate(const ItemState& state,
                                     const CreateItem& c) {
-  if (state.exists) return absl::AlreadyExistsError("item already exists");
+  if (state.exists) {
+    return WithReason(absl::AlreadyExistsError("item already exists"),
+                      reason::kItemAlreadyExists);
+  }
   return Events{ItemCreated{c.item_id.value(), c.sku.value(), c.name.value()}};
 }
 
@@ -32,7 +42,9 @@ absl::StatusOr<Events> DecideRename(const ItemState& state,
                                     const RenameItem& c) {
   if (auto s = MustBeActive(state, "rename"); !s.ok()) return s;
   if (state.name == c.name.value()) {
-    return absl::FailedPreconditionError("item already has this name");
+    return WithReason(
+        absl::FailedPreconditionError("item already has this name"),
+        reason::kSameName);
   }
   return Events{ItemRenamed{c.item_id.value(), c.name.value()}};
 }
@@ -41,8 +53,10 @@ absl::StatusOr<Events> DecideCheckIn(const ItemState& state,
                                      const CheckInItems& c) {
   if (auto s = MustBeActive(state, "check in"); !s.ok()) return s;
   if (state.quantity_on_hand > kMaxStock - c.quantity.value()) {
-    return absl::FailedPreconditionError(
-        "checking in this quantity would overflow the stock counter");
+    return WithReason(
+        absl::FailedPreconditionError(
+            "checking in this quantity would overflow the stock counter"),
+        reason::kQuantityOverflow);
   }
   return Events{ItemsCheckedIn{c.item_id.value(), c.quantity.value()}};
 }
@@ -51,9 +65,13 @@ absl::StatusOr<Events> DecideRemove(const ItemState& state,
                                     const RemoveItems& c) {
   if (auto s = MustBeActive(state, "remove stock from"); !s.ok()) return s;
   if (c.quantity.value() > state.quantity_on_hand) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("cannot remove ", c.quantity.value(), " units: only ",
-                     state.quantity_on_hand, " on hand"));
+    return WithReason(
+        absl::FailedPreconditionError(
+            absl::StrCat("cannot remove ", c.quantity.value(), " units: only ",
+                         state.quantity_on_hand, " on hand")),
+        reason::kInsufficientStock,
+        {{"requested_quantity", absl::StrCat(c.quantity.value())},
+         {"quantity_on_hand", absl::StrCat(state.quantity_on_hand)}});
   }
   return Events{ItemsRemoved{c.item_id.value(), c.quantity.value()}};
 }
@@ -66,9 +84,10 @@ absl::StatusOr<Events> DecideDeactivate(const ItemState& state,
 
 absl::StatusOr<Events> DecideReactivate(const ItemState& state,
                                         const ReactivateItem& c) {
-  if (!state.exists) return absl::NotFoundError("item not found");
+  if (!state.exists) return ItemNotFound();
   if (state.active) {
-    return absl::FailedPreconditionError("item is already active");
+    return WithReason(absl::FailedPreconditionError("item is already active"),
+                      reason::kItemAlreadyActive);
   }
   return Events{ItemReactivated{c.item_id.value()}};
 }

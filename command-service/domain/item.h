@@ -30,14 +30,19 @@ struct ItemState {
   int64_t version = 0;
 };
 
-// Decides the events that `command` records on an item in `state`:
+// Decides the events that `command` records on an item in `state`. Each
+// refusal carries its reason (error_reason.h):
 //   OK                   one event per accepted command;
-//   NOT_FOUND            the item does not exist (any command but create);
-//   ALREADY_EXISTS       CreateItem on an existing item;
-//   FAILED_PRECONDITION  a business rule: item deactivated (rename, check-in,
-//                        remove, deactivate), already active (reactivate),
-//                        same name (rename), not enough stock (remove), or
-//                        stock that would pass INT64_MAX (check-in).
+//   NOT_FOUND            ITEM_NOT_FOUND: the item does not exist (any
+//                        command but create);
+//   ALREADY_EXISTS       ITEM_ALREADY_EXISTS: CreateItem on an existing item;
+//   FAILED_PRECONDITION  a business rule: ITEM_INACTIVE (rename, check-in,
+//                        remove, deactivate of a deactivated item),
+//                        ITEM_ALREADY_ACTIVE (reactivate), SAME_NAME
+//                        (rename), INSUFFICIENT_STOCK (remove; metadata
+//                        requested_quantity, quantity_on_hand) or
+//                        QUANTITY_OVERFLOW (check-in: stock would pass
+//                        INT64_MAX).
 // The commands' value objects already guarantee well-formed input.
 absl::StatusOr<std::vector<ItemEvent>> Decide(const ItemState& state,
                                               const ItemCommand& command);

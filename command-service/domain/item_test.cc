@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <limits>
+#include <optional>
 #include <string>
 #include <variant>
 #include <vector>
@@ -15,6 +16,7 @@
 #include "command-service/domain/item_name.h"
 #include "command-service/domain/quantity.h"
 #include "command-service/domain/sku.h"
+#include "common/error_reason.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -97,12 +99,16 @@ ItemState ActiveItemWithStock(int64_t on_hand) {
   return state;
 }
 
-void ExpectCode(const absl::StatusOr<std::vector<ItemEvent>>& result,
-                absl::StatusCode code) {
+// A refusal with `code` and `reason` (error_reason.h) and a message.
+void ExpectRefusal(const absl::StatusOr<std::vector<ItemEvent>>& result,
+                   absl::StatusCode code, absl::string_view reason) {
   ASSERT_FALSE(result.ok()) << "expected " << absl::StatusCodeToString(code)
                             << " but got " << result->size() << " event(s)";
   EXPECT_EQ(result.status().code(), code) << result.status();
   EXPECT_FALSE(result.status().message().empty());
+  const std::optional<ErrorReason> got = ErrorReasonOf(result.status());
+  ASSERT_TRUE(got.has_value()) << "no reason: " << result.status();
+  EXPECT_EQ(got->reason, reason) << result.status();
 }
 
 // --- Decide: CreateItem -----------------------------------------------------
@@ -116,14 +122,15 @@ TEST(DecideTest, CreateOnNewItemRecordsItemCreatedWithTheValues) {
 }
 
 TEST(DecideTest, CreateOnExistingItemIsAlreadyExists) {
-  ExpectCode(Decide(ActiveItem(), Create()), absl::StatusCode::kAlreadyExists);
-  ExpectCode(Decide(ActiveItem(5), Create("item-1", "OTHER", "Other")),
-             absl::StatusCode::kAlreadyExists);
+  ExpectRefusal(Decide(ActiveItem(), Create()),
+                absl::StatusCode::kAlreadyExists, reason::kItemAlreadyExists);
+  ExpectRefusal(Decide(ActiveItem(5), Create("item-1", "OTHER", "Other")),
+                absl::StatusCode::kAlreadyExists, reason::kItemAlreadyExists);
 }
 
 TEST(DecideTest, CreateOnDeactivatedItemIsAlreadyExists) {
-  ExpectCode(Decide(DeactivatedItem(), Create()),
-             absl::StatusCode::kAlreadyExists);
+  ExpectRefusal(Decide(DeactivatedItem(), Create()),
+                absl::StatusCode::kAlreadyExists, reason::kItemAlreadyExists);
 }
 
 // --- Decide: item does not exist -----------------------------------------
@@ -131,7 +138,8 @@ TEST(DecideTest, CreateOnDeactivatedItemIsAlreadyExists) {
 TEST(DecideTest, EveryNonCreateCommandOnMissingItemIsNotFound) {
   for (const ItemCommand& command : NonCreateCommands()) {
     SCOPED_TRACE(testing::Message() << "command index " << command.index());
-    ExpectCode(Decide(ItemState{}, command), absl::StatusCode::kNotFound);
+    ExpectRefusal(Decide(ItemState{}, command), absl::StatusCode::kNotFound,
+                  reason::kItemNotFound);
   }
 }
 
@@ -144,30 +152,31 @@ TEST(DecideTest, NotFoundWinsOverOtherRules) {
   state.name = "Other name";
   for (const ItemCommand& command : NonCreateCommands()) {
     SCOPED_TRACE(testing::Message() << "command index " << command.index());
-    ExpectCode(Decide(state, command), absl::StatusCode::kNotFound);
+    ExpectRefusal(Decide(state, command), absl::StatusCode::kNotFound,
+                  reason::kItemNotFound);
   }
 }
 
 // --- Decide: deactivated item -------------------------------------------
 
 TEST(DecideTest, RenameOfDeactivatedItemIsFailedPrecondition) {
-  ExpectCode(Decide(DeactivatedItem(), Rename("New name")),
-             absl::StatusCode::kFailedPrecondition);
+  ExpectRefusal(Decide(DeactivatedItem(), Rename("New name")),
+                absl::StatusCode::kFailedPrecondition, reason::kItemInactive);
 }
 
 TEST(DecideTest, CheckInOnDeactivatedItemIsFailedPrecondition) {
-  ExpectCode(Decide(DeactivatedItem(), CheckIn(1)),
-             absl::StatusCode::kFailedPrecondition);
+  ExpectRefusal(Decide(DeactivatedItem(), CheckIn(1)),
+                absl::StatusCode::kFailedPrecondition, reason::kItemInactive);
 }
 
 TEST(DecideTest, RemoveFromDeactivatedItemIsFailedPrecondition) {
-  ExpectCode(Decide(DeactivatedItem(10), Remove(1)),
-             absl::StatusCode::kFailedPrecondition);
+  ExpectRefusal(Decide(DeactivatedItem(10), Remove(1)),
+                absl::StatusCode::kFailedPrecondition, reason::kItemInactive);
 }
 
 TEST(DecideTest, DeactivateDeactivatedItemIsFailedPrecondition) {
-  ExpectCode(Decide(DeactivatedItem(), Deactivate()),
-             absl::StatusCode::kFailedPrecondition);
+  ExpectRefusal(Decide(DeactivatedItem(), Deactivate()),
+                absl::StatusCode::kFailedPrecondition, reason::kItemInactive);
 }
 
 TEST(DecideTest, DeactivatedMessageNamesTheAction) {
@@ -189,13 +198,13 @@ TEST(DecideTest, RenameRecordsItemRenamed) {
 }
 
 TEST(DecideTest, RenameToSameNameIsFailedPrecondition) {
-  ExpectCode(Decide(ActiveItem(), Rename("Blue widget")),
-             absl::StatusCode::kFailedPrecondition);
+  ExpectRefusal(Decide(ActiveItem(), Rename("Blue widget")),
+                absl::StatusCode::kFailedPrecondition, reason::kSameName);
 }
 
 TEST(DecideTest, RenameToSameNameAfterTrimmingIsFailedPrecondition) {
-  ExpectCode(Decide(ActiveItem(), Rename("  Blue widget\t")),
-             absl::StatusCode::kFailedPrecondition);
+  ExpectRefusal(Decide(ActiveItem(), Rename("  Blue widget\t")),
+                absl::StatusCode::kFailedPrecondition, reason::kSameName);
 }
 
 TEST(DecideTest, RenameIsCaseSensitive) {
@@ -232,12 +241,15 @@ TEST(DecideTest, CheckInRightUpToInt64MaxIsAccepted) {
 }
 
 TEST(DecideTest, CheckInPastInt64MaxIsFailedPrecondition) {
-  ExpectCode(Decide(ActiveItemWithStock(kInt64Max - 999999), CheckIn(1000000)),
-             absl::StatusCode::kFailedPrecondition);
-  ExpectCode(Decide(ActiveItemWithStock(kInt64Max), CheckIn(1)),
-             absl::StatusCode::kFailedPrecondition);
-  ExpectCode(Decide(ActiveItemWithStock(kInt64Max - 1), CheckIn(2)),
-             absl::StatusCode::kFailedPrecondition);
+  ExpectRefusal(
+      Decide(ActiveItemWithStock(kInt64Max - 999999), CheckIn(1000000)),
+      absl::StatusCode::kFailedPrecondition, reason::kQuantityOverflow);
+  ExpectRefusal(Decide(ActiveItemWithStock(kInt64Max), CheckIn(1)),
+                absl::StatusCode::kFailedPrecondition,
+                reason::kQuantityOverflow);
+  ExpectRefusal(Decide(ActiveItemWithStock(kInt64Max - 1), CheckIn(2)),
+                absl::StatusCode::kFailedPrecondition,
+                reason::kQuantityOverflow);
 }
 
 TEST(DecideTest, CheckInOverflowMessage) {
@@ -266,10 +278,12 @@ TEST(DecideTest, RemoveExactlyOnHandIsAccepted) {
 }
 
 TEST(DecideTest, RemoveMoreThanOnHandIsFailedPrecondition) {
-  ExpectCode(Decide(ActiveItem(10), Remove(11)),
-             absl::StatusCode::kFailedPrecondition);
-  ExpectCode(Decide(ActiveItem(0), Remove(1)),
-             absl::StatusCode::kFailedPrecondition);
+  ExpectRefusal(Decide(ActiveItem(10), Remove(11)),
+                absl::StatusCode::kFailedPrecondition,
+                reason::kInsufficientStock);
+  ExpectRefusal(Decide(ActiveItem(0), Remove(1)),
+                absl::StatusCode::kFailedPrecondition,
+                reason::kInsufficientStock);
 }
 
 TEST(DecideTest, RemoveMoreThanOnHandMessageStatesBothNumbers) {
@@ -278,6 +292,11 @@ TEST(DecideTest, RemoveMoreThanOnHandMessageStatesBothNumbers) {
   ASSERT_FALSE(events.ok());
   EXPECT_THAT(std::string(events.status().message()), HasSubstr("5"));
   EXPECT_THAT(std::string(events.status().message()), HasSubstr("3"));
+  // And so does the reason's metadata, for programs.
+  EXPECT_EQ(
+      ErrorReasonOf(events.status()),
+      (ErrorReason{"INSUFFICIENT_STOCK",
+                   {{"requested_quantity", "5"}, {"quantity_on_hand", "3"}}}));
 }
 
 TEST(DecideTest, RemoveWithHugeStockIsAccepted) {
@@ -297,8 +316,9 @@ TEST(DecideTest, DeactivateActiveItemRecordsItemDeactivated) {
 }
 
 TEST(DecideTest, ReactivateActiveItemIsFailedPrecondition) {
-  ExpectCode(Decide(ActiveItem(), Reactivate()),
-             absl::StatusCode::kFailedPrecondition);
+  ExpectRefusal(Decide(ActiveItem(), Reactivate()),
+                absl::StatusCode::kFailedPrecondition,
+                reason::kItemAlreadyActive);
 }
 
 TEST(DecideTest, ReactivateDeactivatedItemRecordsItemReactivated) {
@@ -567,10 +587,12 @@ TEST(ItemLifecycleTest, DecidedEventsEvolveTheState) {
   apply(Remove(20));
   apply(Rename("Red widget"));
   apply(Deactivate());
-  ExpectCode(Decide(state, CheckIn(1)), absl::StatusCode::kFailedPrecondition);
+  ExpectRefusal(Decide(state, CheckIn(1)),
+                absl::StatusCode::kFailedPrecondition, reason::kItemInactive);
   apply(Reactivate());
   apply(Remove(30));
-  ExpectCode(Decide(state, Remove(1)), absl::StatusCode::kFailedPrecondition);
+  ExpectRefusal(Decide(state, Remove(1)), absl::StatusCode::kFailedPrecondition,
+                reason::kInsufficientStock);
 
   EXPECT_TRUE(state.exists);
   EXPECT_TRUE(state.active);

@@ -2,10 +2,12 @@
 
 #include <algorithm>
 #include <future>
+#include <optional>
 #include <vector>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "common/error_reason.h"
 #include "common/event_codec.h"
 #include "common/field_violation.h"
 #include "common/grpc_status.h"
@@ -133,6 +135,20 @@ class Sender {
 
 absl::Status ClientGone() { return absl::CancelledError("client went away"); }
 
+// The refusal of a subscriber whose position is beyond the log's head: its
+// checkpoint belongs to a different (longer) log.
+absl::Status BeyondTheHead(int64_t requested_position, int64_t head_position) {
+  return WithReason(
+      absl::OutOfRangeError(absl::StrCat(
+          "after_position ", requested_position,
+          " is beyond the event log's head position ", head_position,
+          ": the log is shorter than the subscriber's checkpoint (restored "
+          "from a backup or failed over?); rebuild from position 0")),
+      reason::kLogPositionOutOfRange,
+      {{"requested_position", absl::StrCat(requested_position)},
+       {"head_position", absl::StrCat(head_position)}});
+}
+
 }  // namespace
 
 absl::Status ValidateSubscribeRequest(const SubscribeRequest& request) {
@@ -232,8 +248,28 @@ absl::Status EventStreamService::RunSubscription(
     }
   };
 
-  // Catch-up.
+  // The head a heartbeat reports: the buffer's, unless the subscription
+  // got ahead of it by reading the store (then the store's). A store head
+  // below the subscription's position means the log became shorter.
+  auto head_for_heartbeat = [&]() -> absl::StatusOr<int64_t> {
+    const int64_t live_head = live_->head();
+    if (live_head >= sender.position()) return live_head;
+    const absl::StatusOr<int64_t> store_head = store_->HeadPosition();
+    // The store unreachable is no reason to end a live stream.
+    if (!store_head.ok()) return sender.position();
+    if (*store_head < sender.position()) {
+      return BeyondTheHead(sender.position(), *store_head);
+    }
+    return *store_head;
+  };
+
+  // Catch-up. The buffer's shrinks are counted from before the head is
+  // read, so that none after it goes unnoticed.
+  int64_t shrinks_seen = live_->shrinks();
   ASSIGN_OR_RETURN(const int64_t head, store_->HeadPosition());
+  if (sender.position() > head) {
+    return BeyondTheHead(sender.position(), head);
+  }
   if (sender.position() < head) RETURN_IF_ERROR(read_store(head));
   if (!sender.CaughtUp(std::max(head, sender.position()))) return ClientGone();
 
@@ -242,12 +278,23 @@ absl::Status EventStreamService::RunSubscription(
   for (;;) {
     if (shutting_down_) return shutting_down();
     if (cancelled()) return ClientGone();
+    // Checked before anything from the buffer is sent: after a shrink its
+    // window holds events of the shorter log.
+    if (const std::optional<int64_t> lowest =
+            live_->LowestHeadAfterShrinks(shrinks_seen)) {
+      if (sender.position() > *lowest) {
+        return BeyondTheHead(sender.position(), *lowest);
+      }
+      shrinks_seen = live_->shrinks();
+    }
     const absl::Time heartbeat_due =
         sender.last_sent() + options_.heartbeat_interval;
     events.clear();
-    switch (live_->WaitForEventsAfter(
+    const LiveEventBuffer::Outcome outcome = live_->WaitForEventsAfter(
         sender.position(), std::min(heartbeat_due, absl::Now() + kPollInterval),
-        options_.live_batch, &events)) {
+        options_.live_batch, &events);
+    if (live_->shrinks() != shrinks_seen) continue;  // check it first
+    switch (outcome) {
       case LiveEventBuffer::Outcome::kEvents:
         for (const SharedEvent& event : events) {
           if (!sender.Add(*event)) return ClientGone();
@@ -261,9 +308,9 @@ absl::Status EventStreamService::RunSubscription(
             read_store(sender.position() + options_.catch_up_batch));
         break;
       case LiveEventBuffer::Outcome::kTimeout:
-        if (absl::Now() >= heartbeat_due &&
-            !sender.Heartbeat(std::max(live_->head(), sender.position()))) {
-          return ClientGone();
+        if (absl::Now() >= heartbeat_due) {
+          ASSIGN_OR_RETURN(const int64_t heartbeat_head, head_for_heartbeat());
+          if (!sender.Heartbeat(heartbeat_head)) return ClientGone();
         }
         break;
       case LiveEventBuffer::Outcome::kStopped:

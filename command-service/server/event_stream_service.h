@@ -8,6 +8,14 @@
 // to the store whenever the subscriber has fallen out of the buffer's
 // window), and a Heartbeat whenever nothing was sent for a while. Positions
 // only ever increase, and without a filter they are consecutive.
+//
+// A subscription whose position is beyond the log's head (after_position
+// above the head at the start; or, while live, a log that became shorter
+// under it: LiveEventBuffer::shrinks(), or a store head below it when a
+// heartbeat is due) ends with OUT_OF_RANGE, reason
+// LOG_POSITION_OUT_OF_RANGE, naming both positions: its checkpoint belongs
+// to another log, and waiting would silently skip the events the shorter
+// log gets at positions the subscriber has seen already.
 #ifndef INVENTORY_COMMAND_SERVICE_SERVER_EVENT_STREAM_SERVICE_H_
 #define INVENTORY_COMMAND_SERVICE_SERVER_EVENT_STREAM_SERVICE_H_
 

@@ -46,6 +46,21 @@ int64_t LiveEventBuffer::head() const {
   return std::max<int64_t>(head_, 0);
 }
 
+int64_t LiveEventBuffer::shrinks() const {
+  absl::MutexLock lock(&mu_);
+  return static_cast<int64_t>(heads_after_shrinks_.size());
+}
+
+std::optional<int64_t> LiveEventBuffer::LowestHeadAfterShrinks(
+    int64_t seen) const {
+  absl::MutexLock lock(&mu_);
+  if (seen < 0 || seen >= static_cast<int64_t>(heads_after_shrinks_.size())) {
+    return std::nullopt;
+  }
+  return *std::min_element(heads_after_shrinks_.begin() + seen,
+                           heads_after_shrinks_.end());
+}
+
 size_t LiveEventBuffer::size() const {
   absl::MutexLock lock(&mu_);
   return window_.size();
@@ -86,6 +101,7 @@ void LiveEventBuffer::Tail() {
     return go_on;
   };
   int64_t head = -1;
+  absl::Time head_checked = absl::Now();
   for (;;) {
     {
       absl::MutexLock lock(&mu_);
@@ -109,6 +125,28 @@ void LiveEventBuffer::Tail() {
       continue;
     }
     backoff = absl::Milliseconds(100);
+    if (batch->empty() &&
+        absl::Now() - head_checked >= options_.head_check_interval) {
+      // Nothing after our head: is there still a head at all? Events
+      // appended to a shorter log get positions we have seen already, and
+      // would never be read from here.
+      head_checked = absl::Now();
+      const absl::StatusOr<int64_t> store_head = store_->HeadPosition();
+      if (store_head.ok() && *store_head < head) {
+        LogError("event stream: the event log's head position is ", *store_head,
+                 ", below ", head,
+                 ", the last position this process has seen: the database "
+                 "was restored or failed over to a copy that lacks events. "
+                 "Subscribers past position ",
+                 *store_head, " are refused with OUT_OF_RANGE");
+        head = *store_head;
+        absl::MutexLock lock(&mu_);
+        window_.clear();
+        head_ = head;
+        heads_after_shrinks_.push_back(head);
+        continue;
+      }
+    }
     if (batch->empty()) {
       (void)store_->WaitForEventsAfter(head, absl::Now() + options_.idle_wait);
       continue;

@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <deque>
 #include <memory>
+#include <optional>
 #include <thread>
 #include <vector>
 
@@ -40,6 +41,9 @@ class LiveEventBuffer {
     size_t capacity = 8192;    // events kept in memory
     int64_t read_batch = 512;  // events read from the store at once
     absl::Duration idle_wait = absl::Seconds(1);  // store wait per round
+    // While idle, how often the store's head is compared with the
+    // buffer's, to notice a log that became shorter (see shrinks()).
+    absl::Duration head_check_interval = absl::Seconds(5);
   };
   enum class Outcome { kEvents, kTimeout, kTooOld, kStopped };
 
@@ -60,6 +64,14 @@ class LiveEventBuffer {
 
   // The position of the newest event the buffer has seen.
   int64_t head() const;
+  // How often the store's head was found below the buffer's (a database
+  // restored from a backup, or failed over to a copy without the last
+  // events). The buffer then forgets its window and follows the store
+  // from its new head; subscribers past that head are beyond the log.
+  int64_t shrinks() const;
+  // The lowest head the store had after the shrinks that followed the
+  // first `seen` ones; nullopt when there were none.
+  std::optional<int64_t> LowestHeadAfterShrinks(int64_t seen) const;
   // Events held now (never more than capacity).
   size_t size() const;
   // Wakes every waiter with kStopped and ends the tailing thread.
@@ -75,6 +87,8 @@ class LiveEventBuffer {
   mutable absl::Mutex mu_;
   std::deque<SharedEvent> window_ ABSL_GUARDED_BY(mu_);  // consecutive
   int64_t head_ ABSL_GUARDED_BY(mu_) = -1;  // -1 until the first read
+  // heads_after_shrinks_[i]: the store's head found at shrink i + 1.
+  std::vector<int64_t> heads_after_shrinks_ ABSL_GUARDED_BY(mu_);
   bool stopped_ ABSL_GUARDED_BY(mu_) = false;
   std::thread tailer_;
 };

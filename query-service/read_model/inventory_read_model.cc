@@ -1,5 +1,6 @@
 #include "query-service/read_model/inventory_read_model.h"
 
+#include <algorithm>
 #include <limits>
 
 #include "absl/strings/ascii.h"
@@ -8,7 +9,6 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "common/field_violation.h"
-#include "common/log.h"
 #include "common/status_macros.h"
 #include "query-service/read_model/item_projection.h"
 
@@ -60,6 +60,43 @@ bool Matches(const ItemFilter& filter, const Item& item) {
                            absl::AsciiStrToLower(filter.name_contains));
 }
 
+// Why `event` cannot be applied to an item with `record` (null: an item
+// not seen yet); "" when it can. Applying such an event anyway would make
+// the model something other than the fold of the log.
+std::string UnprojectableBecause(const Event& event, const Item* current) {
+  if (event.payload_case() == Event::PAYLOAD_NOT_SET) {
+    return "it has no payload: its type is unknown to this build of the "
+           "query-service, or the command-service could not decode it";
+  }
+  if (ItemIdOf(event).empty()) return "it names no item";
+  if (current == nullptr) {
+    return event.payload_case() == Event::kItemCreated
+               ? ""
+               : "its item was never created";
+  }
+  if (event.payload_case() == Event::kItemCreated) {
+    return "it creates an item that exists already";
+  }
+  if (event.stream_version() <= current->version()) {
+    return absl::StrCat("its stream version does not follow the item's ",
+                        current->version());
+  }
+  return "";
+}
+
+// The events of `history` up to and including stream version `version`,
+// or end() when it holds no event of that version.
+auto FindVersion(const std::vector<std::shared_ptr<const Event>>& history,
+                 int64_t version) {
+  auto found =
+      std::lower_bound(history.begin(), history.end(), version,
+                       [](const std::shared_ptr<const Event>& event,
+                          int64_t v) { return event->stream_version() < v; });
+  return found != history.end() && (*found)->stream_version() == version
+             ? found
+             : history.end();
+}
+
 }  // namespace
 
 absl::Status InventoryReadModel::Apply(const Event& event) {
@@ -84,18 +121,20 @@ absl::Status InventoryReadModel::ApplyLocked(Event&& event) {
         absl::StrCat("event at position ", event.global_position(),
                      " would leave a gap after ", position_));
   }
-  position_ = event.global_position();
   const std::string item_id = ItemIdOf(event);
-  if (item_id.empty()) return absl::OkStatus();  // nothing to project
-
   auto found = items_.find(item_id);
-  if (found == items_.end() && event.payload_case() != Event::kItemCreated) {
-    // Only a damaged log starts a stream with anything else; skip rather
-    // than invent an item without id or SKU.
-    LogWarning("read model: ", event.event_type(), " at position ",
-               event.global_position(), " for an item never created; skipped");
-    return absl::OkStatus();
+  const std::string why = UnprojectableBecause(
+      event, found != items_.end() ? &found->second.current : nullptr);
+  if (!why.empty()) {
+    stop_ = ProjectionStop{event.global_position(), event.event_type(),
+                           event.stream_id(), event.stream_version(), why};
+    return absl::FailedPreconditionError(absl::StrCat(
+        "the event at position ", event.global_position(), " (type \"",
+        event.event_type(), "\", stream \"", event.stream_id(), "\" version ",
+        event.stream_version(), ") cannot be projected: ", why));
   }
+  stop_.reset();
+  position_ = event.global_position();
   ItemRecord& record = found != items_.end() ? found->second : items_[item_id];
   Item& item = record.current;
   const bool was_active = item.active();
@@ -118,13 +157,34 @@ int64_t InventoryReadModel::position() const {
   return position_;
 }
 
+std::optional<ProjectionStop> InventoryReadModel::stop() const {
+  absl::ReaderMutexLock lock(&mu_);
+  return stop_;
+}
+
+void InventoryReadModel::Reset() {
+  absl::MutexLock lock(&mu_);
+  position_ = 0;
+  ++generation_;
+  stop_.reset();
+  items_.clear();
+  active_count_ = 0;
+  total_quantity_ = 0;
+}
+
+int64_t InventoryReadModel::generation() const {
+  absl::ReaderMutexLock lock(&mu_);
+  return generation_;
+}
+
 bool InventoryReadModel::WaitForPosition(int64_t min_position,
                                          absl::Time deadline) const {
   absl::ReaderMutexLock lock(&mu_);
-  auto reached = [this, min_position]() ABSL_SHARED_LOCKS_REQUIRED(mu_) {
-    return position_ >= min_position;
+  auto done = [this, min_position]() ABSL_SHARED_LOCKS_REQUIRED(mu_) {
+    return position_ >= min_position || stop_.has_value();
   };
-  return mu_.AwaitWithDeadline(absl::Condition(&reached), deadline);
+  mu_.AwaitWithDeadline(absl::Condition(&done), deadline);
+  return position_ >= min_position;
 }
 
 absl::StatusOr<ItemAtPosition> InventoryReadModel::GetItem(
@@ -136,15 +196,18 @@ absl::StatusOr<ItemAtPosition> InventoryReadModel::GetItem(
   if (!as_of_version.has_value()) {
     return ItemAtPosition{record.current, position_};
   }
-  const int64_t latest = static_cast<int64_t>(record.history.size());
-  if (*as_of_version < 1 || *as_of_version > latest) {
-    return absl::NotFoundError(absl::StrCat(
-        "item has no version ", *as_of_version, " (latest is ", latest, ")"));
+  // Versions are the events' own stream versions, not places in the
+  // history: the two differ for a stream whose versions have gaps.
+  const auto last = FindVersion(record.history, *as_of_version);
+  if (last == record.history.end()) {
+    return absl::NotFoundError(absl::StrCat("item has no version ",
+                                            *as_of_version, " (latest is ",
+                                            record.current.version(), ")"));
   }
-  // A temporal query is a replay of the item's first events.
+  // A temporal query is a replay of the item's events up to that version.
   ItemAtPosition result;
-  for (int64_t v = 0; v < *as_of_version; ++v) {
-    ApplyToItem(*record.history[v], &result.item);
+  for (auto it = record.history.begin(); it <= last; ++it) {
+    ApplyToItem(**it, &result.item);
   }
   result.position = position_;
   return result;
@@ -181,11 +244,12 @@ absl::StatusOr<HistoryPage> InventoryReadModel::GetItemHistory(
     const std::string& page_token) const {
   if (page_size == 0) return InvalidField("page_size", "must be at least 1");
   const std::string scope = absl::StrCat("history:", item_id);
-  size_t from = 0;
+  // The cursor is the stream_version of the last event already returned.
+  int64_t after_version = 0;
   if (!page_token.empty()) {
     absl::StatusOr<std::string> cursor = CursorOf(page_token, scope);
     if (!cursor.ok()) return cursor.status();
-    if (!absl::SimpleAtoi(*cursor, &from)) {
+    if (!absl::SimpleAtoi(*cursor, &after_version) || after_version < 0) {
       return InvalidField("page_token", "is not a token this service issued");
     }
   }
@@ -195,13 +259,17 @@ absl::StatusOr<HistoryPage> InventoryReadModel::GetItemHistory(
   const auto& history = it->second.history;
   HistoryPage page;
   page.position = position_;
-  for (size_t i = from; i < history.size() && page.events.size() < page_size;
-       ++i) {
-    page.events.push_back(*history[i]);
+  auto next = std::upper_bound(
+      history.begin(), history.end(), after_version,
+      [](int64_t v, const std::shared_ptr<const Event>& event) {
+        return v < event->stream_version();
+      });
+  for (; next != history.end() && page.events.size() < page_size; ++next) {
+    page.events.push_back(**next);
   }
-  const size_t next = from + page.events.size();
-  if (next < history.size()) {
-    page.next_page_token = MakeToken(scope, absl::StrCat(next));
+  if (next != history.end()) {
+    page.next_page_token =
+        MakeToken(scope, absl::StrCat(page.events.back().stream_version()));
   }
   return page;
 }

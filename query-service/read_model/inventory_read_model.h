@@ -11,6 +11,13 @@
 // Thread-safe: one writer (the subscriber) and any number of readers. An
 // event is applied under the write lock, so readers never observe half of
 // it; every answer carries the position it reflects.
+//
+// The model is always the fold of a prefix of the log: it never skips an
+// event. An event it cannot project (no payload: a type this build does
+// not know, or one the command-service could not decode; an item event
+// that does not follow its item's history) is refused, and the model stays
+// at the position before it, "stopped" (stop()), until that event is
+// delivered in a form it can project or the model is Reset().
 #ifndef INVENTORY_QUERY_SERVICE_READ_MODEL_INVENTORY_READ_MODEL_H_
 #define INVENTORY_QUERY_SERVICE_READ_MODEL_INVENTORY_READ_MODEL_H_
 
@@ -62,6 +69,15 @@ struct ItemAtPosition {
   int64_t position = 0;
 };
 
+// The event the model stopped at (see Apply()).
+struct ProjectionStop {
+  int64_t global_position = 0;  // of the refused event
+  std::string event_type;
+  std::string stream_id;
+  int64_t stream_version = 0;
+  std::string why;  // e.g. "it has no payload (...)"
+};
+
 class InventoryReadModel {
  public:
   static constexpr size_t kMaxLowStockIds = 1000;
@@ -74,7 +90,11 @@ class InventoryReadModel {
   // was applied before and is ignored (OK), which makes re-delivery after
   // a reconnect harmless. An event after position() + 1 would leave a gap:
   // nothing is applied and the result is OUT_OF_RANGE (resubscribe from
-  // position()).
+  // position()). An event at position() + 1 that cannot be projected (no
+  // payload, an item event for an item never created, a second creation,
+  // a stream version not above the item's) is FAILED_PRECONDITION naming
+  // its position and type: nothing is applied, the position stays, and
+  // stop() describes the event until it is applied after all.
   absl::Status Apply(const inventory::v1::Event& event);
   // Applies consecutive events under one lock (readers see all or none of
   // them), taking their contents. Stops at the first error, keeping the
@@ -85,12 +105,23 @@ class InventoryReadModel {
   // The global position of the last applied event (the checkpoint).
   int64_t position() const;
 
-  // Blocks until position() >= `min_position` or `deadline`; returns
-  // whether the position was reached.
+  // The event the model is stopped at, or nullopt while it is not stopped.
+  std::optional<ProjectionStop> stop() const;
+
+  // Forgets everything: position 0, no items, not stopped, and a new
+  // generation(). For a rebuild from the start of a (different) log.
+  void Reset();
+  // Starts at 0; each Reset() increments it, so that a reader holding on
+  // to an item (WatchItem) can tell that the model was rebuilt.
+  int64_t generation() const;
+
+  // Blocks until position() >= `min_position`, the model is stopped below
+  // it, or `deadline`; returns whether the position was reached.
   bool WaitForPosition(int64_t min_position, absl::Time deadline) const;
 
-  // The item now, or (with `as_of_version`) right after that version.
-  // NOT_FOUND when there is no such item or version.
+  // The item now, or (with `as_of_version`) right after the event whose
+  // stream_version is `as_of_version`. NOT_FOUND when there is no such
+  // item or no such event of it.
   absl::StatusOr<ItemAtPosition> GetItem(
       const std::string& item_id,
       std::optional<int64_t> as_of_version = std::nullopt) const;
@@ -101,8 +132,9 @@ class InventoryReadModel {
   absl::StatusOr<ItemPage> ListItems(const ItemFilter& filter, size_t page_size,
                                      const std::string& page_token) const;
 
-  // The item's events, oldest first, a page at a time. NOT_FOUND for an
-  // unknown item; INVALID_ARGUMENT for a malformed token.
+  // The item's events, oldest first, a page at a time (a token holds the
+  // stream_version of the last event returned). NOT_FOUND for an unknown
+  // item; INVALID_ARGUMENT for a malformed token.
   absl::StatusOr<HistoryPage> GetItemHistory(
       const std::string& item_id, size_t page_size,
       const std::string& page_token) const;
@@ -121,6 +153,7 @@ class InventoryReadModel {
  private:
   struct ItemRecord {
     inventory::v1::Item current;
+    // In stream_version order (strictly increasing, see Apply()).
     std::vector<std::shared_ptr<const inventory::v1::Event>> history;
   };
 
@@ -129,6 +162,8 @@ class InventoryReadModel {
 
   mutable absl::Mutex mu_;
   int64_t position_ ABSL_GUARDED_BY(mu_) = 0;
+  int64_t generation_ ABSL_GUARDED_BY(mu_) = 0;
+  std::optional<ProjectionStop> stop_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, ItemRecord> items_ ABSL_GUARDED_BY(mu_);
   int64_t active_count_ ABSL_GUARDED_BY(mu_) = 0;
   int64_t total_quantity_ ABSL_GUARDED_BY(mu_) = 0;

@@ -1,6 +1,7 @@
 // Unit tests of InventoryReadModel: event sequences in, views out.
 //
-// Covers Apply (order, re-delivery, gaps, events without payload), item
+// Covers Apply (order, re-delivery, gaps, events it cannot project, which
+// stop it at their position), Reset, item
 // details after every event type, temporal GetItem, ListItems (order,
 // filters, paging, paging while items are added, tokens), GetItemHistory,
 // GetStats and the two waits. Nothing waits by sleeping: a wait either is
@@ -356,42 +357,148 @@ TEST(InventoryReadModelTest, AGapIsRefusedAndNothingIsApplied) {
   EXPECT_EQ(CurrentItem(model, "b").name(), "Banana");
 }
 
-TEST(InventoryReadModelTest, EventsWithoutPayloadAdvanceThePositionOnly) {
-  InventoryReadModel model;
-  EventLog log;
-  ApplyOk(model, log.Unknown());
-  EXPECT_EQ(model.position(), 1);
-  ApplyOk(model, log.Create("a", "SKU-A", "Apple"));
-  ApplyOk(model, log.Unknown());
-  ApplyOk(model, log.Unknown());
-  ApplyOk(model, log.CheckIn("a", 3));
-  EXPECT_EQ(model.position(), 5);
-
-  const Item item = CurrentItem(model, "a");
-  EXPECT_EQ(item.version(), 2);
-  EXPECT_EQ(item.quantity_on_hand(), 3);
-  EXPECT_EQ(item.updated_at().seconds(), kBaseSeconds + 5);
-  EXPECT_EQ(model.GetItemHistory("a", 100, "")->events.size(), 2u);
-  EXPECT_THAT(ListAll(model, ItemFilter()), ElementsAre("a"));
-  const InventoryStats stats = model.GetStats(0);
-  EXPECT_EQ(stats.item_count, 1);
-  EXPECT_EQ(stats.active_item_count, 1);
-  EXPECT_EQ(stats.total_quantity_on_hand, 3);
-  EXPECT_EQ(stats.position, 5);
-  // An item with an empty id never appears.
-  EXPECT_EQ(model.GetItem("").status().code(), absl::StatusCode::kNotFound);
+// The model after a refused event: still at `position`, stopped at the
+// next one, with the message naming the refused position and type.
+void ExpectStoppedAt(const InventoryReadModel& model,
+                     const absl::Status& status, int64_t position,
+                     const std::string& event_type) {
+  EXPECT_EQ(status.code(), absl::StatusCode::kFailedPrecondition) << status;
+  EXPECT_THAT(std::string(status.message()),
+              ::testing::HasSubstr(absl::StrCat("position ", position + 1)));
+  EXPECT_THAT(std::string(status.message()), ::testing::HasSubstr(event_type));
+  EXPECT_EQ(model.position(), position);
+  const std::optional<ProjectionStop> stop = model.stop();
+  ASSERT_TRUE(stop.has_value());
+  EXPECT_EQ(stop->global_position, position + 1);
+  EXPECT_EQ(stop->event_type, event_type);
 }
 
-TEST(InventoryReadModelTest, EventsOfAnItemNeverCreatedAreSkipped) {
+TEST(InventoryReadModelTest, AnEventWithoutPayloadStopsTheModelAtItsPosition) {
   InventoryReadModel model;
   EventLog log;
-  ApplyOk(model, log.CheckIn("ghost", 3));
-  ApplyOk(model, log.Deactivate("ghost"));
+  ApplyOk(model, log.Create("a", "SKU-A", "Apple"));
+  ApplyOk(model, log.CheckIn("a", 3));
+  EXPECT_FALSE(model.stop().has_value());
+  const Event unknown = log.Unknown();
+  const Event after = log.CheckIn("a", 4);
+  const Event created_after = log.Create("b", "SKU-B", "Banana");
+
+  ExpectStoppedAt(model, model.Apply(unknown), 2, "inventory.v1.SomethingNew");
+  // Nothing after it is applied: it is not skipped, it is waited for.
+  for (const Event* later : {&after, &created_after}) {
+    EXPECT_EQ(model.Apply(*later).code(), absl::StatusCode::kOutOfRange);
+  }
+  // Re-delivered, it is refused again.
+  ExpectStoppedAt(model, model.Apply(unknown), 2, "inventory.v1.SomethingNew");
+
+  EXPECT_EQ(CurrentItem(model, "a").quantity_on_hand(), 3);
+  EXPECT_EQ(CurrentItem(model, "a").version(), 2);
+  EXPECT_EQ(model.GetItem("b").status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(model.GetStats(0).position, 2);
+  EXPECT_EQ(model.ListItems(ItemFilter(), 10, "")->position, 2);
+  EXPECT_EQ(model.GetItemHistory("a", 10, "")->events.size(), 2u);
+  // A wait for a later position ends at once instead of at its deadline.
+  const absl::Time start = absl::Now();
+  EXPECT_FALSE(model.WaitForPosition(3, start + absl::Seconds(30)));
+  EXPECT_LT(absl::Now() - start, absl::Seconds(10));
+  EXPECT_TRUE(model.WaitForPosition(2, absl::InfinitePast()));
+}
+
+TEST(InventoryReadModelTest, ABatchStopsAtTheEventItCannotProject) {
+  InventoryReadModel model;
+  EventLog log;
+  google::protobuf::RepeatedPtrField<Event> batch;
+  *batch.Add() = log.Create("a", "SKU-A", "Apple");
+  *batch.Add() = log.CheckIn("a", 5);
+  // An ItemsCheckedIn of a newer build's shape: the type is known, but the
+  // payload did not survive (the command-service could not decode it).
+  Event undecodable = log.CheckIn("a", 7);
+  undecodable.clear_payload();
+  *batch.Add() = undecodable;
+  *batch.Add() = log.Rename("a", "Green Apple");
+
+  ExpectStoppedAt(model, model.ApplyAll(&batch), 2,
+                  "inventory.v1.ItemsCheckedIn");
+  EXPECT_EQ(CurrentItem(model, "a").quantity_on_hand(), 5);
+  EXPECT_EQ(CurrentItem(model, "a").name(), "Apple");
+}
+
+TEST(InventoryReadModelTest, TheStopEndsWhenTheEventArrivesWithItsPayload) {
+  InventoryReadModel model;
+  EventLog log;
+  ApplyOk(model, log.Create("a", "SKU-A", "Apple"));
+  const Event checked_in = log.CheckIn("a", 7);
+  Event without_payload = checked_in;
+  without_payload.clear_payload();
+  ExpectStoppedAt(model, model.Apply(without_payload), 1,
+                  "inventory.v1.ItemsCheckedIn");
+  // A command-service upgraded meanwhile sends it decoded.
+  ApplyOk(model, checked_in);
+  EXPECT_FALSE(model.stop().has_value());
   EXPECT_EQ(model.position(), 2);
-  EXPECT_EQ(model.GetItem("ghost").status().code(),
-            absl::StatusCode::kNotFound);
-  EXPECT_EQ(model.GetStats(10).item_count, 0);
-  EXPECT_EQ(model.GetStats(10).total_quantity_on_hand, 0);
+  EXPECT_EQ(CurrentItem(model, "a").quantity_on_hand(), 7);
+}
+
+TEST(InventoryReadModelTest, ItemEventsThatDoNotFollowTheItemStopTheModel) {
+  EventLog log;
+  const Event created = log.Create("a", "SKU-A", "Apple");
+  const Event checked_in = log.CheckIn("a", 2);
+  {
+    SCOPED_TRACE("an item never created");
+    InventoryReadModel model;
+    EventLog other;
+    ExpectStoppedAt(model, model.Apply(other.CheckIn("ghost", 3)), 0,
+                    "inventory.v1.ItemsCheckedIn");
+    EXPECT_EQ(model.GetItem("ghost").status().code(),
+              absl::StatusCode::kNotFound);
+    EXPECT_EQ(model.GetStats(10).total_quantity_on_hand, 0);
+  }
+  {
+    SCOPED_TRACE("created twice");
+    InventoryReadModel model;
+    ApplyOk(model, created);
+    ApplyOk(model, checked_in);
+    Event again = log.Create("a", "SKU-Z", "Zucchini");
+    ExpectStoppedAt(model, model.Apply(again), 2, "inventory.v1.ItemCreated");
+    EXPECT_EQ(CurrentItem(model, "a").sku(), "SKU-A");
+  }
+  {
+    SCOPED_TRACE("a stream version that does not increase");
+    InventoryReadModel model;
+    ApplyOk(model, created);
+    ApplyOk(model, checked_in);
+    Event stale = log.Rename("a", "Old");
+    stale.set_global_position(3);
+    stale.set_stream_version(2);
+    ExpectStoppedAt(model, model.Apply(stale), 2, "inventory.v1.ItemRenamed");
+    EXPECT_EQ(CurrentItem(model, "a").name(), "Apple");
+  }
+}
+
+TEST(InventoryReadModelTest, ResetForgetsEverything) {
+  InventoryReadModel model;
+  EventLog log;
+  ApplyOk(model, log.Create("a", "SKU-A", "Apple"));
+  ApplyOk(model, log.CheckIn("a", 3));
+  ExpectStoppedAt(model, model.Apply(log.Unknown()), 2,
+                  "inventory.v1.SomethingNew");
+  EXPECT_EQ(model.generation(), 0);
+
+  model.Reset();
+  EXPECT_EQ(model.generation(), 1);
+  EXPECT_EQ(model.position(), 0);
+  EXPECT_FALSE(model.stop().has_value());
+  EXPECT_EQ(model.GetItem("a").status().code(), absl::StatusCode::kNotFound);
+  const InventoryStats stats = model.GetStats(10);
+  EXPECT_EQ(stats.item_count, 0);
+  EXPECT_EQ(stats.active_item_count, 0);
+  EXPECT_EQ(stats.total_quantity_on_hand, 0);
+  // A different log from position 1.
+  EventLog other;
+  ApplyOk(model, other.Create("b", "SKU-B", "Banana"));
+  EXPECT_EQ(model.position(), 1);
+  EXPECT_EQ(CurrentItem(model, "b").version(), 1);
+  EXPECT_EQ(model.GetStats(10).item_count, 1);
 }
 
 // --- GetItem as_of_version ---------------------------------------------------
@@ -413,7 +520,6 @@ TEST(InventoryReadModelTest, GetItemAsOfEveryVersion) {
   apply(log.CheckIn("b", 3));
   apply(log.Remove("a", 4));
   apply(log.Deactivate("a"));
-  apply(log.Unknown());
   apply(log.Reactivate("a"));
   apply(log.CheckIn("a", 1));
   ASSERT_EQ(snapshots.size(), 7u);
@@ -441,6 +547,53 @@ TEST(InventoryReadModelTest, GetItemAsOfEveryVersion) {
   EXPECT_EQ(model.GetItem("b", 2)->item.quantity_on_hand(), 3);
   EXPECT_EQ(model.GetItem("nope", 1).status().code(),
             absl::StatusCode::kNotFound);
+}
+
+// Versions are the events' own stream versions, never places in the item's
+// history: in a stream whose versions have gaps (here 1, 2, 5, 9) the two
+// differ, and as_of_version 3 must not answer the state after version 5.
+TEST(InventoryReadModelTest, VersionsComeFromTheEventsNotFromTheirOrder) {
+  InventoryReadModel model;
+  EventLog log;
+  auto with_version = [](Event event, int64_t version) {
+    event.set_stream_version(version);
+    return event;
+  };
+  ApplyOk(model, log.Create("a", "SKU-A", "Apple"));
+  ApplyOk(model, with_version(log.CheckIn("a", 10), 2));
+  ApplyOk(model, with_version(log.Rename("a", "Red Apple"), 5));
+  ApplyOk(model, with_version(log.Remove("a", 4), 9));
+  EXPECT_EQ(CurrentItem(model, "a").version(), 9);
+
+  absl::StatusOr<ItemAtPosition> at5 = model.GetItem("a", 5);
+  ASSERT_TRUE(at5.ok()) << at5.status();
+  EXPECT_EQ(at5->item.version(), 5);
+  EXPECT_EQ(at5->item.name(), "Red Apple");
+  EXPECT_EQ(at5->item.quantity_on_hand(), 10);
+  absl::StatusOr<ItemAtPosition> at2 = model.GetItem("a", 2);
+  ASSERT_TRUE(at2.ok()) << at2.status();
+  EXPECT_EQ(at2->item.version(), 2);
+  EXPECT_EQ(at2->item.name(), "Apple");
+  EXPECT_EQ(model.GetItem("a", 9)->item.quantity_on_hand(), 6);
+  for (int64_t missing : {3, 4, 6, 8, 10}) {
+    EXPECT_EQ(model.GetItem("a", missing).status().code(),
+              absl::StatusCode::kNotFound)
+        << missing;
+  }
+
+  // History pages continue after the last version returned.
+  std::vector<int64_t> versions;
+  std::string token;
+  for (int pages = 0;; ++pages) {
+    ASSERT_LT(pages, 10);
+    absl::StatusOr<HistoryPage> page = model.GetItemHistory("a", 1, token);
+    ASSERT_TRUE(page.ok()) << page.status();
+    ASSERT_EQ(page->events.size(), 1u);
+    versions.push_back(page->events[0].stream_version());
+    token = page->next_page_token;
+    if (token.empty()) break;
+  }
+  EXPECT_THAT(versions, ElementsAre(1, 2, 5, 9));
 }
 
 // --- ListItems ---------------------------------------------------------------
@@ -759,7 +912,6 @@ TEST(InventoryReadModelTest, GetItemHistoryReturnsTheItemsEventsInPages) {
   }
   apply(log.Rename("a", "Red Apple"));
   apply(log.Remove("a", 3));
-  apply(log.Unknown());
   apply(log.Deactivate("a"));
   apply(log.Reactivate("a"));
   ASSERT_EQ(events_of_a.size(), 9u);

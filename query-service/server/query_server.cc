@@ -33,8 +33,10 @@ absl::StatusOr<std::unique_ptr<QueryServer>> QueryServer::Start(
       options.command_service, options.command_service_security, channel_args);
   HealthService* health = &server->health_;
   server->subscriber_ = std::make_unique<EventSubscriber>(
-      channel, &server->model_, options.subscriber, [health] {
-        health->SetAll(grpc::health::v1::HealthCheckResponse::SERVING);
+      channel, &server->model_, options.subscriber, [health](bool serving) {
+        health->SetAll(
+            serving ? grpc::health::v1::HealthCheckResponse::SERVING
+                    : grpc::health::v1::HealthCheckResponse::NOT_SERVING);
       });
   server->subscriber_->Start();
   return server;

@@ -5,7 +5,9 @@
 //
 // Health is NOT_SERVING until the subscriber has caught up with the event
 // log for the first time, then SERVING: a load balancer never routes a
-// query to a replica that is still rebuilding.
+// query to a replica that is still rebuilding. It turns NOT_SERVING again
+// while the read model is stopped at an event it cannot project, or is
+// being rebuilt because the log became shorter (event_subscriber.h).
 #ifndef INVENTORY_QUERY_SERVICE_SERVER_QUERY_SERVER_H_
 #define INVENTORY_QUERY_SERVICE_SERVER_QUERY_SERVER_H_
 

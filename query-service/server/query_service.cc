@@ -1,10 +1,12 @@
 #include "query-service/server/query_service.h"
 
 #include <algorithm>
+#include <optional>
 #include <string>
 
 #include "absl/strings/str_cat.h"
 #include "command-service/domain/item_id.h"
+#include "common/error_reason.h"
 #include "common/field_violation.h"
 #include "common/grpc_status.h"
 #include "common/log.h"
@@ -48,6 +50,56 @@ absl::Status ValidatePageToken(const std::string& token) {
   return absl::OkStatus();
 }
 
+// UNAVAILABLE when the model is stopped at an event it cannot project
+// (inventory_read_model.h) below `min_position`: waiting would not help
+// until the query-service is upgraded.
+absl::Status StoppedBelow(const InventoryReadModel& model,
+                          int64_t min_position) {
+  const std::optional<ProjectionStop> stop = model.stop();
+  if (!stop.has_value() || stop->global_position > min_position) {
+    return absl::OkStatus();
+  }
+  return absl::UnavailableError(absl::StrCat(
+      "read model stopped at position ", stop->global_position - 1,
+      ": it cannot project the event at position ", stop->global_position,
+      " (type \"", stop->event_type, "\"); min_position ", min_position,
+      " cannot be reached until the query-service is upgraded"));
+}
+
+// A slot of `limit`, or its RESOURCE_EXHAUSTED refusal with `why`.
+absl::StatusOr<ConcurrencyLimit::Slot> Acquire(ConcurrencyLimit& limit,
+                                               absl::string_view why) {
+  absl::StatusOr<ConcurrencyLimit::Slot> slot = limit.TryAcquire();
+  if (!slot.ok()) {
+    return WithReason(slot.status(), why,
+                      {{"limit", absl::StrCat(limit.limit())}});
+  }
+  return slot;
+}
+
+// The read model answers NOT_FOUND both for an unknown item and for a
+// version the item does not have (as_of_version); the reasons tell them
+// apart. Other statuses (and ones that have a reason) pass unchanged.
+absl::Status WithNotFoundReason(const InventoryReadModel& model,
+                                const std::string& item_id,
+                                std::optional<int64_t> as_of_version,
+                                absl::Status status) {
+  if (status.code() != absl::StatusCode::kNotFound ||
+      ErrorReasonOf(status).has_value()) {
+    return status;
+  }
+  if (as_of_version.has_value()) {
+    absl::StatusOr<ItemAtPosition> latest = model.GetItem(item_id);
+    if (latest.ok()) {
+      return WithReason(
+          std::move(status), reason::kItemVersionNotFound,
+          {{"requested_version", absl::StrCat(*as_of_version)},
+           {"latest_version", absl::StrCat(latest->item.version())}});
+    }
+  }
+  return WithReason(std::move(status), reason::kItemNotFound);
+}
+
 // Logs a failed call and converts its status.
 grpc::Status Finish(const char* method, const absl::Status& status) {
   if (!status.ok()) LogWarning(method, " failed: ", status.ToString());
@@ -81,7 +133,9 @@ absl::Status QueryService::AwaitPosition(grpc::ServerContext* context,
   if (min_position == 0 || model_->position() >= min_position) {
     return absl::OkStatus();
   }
-  ASSIGN_OR_RETURN(const ConcurrencyLimit::Slot slot, waiting_.TryAcquire());
+  RETURN_IF_ERROR(StoppedBelow(*model_, min_position));
+  ASSIGN_OR_RETURN(const ConcurrencyLimit::Slot slot,
+                   Acquire(waiting_, reason::kTooManyWaitingQueries));
   const absl::Time call_deadline = absl::FromChrono(context->deadline());
   const absl::Time deadline =
       std::min(call_deadline, absl::Now() + options_.max_wait);
@@ -89,12 +143,18 @@ absl::Status QueryService::AwaitPosition(grpc::ServerContext* context,
   while (!model_->WaitForPosition(
       min_position, std::min(deadline, absl::Now() + kCancelCheckInterval))) {
     if (context->IsCancelled()) return absl::CancelledError("call cancelled");
+    RETURN_IF_ERROR(StoppedBelow(*model_, min_position));
     if (absl::Now() >= deadline) break;
   }
   if (model_->position() >= min_position) return absl::OkStatus();
-  return absl::DeadlineExceededError(
-      absl::StrCat("read model at position ", model_->position(),
-                   " has not reached min_position ", min_position, " in time"));
+  const int64_t position = model_->position();
+  return WithReason(
+      absl::DeadlineExceededError(absl::StrCat(
+          "read model at position ", position, " has not reached min_position ",
+          min_position, " in time")),
+      reason::kMinPositionNotReached,
+      {{"min_position", absl::StrCat(min_position)},
+       {"position", absl::StrCat(position)}});
 }
 
 grpc::Status QueryService::GetItem(grpc::ServerContext* context,
@@ -110,10 +170,14 @@ grpc::Status QueryService::GetItem(grpc::ServerContext* context,
       as_of = request->as_of_version();
     }
     RETURN_IF_ERROR(AwaitPosition(context, request->min_position()));
-    ASSIGN_OR_RETURN(ItemAtPosition found,
-                     model_->GetItem(request->item_id(), as_of));
-    *response->mutable_item() = std::move(found.item);
-    response->set_position(found.position);
+    absl::StatusOr<ItemAtPosition> found =
+        model_->GetItem(request->item_id(), as_of);
+    if (!found.ok()) {
+      return WithNotFoundReason(*model_, request->item_id(), as_of,
+                                found.status());
+    }
+    *response->mutable_item() = std::move(found->item);
+    response->set_position(found->position);
     return absl::OkStatus();
   };
   return Finish("GetItem", run());
@@ -159,12 +223,17 @@ grpc::Status QueryService::GetItemHistory(
     ASSIGN_OR_RETURN(const size_t page_size, PageSize(request->page_size()));
     RETURN_IF_ERROR(ValidatePageToken(request->page_token()));
     RETURN_IF_ERROR(AwaitPosition(context, request->min_position()));
-    ASSIGN_OR_RETURN(HistoryPage page,
-                     model_->GetItemHistory(request->item_id(), page_size,
-                                            request->page_token()));
-    for (auto& event : page.events) *response->add_events() = std::move(event);
-    response->set_next_page_token(page.next_page_token);
-    response->set_position(page.position);
+    absl::StatusOr<HistoryPage> page = model_->GetItemHistory(
+        request->item_id(), page_size, request->page_token());
+    if (!page.ok()) {
+      return WithNotFoundReason(*model_, request->item_id(), std::nullopt,
+                                page.status());
+    }
+    for (auto& event : page->events) {
+      *response->add_events() = std::move(event);
+    }
+    response->set_next_page_token(page->next_page_token);
+    response->set_position(page->position);
     return absl::OkStatus();
   };
   return Finish("GetItemHistory", run());
@@ -200,10 +269,18 @@ grpc::Status QueryService::ServeWatchItem(
   auto run = [&]() -> absl::Status {
     RETURN_IF_ERROR(ValidateItemId(request.item_id()));
     RETURN_IF_ERROR(ValidateMinPosition(request.min_position()));
-    ASSIGN_OR_RETURN(const ConcurrencyLimit::Slot slot, watchers_.TryAcquire());
+    ASSIGN_OR_RETURN(const ConcurrencyLimit::Slot slot,
+                     Acquire(watchers_, reason::kTooManyWatchers));
     RETURN_IF_ERROR(AwaitPosition(context, request.min_position()));
-    ASSIGN_OR_RETURN(ItemAtPosition current,
-                     model_->GetItem(request.item_id()));
+    // A rebuilt model (generation changed) starts the item's versions over:
+    // the watch ends rather than wait for a version it has seen already.
+    const int64_t generation = model_->generation();
+    absl::StatusOr<ItemAtPosition> first = model_->GetItem(request.item_id());
+    if (!first.ok()) {
+      return WithNotFoundReason(*model_, request.item_id(), std::nullopt,
+                                first.status());
+    }
+    ItemAtPosition current = *std::move(first);
     inventory::v1::WatchItemResponse message;
     for (;;) {
       *message.mutable_item() = current.item;
@@ -212,9 +289,15 @@ grpc::Status QueryService::ServeWatchItem(
       const int64_t seen = current.item.version();
       for (;;) {
         if (shutting_down_) {
-          return absl::UnavailableError("server is shutting down");
+          return WithReason(absl::UnavailableError("server is shutting down"),
+                            reason::kShuttingDown);
         }
         if (context->IsCancelled()) return absl::CancelledError("cancelled");
+        if (model_->generation() != generation) {
+          return absl::UnavailableError(
+              "the read model is being rebuilt from the event log; watch "
+              "again");
+        }
         std::optional<ItemAtPosition> changed = model_->WaitForItemChange(
             request.item_id(), seen, absl::Now() + kWatchPollInterval);
         if (changed.has_value()) {

@@ -6,7 +6,10 @@
 // deadline, or after Options::max_wait when the call has none; if the
 // position is not reached by then the call fails with DEADLINE_EXCEEDED
 // ("read model at position X has not reached min_position Y"), and the
-// client may simply retry.
+// client may simply retry. When the read model is stopped at an event it
+// cannot project, at or below min_position, the call is UNAVAILABLE at
+// once, naming the position and event type: it would never be reached.
+// A WatchItem stream ends with UNAVAILABLE when the read model is rebuilt.
 //
 // Limits: calls waiting for their min_position and open WatchItem streams
 // each hold a gRPC thread, so each kind has a cap (Options); a call beyond

@@ -12,11 +12,11 @@ namespace inventory {
 
 EventSubscriber::EventSubscriber(std::shared_ptr<grpc::Channel> channel,
                                  InventoryReadModel* model, Options options,
-                                 std::function<void()> on_caught_up)
+                                 std::function<void(bool)> on_serving)
     : stub_(inventory::v1::EventStreamService::NewStub(channel)),
       model_(model),
       options_(options),
-      on_caught_up_(std::move(on_caught_up)) {}
+      on_serving_(std::move(on_serving)) {}
 
 EventSubscriber::~EventSubscriber() { Stop(); }
 
@@ -35,9 +35,9 @@ void EventSubscriber::Stop() {
   if (watchdog_.joinable()) watchdog_.join();
 }
 
-bool EventSubscriber::caught_up() const {
+bool EventSubscriber::serving() const {
   absl::MutexLock lock(&mu_);
-  return caught_up_;
+  return serving_;
 }
 
 int EventSubscriber::connections() const {
@@ -45,35 +45,81 @@ int EventSubscriber::connections() const {
   return connections_;
 }
 
+int EventSubscriber::rebuilds() const {
+  absl::MutexLock lock(&mu_);
+  return rebuilds_;
+}
+
+void EventSubscriber::SetServing(bool serving) {
+  {
+    absl::MutexLock lock(&mu_);
+    if (serving_ == serving) return;
+    serving_ = serving;
+  }
+  if (on_serving_) on_serving_(serving);
+}
+
 void EventSubscriber::Run() {
   absl::Duration backoff = options_.initial_backoff;
   for (;;) {
     const int64_t before = model_->position();
-    const grpc::Status status = SubscribeOnce();
-    absl::MutexLock lock(&mu_);
-    if (stopping_) return;
+    const Ending ending = SubscribeOnce();
+    {
+      absl::MutexLock lock(&mu_);
+      if (stopping_) return;
+    }
     // A stream that made progress earns a fresh backoff.
     if (model_->position() > before) backoff = options_.initial_backoff;
-    if (status.error_code() == grpc::StatusCode::UNAUTHENTICATED ||
-        status.error_code() == grpc::StatusCode::PERMISSION_DENIED) {
-      // Retrying is right (the command-service may be restarted with
-      // other tokens), but no retry helps until someone acts: say so.
-      LogError("the command-service refused this query-service's token (",
-               status.error_code() == grpc::StatusCode::UNAUTHENTICATED
-                   ? "UNAUTHENTICATED"
-                   : "PERMISSION_DENIED",
-               ": ", status.error_message(),
-               "): check --command_service_token_file / "
-               "COMMAND_SERVICE_TOKEN; retrying in ",
-               absl::FormatDuration(backoff));
-    } else {
-      LogWarning("event stream ended (", status.error_code(), ": ",
-                 status.error_message(), ") at position ", model_->position(),
-                 "; reconnecting in ", absl::FormatDuration(backoff));
+    absl::Duration pause = backoff;
+    switch (ending.kind) {
+      case Ending::Kind::kLogShorter:
+        // Loud, and once per rebuild: a rebuild starts from 0, below any
+        // head, so the same shorter log cannot trigger it again.
+        LogError(
+            "the event log is shorter than this read model (", ending.why,
+            "): it was restored from a backup or failed over to a copy that "
+            "lacks the last events, so the read model describes a different "
+            "log. NOT_SERVING; rebuilding it from position 0");
+        SetServing(false);
+        model_->Reset();
+        logged_stop_ = -1;
+        {
+          absl::MutexLock lock(&mu_);
+          ++rebuilds_;
+        }
+        backoff = options_.initial_backoff;
+        pause = absl::ZeroDuration();
+        break;
+      case Ending::Kind::kProjectionStopped: {
+        SetServing(false);
+        const std::optional<ProjectionStop> stop = model_->stop();
+        if (stop.has_value() && stop->global_position != logged_stop_) {
+          logged_stop_ = stop->global_position;
+          LogError(
+              "read model stopped at position ", model_->position(),
+              ": the event at position ", stop->global_position, " (type \"",
+              stop->event_type, "\", stream \"", stop->stream_id, "\" version ",
+              stop->stream_version, ") cannot be projected: ", stop->why,
+              ". Queries keep answering at position ", model_->position(),
+              "; health is NOT_SERVING. Upgrade the query-service to a "
+              "build that knows event type \"",
+              stop->event_type,
+              "\"; it rebuilds from the log when it starts. Retrying every ",
+              absl::FormatDuration(options_.stopped_retry_interval),
+              " without logging again");
+        }
+        pause = options_.stopped_retry_interval;
+        break;
+      }
+      case Ending::Kind::kBroken:
+        LogWarning(ending.why, " at position ", model_->position(),
+                   "; reconnecting in ", absl::FormatDuration(backoff));
+        backoff = std::min(backoff * 2, options_.max_backoff);
+        break;
     }
-    mu_.AwaitWithTimeout(absl::Condition(&stopping_), backoff);
+    absl::MutexLock lock(&mu_);
+    mu_.AwaitWithTimeout(absl::Condition(&stopping_), pause);
     if (stopping_) return;
-    backoff = std::min(backoff * 2, options_.max_backoff);
   }
 }
 
@@ -138,11 +184,11 @@ class EventSubscriber::MessageQueue {
   bool aborted_ ABSL_GUARDED_BY(mu_) = false;
 };
 
-grpc::Status EventSubscriber::SubscribeOnce() {
+EventSubscriber::Ending EventSubscriber::SubscribeOnce() {
   grpc::ClientContext context;
   {
     absl::MutexLock lock(&mu_);
-    if (stopping_) return grpc::Status::CANCELLED;
+    if (stopping_) return {Ending::Kind::kBroken, "stopping"};
     context_ = &context;
     last_message_ = absl::Now();
     ++connections_;
@@ -154,8 +200,9 @@ grpc::Status EventSubscriber::SubscribeOnce() {
       stub_->Subscribe(&context, request);
 
   MessageQueue queue;
-  absl::Status applied;
-  std::thread applier([&] { applied = ApplyMessages(&queue, &context); });
+  std::optional<Ending> applier_ending;
+  std::thread applier(
+      [&] { applier_ending = ApplyMessages(&queue, &context); });
   for (std::unique_ptr<MessageQueue::Message> message = queue.Spare();
        reader->Read(message.get()); message = queue.Spare()) {
     {
@@ -171,44 +218,78 @@ grpc::Status EventSubscriber::SubscribeOnce() {
     absl::MutexLock lock(&mu_);
     context_ = nullptr;
   }
-  if (!applied.ok()) {
-    return grpc::Status(grpc::StatusCode::INTERNAL,
-                        std::string(applied.message()));
+  if (applier_ending.has_value()) return *std::move(applier_ending);
+  if (finished.error_code() == grpc::StatusCode::OUT_OF_RANGE) {
+    // The command-service's answer to an after_position beyond its head.
+    return {Ending::Kind::kLogShorter, finished.error_message()};
   }
-  return finished;
+  if (finished.error_code() == grpc::StatusCode::UNAUTHENTICATED ||
+      finished.error_code() == grpc::StatusCode::PERMISSION_DENIED) {
+    // Retrying is right (the command-service may be restarted with other
+    // tokens), but no retry helps until someone acts: say so.
+    return {
+        Ending::Kind::kBroken,
+        absl::StrCat("the command-service refused this query-service's token (",
+                     finished.error_code() == grpc::StatusCode::UNAUTHENTICATED
+                         ? "UNAUTHENTICATED"
+                         : "PERMISSION_DENIED",
+                     ": ", finished.error_message(),
+                     "): check --command_service_token_file / "
+                     "COMMAND_SERVICE_TOKEN")};
+  }
+  return {Ending::Kind::kBroken,
+          absl::StrCat("event stream ended (", finished.error_code(), ": ",
+                       finished.error_message(), ")")};
 }
 
-absl::Status EventSubscriber::ApplyMessages(MessageQueue* queue,
-                                            grpc::ClientContext* context) {
+std::optional<EventSubscriber::Ending> EventSubscriber::ApplyMessages(
+    MessageQueue* queue, grpc::ClientContext* context) {
+  auto end = [&](Ending ending) {
+    queue->Abort();
+    context->TryCancel();
+    return ending;
+  };
   while (std::unique_ptr<MessageQueue::Message> message = queue->Pop()) {
     if (message->has_event() || message->has_events()) {
       const absl::Status applied =
           message->has_event()
               ? model_->Apply(message->event())
               : model_->ApplyAll(message->mutable_events()->mutable_events());
+      if (applied.code() == absl::StatusCode::kFailedPrecondition) {
+        return end(
+            {Ending::Kind::kProjectionStopped, std::string(applied.message())});
+      }
       if (!applied.ok()) {
-        queue->Abort();
-        context->TryCancel();
-        return applied;
+        return end(
+            {Ending::Kind::kBroken, absl::StrCat("event stream abandoned (",
+                                                 applied.ToString(), ")")});
       }
       LogProgress(0, /*force=*/false);
-    } else if (message->has_caught_up()) {
-      bool first = false;
-      {
-        absl::MutexLock lock(&mu_);
-        first = !caught_up_;
-        caught_up_ = true;
+    } else if (message->has_caught_up() || message->has_heartbeat()) {
+      const int64_t head = message->has_caught_up()
+                               ? message->caught_up().head_position()
+                               : message->heartbeat().head_position();
+      const int64_t position = model_->position();
+      if (head < position) {
+        return end(
+            {Ending::Kind::kLogShorter,
+             absl::StrCat("the command-service reports head position ", head,
+                          ", below this read model's position ", position)});
       }
-      if (first) {
-        LogProgress(message->caught_up().head_position(), /*force=*/true);
-        LogInfo("caught up with the event log at position ",
-                model_->position());
-        if (on_caught_up_) on_caught_up_();
+      if (message->has_caught_up() && !serving()) {
+        LogProgress(head, /*force=*/true);
+        LogInfo("caught up with the event log at position ", position);
+        if (logged_stop_ >= 0) {
+          LogInfo("read model resumed: the event at position ", logged_stop_,
+                  " was projected after all");
+          logged_stop_ = -1;
+        }
+        SetServing(true);
       }
     }
     queue->Recycle(std::move(message));
   }
-  return absl::OkStatus();
+  return std::nullopt;
 }
 
 void EventSubscriber::LogProgress(int64_t head, bool force) {

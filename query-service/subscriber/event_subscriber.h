@@ -8,6 +8,22 @@
 // checkpoint. Because the read model ignores positions it already has and
 // refuses gaps, every event is applied exactly once, in order.
 //
+// Two ends of a subscription are not ordinary breaks:
+//  * The read model refuses an event it cannot project (InventoryReadModel
+//    ::Apply). The model stays at the position before it and the service
+//    stops serving; the event, its position and type are logged once. No
+//    reconnection changes the log, so instead of reconnecting at once the
+//    subscriber tries again quietly every Options::stopped_retry_interval:
+//    a command-service upgraded meanwhile may now send the event with its
+//    payload (and a shorter log would be noticed too). Upgrading the
+//    query-service is the real fix; the new process rebuilds from the log.
+//  * The log is shorter than the read model: Subscribe answers
+//    OUT_OF_RANGE (after_position beyond the head), or a CaughtUp or
+//    Heartbeat reports a head below the model's position. The log was
+//    restored from a backup or failed over to a copy without the last
+//    events, so the model describes a different log: the subscriber logs
+//    it, stops serving, resets the model and rebuilds it from position 0.
+//
 // Within a subscription, one thread reads (and parses) stream messages while
 // another applies them, through a short queue, so that receiving the next
 // batch overlaps applying the last one.
@@ -18,6 +34,8 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
+#include <string>
 #include <thread>
 
 #include "absl/synchronization/mutex.h"
@@ -41,45 +59,67 @@ class EventSubscriber {
     // Events per stream message asked of the command-service; batches are
     // applied under one lock of the read model.
     int max_events_per_message = 512;
+    // While the read model is stopped at an event it cannot project, how
+    // often to subscribe again (without logging).
+    absl::Duration stopped_retry_interval = absl::Seconds(30);
   };
 
-  // `model` must outlive the subscriber. `on_caught_up` runs once, on the
-  // subscriber's applying thread, when the first CaughtUp marker has been
-  // reached.
+  // `model` must outlive the subscriber. `on_serving` runs on the
+  // subscriber's threads each time the model becomes fit to serve (true: a
+  // CaughtUp marker was reached, the first time or after a rebuild or a
+  // stop) or stops being so (false: stopped at an event, or rebuilding).
   EventSubscriber(std::shared_ptr<grpc::Channel> channel,
                   InventoryReadModel* model, Options options,
-                  std::function<void()> on_caught_up);
+                  std::function<void(bool serving)> on_serving);
   // Stops and joins the thread.
   ~EventSubscriber();
 
   void Start();
   void Stop();
 
-  // True once the first catch-up completed.
-  bool caught_up() const;
+  // True while the model is caught up with the log (since the last
+  // CaughtUp marker) and neither stopped nor rebuilding.
+  bool serving() const;
   // Number of (re)connections made so far.
   int connections() const;
+  // Number of rebuilds from position 0 because the log was shorter.
+  int rebuilds() const;
 
  private:
+  // How one subscription ended.
+  struct Ending {
+    enum class Kind {
+      kBroken,             // retry with backoff
+      kProjectionStopped,  // the model refused an event
+      kLogShorter,         // rebuild from position 0
+    };
+    Kind kind = Kind::kBroken;
+    std::string why;
+  };
+
   void Run();
   class MessageQueue;
   // One subscription, until it fails or Stop(); returns why it ended.
-  grpc::Status SubscribeOnce();
+  Ending SubscribeOnce();
   // Applies the messages of `queue` in order until it is closed and empty;
-  // on a refused event cancels `context` and returns the reason.
-  absl::Status ApplyMessages(MessageQueue* queue, grpc::ClientContext* context);
+  // on a refused event or a head below the model's position cancels
+  // `context` and says why.
+  std::optional<Ending> ApplyMessages(MessageQueue* queue,
+                                      grpc::ClientContext* context);
+  void SetServing(bool serving);
   void Watchdog();
   void LogProgress(int64_t head, bool force);
 
   const std::unique_ptr<inventory::v1::EventStreamService::Stub> stub_;
   InventoryReadModel* const model_;
   const Options options_;
-  std::function<void()> on_caught_up_;
+  std::function<void(bool)> on_serving_;
 
   mutable absl::Mutex mu_;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
-  bool caught_up_ ABSL_GUARDED_BY(mu_) = false;
+  bool serving_ ABSL_GUARDED_BY(mu_) = false;
   int connections_ ABSL_GUARDED_BY(mu_) = 0;
+  int rebuilds_ ABSL_GUARDED_BY(mu_) = 0;
   grpc::ClientContext* context_ ABSL_GUARDED_BY(mu_) = nullptr;
   absl::Time last_message_ ABSL_GUARDED_BY(mu_);
   std::thread runner_;
@@ -88,6 +128,10 @@ class EventSubscriber {
   // Progress reporting, touched by the applying thread only.
   absl::Time last_progress_log_ = absl::InfinitePast();
   int64_t last_progress_position_ = 0;
+  // The position of the refused event last logged (-1: none), so that a
+  // stop is logged once however often the subscription is retried. Touched
+  // by the running thread and the applying thread it starts and joins.
+  int64_t logged_stop_ = -1;
 };
 
 }  // namespace inventory

@@ -1,0 +1,90 @@
+#include "common/error_reason.h"
+
+#include <map>
+#include <optional>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/strings/cord.h"
+#include "common/event_store.h"
+#include "common/field_violation.h"
+#include "gtest/gtest.h"
+
+namespace inventory {
+namespace {
+
+TEST(ErrorReasonTest, AttachesReasonAndMetadataKeepingTheRest) {
+  absl::Status status = absl::AbortedError("item is at version 3, expected 2");
+  status.SetPayload("other/payload", absl::Cord("kept"));
+  const absl::Status with =
+      WithReason(status, reason::kVersionConflict,
+                 {{"expected_version", "2"}, {"actual_version", "3"}});
+  EXPECT_EQ(with.code(), absl::StatusCode::kAborted);
+  EXPECT_EQ(with.message(), "item is at version 3, expected 2");
+  EXPECT_EQ(with.GetPayload("other/payload"), absl::Cord("kept"));
+  const std::optional<ErrorReason> reason = ErrorReasonOf(with);
+  ASSERT_TRUE(reason.has_value());
+  EXPECT_EQ(reason->reason, "VERSION_CONFLICT");
+  EXPECT_EQ(reason->metadata,
+            (std::map<std::string, std::string>{{"expected_version", "2"},
+                                                {"actual_version", "3"}}));
+}
+
+TEST(ErrorReasonTest, ANewReasonReplacesTheOld) {
+  const absl::Status status =
+      WithReason(WithReason(absl::NotFoundError("x"), reason::kItemNotFound,
+                            {{"stale", "1"}}),
+                 reason::kItemVersionNotFound);
+  EXPECT_EQ(ErrorReasonOf(status), (ErrorReason{"ITEM_VERSION_NOT_FOUND", {}}));
+}
+
+TEST(ErrorReasonTest, MetadataOfAnyTextRoundTrips) {
+  // Values that a client restores from a server's ErrorInfo may hold
+  // anything, including the characters of the encoding.
+  const std::map<std::string, std::string> metadata = {
+      {"a", ""},
+      {"b:c", "1:2"},
+      {"new\nline", "x\ny=z"},
+      {"nul", std::string("a\0b", 3)},
+      {"", "empty key"}};
+  const std::optional<ErrorReason> reason = ErrorReasonOf(
+      WithReason(absl::UnavailableError("x"), "SOME_REASON", metadata));
+  ASSERT_TRUE(reason.has_value());
+  EXPECT_EQ(reason->reason, "SOME_REASON");
+  EXPECT_EQ(reason->metadata, metadata);
+}
+
+TEST(ErrorReasonTest, InvalidFieldIsInvalidFieldWithoutBeingTold) {
+  EXPECT_EQ(ErrorReasonOf(InvalidField("sku", "must be 3 to 32 characters")),
+            (ErrorReason{"INVALID_FIELD", {}}));
+}
+
+TEST(ErrorReasonTest, OkAndPlainStatusesHaveNone) {
+  EXPECT_FALSE(ErrorReasonOf(absl::OkStatus()).has_value());
+  EXPECT_FALSE(ErrorReasonOf(absl::InternalError("boom")).has_value());
+  EXPECT_FALSE(ErrorReasonOf(absl::InvalidArgumentError("bad")).has_value());
+  // An OK status takes no reason.
+  EXPECT_TRUE(WithReason(absl::OkStatus(), reason::kItemNotFound).ok());
+}
+
+TEST(ErrorReasonTest, StoreRefusalsCarryTheirReasons) {
+  const absl::Status conflict =
+      WrongExpectedVersion("item-a", ExpectedVersion::Exact(2), 5);
+  EXPECT_EQ(conflict.code(), absl::StatusCode::kAborted);
+  EXPECT_EQ(conflict.message(), "stream item-a is at version 5, expected 2");
+  EXPECT_EQ(
+      ErrorReasonOf(conflict),
+      (ErrorReason{"VERSION_CONFLICT",
+                   {{"expected_version", "2"}, {"actual_version", "5"}}}));
+  // "no stream" is version 0.
+  EXPECT_EQ(ErrorReasonOf(
+                WrongExpectedVersion("item-a", ExpectedVersion::NoStream(), 1))
+                ->metadata.at("expected_version"),
+            "0");
+  const absl::Status reused = RequestIdReused();
+  EXPECT_EQ(reused.code(), absl::StatusCode::kAlreadyExists);
+  EXPECT_EQ(ErrorReasonOf(reused), (ErrorReason{"REQUEST_ID_REUSED", {}}));
+}
+
+}  // namespace
+}  // namespace inventory
