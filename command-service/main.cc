@@ -54,7 +54,9 @@ ABSL_FLAG(int, max_subscribers, EnvOr("MAX_SUBSCRIBERS", int64_t{128}),
 ABSL_FLAG(absl::Duration, command_timeout, absl::Seconds(10),
           "Longest a command waits for the database at each step: for a "
           "free connection (then UNAVAILABLE), to open one, and for one SQL "
-          "statement (then DEADLINE_EXCEEDED, nothing written).");
+          "statement (then DEADLINE_EXCEEDED, nothing written); and, when "
+          "the database's answer to an append is lost, how long it keeps "
+          "asking for the outcome (then UNAVAILABLE, OUTCOME_UNKNOWN).");
 ABSL_FLAG(absl::Duration, heartbeat_interval, absl::Seconds(5),
           "Idle time after which a subscription gets a Heartbeat.");
 ABSL_FLAG(int, live_buffer_events, 8192,
@@ -65,7 +67,8 @@ ABSL_FLAG(bool, health_check, false,
           "SERVING (gRPC health check), exit 0 if so and 1 otherwise. For "
           "scripts and container health checks.");
 ABSL_FLAG(absl::Duration, shutdown_grace, absl::Seconds(5),
-          "On SIGINT/SIGTERM, how long in-flight calls may take to finish.");
+          "On SIGINT/SIGTERM, how long in-flight calls may take to finish "
+          "(and the longest the exit waits for the database listener).");
 // TLS and bearer tokens (README, "Security"). Tokens come from files or
 // the environment, never from flags: command lines are visible to all.
 ABSL_FLAG(std::string, tls_cert_file, EnvOr("TLS_CERT_FILE", ""),
@@ -96,6 +99,7 @@ namespace {
 std::unique_ptr<inventory::EventStore> OpenStore(const std::string& url,
                                                  int pool_size, int batch_max,
                                                  absl::Duration command_timeout,
+                                                 absl::Duration shutdown_grace,
                                                  absl::Duration timeout) {
   if (url.empty()) {
     inventory::LogWarning(
@@ -109,6 +113,10 @@ std::unique_ptr<inventory::EventStore> OpenStore(const std::string& url,
   options.max_batch_requests = batch_max;
   options.acquire_timeout = command_timeout;
   options.statement_timeout = command_timeout;
+  // A command whose answer from the database was lost keeps asking for its
+  // outcome for as long as a command may take.
+  options.outcome_recovery_timeout = command_timeout;
+  options.stop_timeout = shutdown_grace;
   const absl::Time give_up = absl::Now() + timeout;
   absl::Duration backoff = absl::Milliseconds(250);
   for (;;) {
@@ -153,11 +161,11 @@ int main(int argc, char** argv) {
   }
 
   const std::string url = absl::GetFlag(FLAGS_database_url);
-  std::unique_ptr<inventory::EventStore> store =
-      OpenStore(url, absl::GetFlag(FLAGS_pool_size),
-                absl::GetFlag(FLAGS_append_batch_max),
-                absl::GetFlag(FLAGS_command_timeout),
-                absl::GetFlag(FLAGS_startup_timeout));
+  std::unique_ptr<inventory::EventStore> store = OpenStore(
+      url, absl::GetFlag(FLAGS_pool_size),
+      absl::GetFlag(FLAGS_append_batch_max),
+      absl::GetFlag(FLAGS_command_timeout), absl::GetFlag(FLAGS_shutdown_grace),
+      absl::GetFlag(FLAGS_startup_timeout));
   if (store == nullptr) return 1;
 
   inventory::CommandServerOptions options;
@@ -196,6 +204,8 @@ int main(int argc, char** argv) {
 
   const int signal = inventory::WaitForShutdownSignal();
   inventory::LogInfo("signal ", signal, ": shutting down");
+  // Subscriptions waiting for new events end now, not at their next wake.
+  store->StopWaiting();
   (*server)->Shutdown(absl::GetFlag(FLAGS_shutdown_grace));
   server->reset();
   store.reset();

@@ -6,8 +6,10 @@
 // raw bytes through grpc::GenericStub, so that it can carry what generated
 // setters would refuse (strings that are not UTF-8, varints that
 // overflow, unknown fields, malformed framing). Each row says which status
-// the request must get and which field the refusal must name (in the
-// message and in the google.rpc.BadRequest details). After each row the
+// the request must get, which field the refusal must name (in the
+// message and in the google.rpc.BadRequest details) and which reason its
+// google.rpc.ErrorInfo carries (every kind of refusal the command side can
+// reach through the API has a row). After each row the
 // event store holds exactly as many events as before, unless the row is
 // valid and must be recorded; at the end the whole log and the
 // idempotency records are compared with their state before the table, the
@@ -241,6 +243,12 @@ struct Row {
         check(std::move(check)),
         message_has(std::move(message_has)) {}
 
+  // The same row, whose refusal must carry `why` as its ErrorInfo reason.
+  Row Because(absl::string_view why) && {
+    reason = std::string(why);
+    return std::move(*this);
+  }
+
   std::string what;
   const char* method;
   std::string request;  // the wire bytes
@@ -254,6 +262,11 @@ struct Row {
   std::function<void(const std::string&)> check;
   // A phrase the error message must contain, if any.
   std::string message_has;
+  // The google.rpc.ErrorInfo reason the refusal must carry (domain
+  // "inventory.v1"): INVALID_FIELD for a row naming a field, else as set
+  // with Because(). "" for OK rows and for refusals of the message as a
+  // whole or by gRPC itself (no ErrorInfo checked).
+  std::string reason;
 };
 
 // Words that would show SQL, the driver or a parser's internals leaking
@@ -283,20 +296,38 @@ constexpr const char* kLeakWords[] = {
            << "message \"" << status.error_message() << "\" lacks \""
            << row.message_has << "\"";
   }
+  google::rpc::Status details;
+  const bool has_details = !status.error_details().empty() &&
+                           details.ParseFromString(status.error_details());
+  std::vector<google::rpc::ErrorInfo> infos;
+  std::vector<google::rpc::BadRequest> bad_requests;
+  for (const google::protobuf::Any& detail : details.details()) {
+    if (detail.Is<google::rpc::ErrorInfo>()) {
+      detail.UnpackTo(&infos.emplace_back());
+    } else if (detail.Is<google::rpc::BadRequest>()) {
+      detail.UnpackTo(&bad_requests.emplace_back());
+    }
+  }
+  const std::string reason = !row.reason.empty()
+                                 ? row.reason
+                                 : (row.field.empty() ? "" : "INVALID_FIELD");
+  if (!reason.empty()) {
+    if (!has_details || infos.size() != 1 ||
+        infos[0].domain() != "inventory.v1" || infos[0].reason() != reason) {
+      return ::testing::AssertionFailure()
+             << "no ErrorInfo of domain inventory.v1 with reason " << reason
+             << " (details: " << details.ShortDebugString() << ")";
+    }
+  }
   if (row.code != StatusCode::INVALID_ARGUMENT)
     return ::testing::AssertionSuccess();
 
-  google::rpc::Status details;
-  google::rpc::BadRequest bad_request;
-  const bool has_violation = !status.error_details().empty() &&
-                             details.ParseFromString(status.error_details()) &&
-                             details.details_size() == 1 &&
-                             details.details(0).UnpackTo(&bad_request) &&
-                             bad_request.field_violations_size() == 1;
+  const bool has_violation =
+      bad_requests.size() == 1 && bad_requests[0].field_violations_size() == 1;
   if (row.field.empty()) {
     if (has_violation) {
       return ::testing::AssertionFailure()
-             << "names field " << bad_request.field_violations(0).field()
+             << "names field " << bad_requests[0].field_violations(0).field()
              << ", wanted none";
     }
     return ::testing::AssertionSuccess();
@@ -306,7 +337,7 @@ constexpr const char* kLeakWords[] = {
            << "no BadRequest with one field violation: "
            << status.error_message();
   }
-  const auto& violation = bad_request.field_violations(0);
+  const auto& violation = bad_requests[0].field_violations(0);
   if (violation.field() != row.field || violation.description().empty() ||
       !absl::StartsWith(status.error_message(), row.field + ": ")) {
     return ::testing::AssertionFailure()
@@ -516,8 +547,9 @@ std::vector<Row> Table(int64_t head, const std::string& list_token,
       {"message over the 4 MiB limit", kCreate,
        Create("c-1", "SKU-1", kBigMessage), StatusCode::RESOURCE_EXHAUSTED,
        ""},
-      {"an existing item", kCreate, Create("seed-1", "SEED-1", "Again"),
-       StatusCode::ALREADY_EXISTS, ""},
+      Row{"an existing item", kCreate, Create("seed-1", "SEED-1", "Again"),
+          StatusCode::ALREADY_EXISTS, ""}
+          .Because("ITEM_ALREADY_EXISTS"),
       // Valid, however odd: stored and returned verbatim.
       {"name with SQL (valid)", kCreate, Create("sql-1", "SQL-1", kSqlName),
        StatusCode::OK, "", 1},
@@ -546,11 +578,17 @@ std::vector<Row> Table(int64_t head, const std::string& list_token,
       {"rename: expected_version INT64_MIN", kRename,
        Wire().Str(1, "seed-1").Str(2, "New").Int(3, kMin64),
        StatusCode::INVALID_ARGUMENT, "expected_version"},
-      {"rename: expected_version far in the future", kRename,
-       Wire().Str(1, "seed-1").Str(2, "New").Int(3, kFuture),
-       StatusCode::ABORTED, "", 0, nullptr, "item is at version 2"},
-      {"rename: unknown item", kRename, Wire().Str(1, "nobody").Str(2, "New"),
-       StatusCode::NOT_FOUND, ""},
+      Row{"rename: expected_version far in the future", kRename,
+          Wire().Str(1, "seed-1").Str(2, "New").Int(3, kFuture),
+          StatusCode::ABORTED, "", 0, nullptr, "item is at version 2"}
+          .Because("VERSION_CONFLICT"),
+      Row{"rename: unknown item", kRename,
+          Wire().Str(1, "nobody").Str(2, "New"), StatusCode::NOT_FOUND, ""}
+          .Because("ITEM_NOT_FOUND"),
+      Row{"rename: the name it has", kRename,
+          Wire().Str(1, "seed-1").Str(2, "Seed one"),
+          StatusCode::FAILED_PRECONDITION, ""}
+          .Because("SAME_NAME"),
       {"rename: name with SQL (valid)", kRename,
        Wire().Str(1, "sql-1").Str(2, kRenamedSql), StatusCode::OK, "", 1},
 
@@ -576,12 +614,14 @@ std::vector<Row> Table(int64_t head, const std::string& list_token,
       {"check in: item_id of 1000 characters", kCheckIn,
        Wire().Str(1, k1000).Int(2, 1), StatusCode::INVALID_ARGUMENT,
        "item_id"},
-      {"check in: expected_version far in the future", kCheckIn,
-       Wire().Str(1, "seed-1").Int(2, 1).Int(3, kFuture), StatusCode::ABORTED,
-       ""},
-      {"check in: deactivated item", kCheckIn,
-       Wire().Str(1, "seed-off").Int(2, 1), StatusCode::FAILED_PRECONDITION,
-       ""},
+      Row{"check in: expected_version far in the future", kCheckIn,
+          Wire().Str(1, "seed-1").Int(2, 1).Int(3, kFuture),
+          StatusCode::ABORTED, ""}
+          .Because("VERSION_CONFLICT"),
+      Row{"check in: deactivated item", kCheckIn,
+          Wire().Str(1, "seed-off").Int(2, 1), StatusCode::FAILED_PRECONDITION,
+          ""}
+          .Because("ITEM_INACTIVE"),
       {"check in: request_id with SQL (valid)", kCheckIn,
        Wire().Str(1, "seed-1").Int(2, 1).Str(4, kSqlRequestId), StatusCode::OK,
        "", 1},
@@ -591,18 +631,20 @@ std::vector<Row> Table(int64_t head, const std::string& list_token,
        [](const std::string& bytes) {
          EXPECT_TRUE(Parse<v1::CheckInItemsResponse>(bytes).replayed());
        }},
-      {"check in: same request_id, other command", kCheckIn,
-       Wire().Str(1, "seed-1").Int(2, 2).Str(4, kSqlRequestId),
-       StatusCode::ALREADY_EXISTS, ""},
+      Row{"check in: same request_id, other command", kCheckIn,
+          Wire().Str(1, "seed-1").Int(2, 2).Str(4, kSqlRequestId),
+          StatusCode::ALREADY_EXISTS, ""}
+          .Because("REQUEST_ID_REUSED"),
 
       // --- RemoveItems.
       {"remove: zero units", kRemove, Wire().Str(1, "seed-1").Int(2, 0),
        StatusCode::INVALID_ARGUMENT, "quantity"},
       {"remove: -1 units", kRemove, Wire().Str(1, "seed-1").Int(2, -1),
        StatusCode::INVALID_ARGUMENT, "quantity"},
-      {"remove: more than on hand", kRemove,
-       Wire().Str(1, "seed-1").Int(2, 1000), StatusCode::FAILED_PRECONDITION,
-       ""},
+      Row{"remove: more than on hand", kRemove,
+          Wire().Str(1, "seed-1").Int(2, 1000), StatusCode::FAILED_PRECONDITION,
+          ""}
+          .Because("INSUFFICIENT_STOCK"),
       {"remove: item_id not UTF-8", kRemove,
        Wire().Str(1, kTooHigh).Int(2, 1), StatusCode::INVALID_ARGUMENT,
        "item_id"},
@@ -619,16 +661,19 @@ std::vector<Row> Table(int64_t head, const std::string& list_token,
       {"deactivate: request_id not UTF-8", kDeactivate,
        Wire().Str(1, "seed-1").Str(3, kBadByte), StatusCode::INVALID_ARGUMENT,
        "request_id"},
-      {"deactivate: already deactivated", kDeactivate,
-       Wire().Str(1, "seed-off"), StatusCode::FAILED_PRECONDITION, ""},
+      Row{"deactivate: already deactivated", kDeactivate,
+          Wire().Str(1, "seed-off"), StatusCode::FAILED_PRECONDITION, ""}
+          .Because("ITEM_INACTIVE"),
       {"reactivate: item_id with a slash", kReactivate,
        Wire().Str(1, "../etc"), StatusCode::INVALID_ARGUMENT, "item_id"},
       {"reactivate: item_id not UTF-8", kReactivate,
        Wire().Str(1, kOverlong), StatusCode::INVALID_ARGUMENT, "item_id"},
-      {"reactivate: expected_version far in the future", kReactivate,
-       Wire().Str(1, "seed-off").Int(2, kFuture), StatusCode::ABORTED, ""},
-      {"reactivate: an active item", kReactivate, Wire().Str(1, "seed-1"),
-       StatusCode::FAILED_PRECONDITION, ""},
+      Row{"reactivate: expected_version far in the future", kReactivate,
+          Wire().Str(1, "seed-off").Int(2, kFuture), StatusCode::ABORTED, ""}
+          .Because("VERSION_CONFLICT"),
+      Row{"reactivate: an active item", kReactivate, Wire().Str(1, "seed-1"),
+          StatusCode::FAILED_PRECONDITION, ""}
+          .Because("ITEM_ALREADY_ACTIVE"),
 
       // --- Subscribe.
       {"subscribe: negative after_position", kSubscribe, Wire().Int(1, -1),
@@ -673,9 +718,10 @@ std::vector<Row> Table(int64_t head, const std::string& list_token,
          const auto message = Parse<v1::SubscribeResponse>(bytes);
          EXPECT_TRUE(message.has_events()) << message.ShortDebugString();
        }},
-      {"subscribe: after_position beyond the head", kSubscribe,
-       Wire().Int(1, kFuture), StatusCode::OUT_OF_RANGE, "", 0, nullptr,
-       absl::StrCat("after_position ", kFuture)},
+      Row{"subscribe: after_position beyond the head", kSubscribe,
+          Wire().Int(1, kFuture), StatusCode::OUT_OF_RANGE, "", 0, nullptr,
+          absl::StrCat("after_position ", kFuture)}
+          .Because("LOG_POSITION_OUT_OF_RANGE"),
   };
 
   // Commands above that record events advance the head; the queries below
@@ -698,10 +744,12 @@ std::vector<Row> Table(int64_t head, const std::string& list_token,
       {"get: negative as_of_version", kGetItem,
        Wire().Str(1, "seed-1").Int(3, -3), StatusCode::INVALID_ARGUMENT,
        "as_of_version"},
-      {"get: as_of_version far in the future", kGetItem,
-       Wire().Str(1, "seed-1").Int(3, kFuture), StatusCode::NOT_FOUND, ""},
-      {"get: unknown item", kGetItem, Wire().Str(1, "nobody"),
-       StatusCode::NOT_FOUND, ""},
+      Row{"get: as_of_version far in the future", kGetItem,
+          Wire().Str(1, "seed-1").Int(3, kFuture), StatusCode::NOT_FOUND, ""}
+          .Because("ITEM_VERSION_NOT_FOUND"),
+      Row{"get: unknown item", kGetItem, Wire().Str(1, "nobody"),
+          StatusCode::NOT_FOUND, ""}
+          .Because("ITEM_NOT_FOUND"),
       {"get: the SQL-named item, verbatim (valid)", kGetItem,
        Wire().Str(1, "sql-1").Int(2, head).Int(3, 1), StatusCode::OK, "", 0,
        [](const std::string& bytes) {
@@ -789,8 +837,9 @@ std::vector<Row> Table(int64_t head, const std::string& list_token,
            .Str(1, "seed-1")
            .Str(3, absl::WebSafeBase64Escape("history:seed-1\n{\"from\":0}")),
        StatusCode::INVALID_ARGUMENT, "page_token"},
-      {"history: unknown item", kHistory, Wire().Str(1, "nobody"),
-       StatusCode::NOT_FOUND, ""},
+      Row{"history: unknown item", kHistory, Wire().Str(1, "nobody"),
+          StatusCode::NOT_FOUND, ""}
+          .Because("ITEM_NOT_FOUND"),
       {"history: of the JSON-named item, verbatim (valid)", kHistory,
        Wire().Str(1, "json-1").Int(4, head), StatusCode::OK, "", 0,
        [](const std::string& bytes) {
@@ -824,8 +873,9 @@ std::vector<Row> Table(int64_t head, const std::string& list_token,
       {"watch: negative min_position", kWatch,
        Wire().Str(1, "seed-1").Int(2, -1), StatusCode::INVALID_ARGUMENT,
        "min_position"},
-      {"watch: unknown item", kWatch, Wire().Str(1, "nobody").Int(2, head),
-       StatusCode::NOT_FOUND, ""},
+      Row{"watch: unknown item", kWatch, Wire().Str(1, "nobody").Int(2, head),
+          StatusCode::NOT_FOUND, ""}
+          .Because("ITEM_NOT_FOUND"),
       {"watch: the long-named item, verbatim (valid)", kWatch,
        Wire().Str(1, "long-1").Int(2, head), StatusCode::OK, "", 0,
        [](const std::string& bytes) {
