@@ -76,4 +76,17 @@ std::optional<ErrorReason> ErrorReasonOf(const absl::Status& status) {
   return std::nullopt;
 }
 
+std::string StatusForLog(const absl::Status& status) {
+  std::string line =
+      status.ToString(absl::StatusToStringMode::kWithNoExtraData);
+  if (const std::optional<ErrorReason> reason = ErrorReasonOf(status)) {
+    absl::StrAppend(&line, " (", reason->reason);
+    for (const auto& [key, value] : reason->metadata) {
+      absl::StrAppend(&line, " ", key, "=", value);
+    }
+    absl::StrAppend(&line, ")");
+  }
+  return line;
+}
+
 }  // namespace inventory

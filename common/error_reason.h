@@ -57,8 +57,10 @@ inline constexpr absl::string_view kLogPositionOutOfRange =
 // latest_version.
 inline constexpr absl::string_view kItemVersionNotFound =
     "ITEM_VERSION_NOT_FOUND";
-// The read model did not reach min_position within the call's deadline (or
-// the service's longest wait). Metadata: min_position, position.
+// The read model did not reach min_position: DEADLINE_EXCEEDED within the
+// call's deadline (or the service's longest wait), UNAVAILABLE when it is
+// stopped below it at an event it cannot project. Metadata: min_position,
+// position.
 inline constexpr absl::string_view kMinPositionNotReached =
     "MIN_POSITION_NOT_REACHED";
 // Limits on calls held open at once; retry later.
@@ -68,6 +70,9 @@ inline constexpr absl::string_view kTooManyWatchers = "TOO_MANY_WATCHERS";
 inline constexpr absl::string_view kTooManySubscribers = "TOO_MANY_SUBSCRIBERS";
 // A stream ended because the server is shutting down; reconnect.
 inline constexpr absl::string_view kShuttingDown = "SHUTTING_DOWN";
+// A WatchItem stream ended because the read model started again from
+// position 0 (the log it described was replaced); watch again.
+inline constexpr absl::string_view kReadModelRebuilt = "READ_MODEL_REBUILT";
 }  // namespace reason
 
 // What WithReason() attached.
@@ -77,6 +82,9 @@ struct ErrorReason {
 
   friend bool operator==(const ErrorReason& a, const ErrorReason& b) {
     return a.reason == b.reason && a.metadata == b.metadata;
+  }
+  friend bool operator!=(const ErrorReason& a, const ErrorReason& b) {
+    return !(a == b);
   }
 };
 
@@ -90,6 +98,12 @@ absl::Status WithReason(
 // without one, INVALID_FIELD. nullopt for OK and for statuses without a
 // reason.
 std::optional<ErrorReason> ErrorReasonOf(const absl::Status& status);
+
+// One line for a log: "CODE: message", then the reason and its metadata if
+// any, e.g. "ABORTED: item is at version 3, expected 2 (VERSION_CONFLICT
+// actual_version=3 expected_version=2)". Unlike absl::Status::ToString(),
+// without the raw payloads.
+std::string StatusForLog(const absl::Status& status);
 
 }  // namespace inventory
 

@@ -67,6 +67,18 @@ TEST(ErrorReasonTest, OkAndPlainStatusesHaveNone) {
   EXPECT_TRUE(WithReason(absl::OkStatus(), reason::kItemNotFound).ok());
 }
 
+TEST(StatusForLogTest, CodeMessageAndReasonWithoutRawPayloads) {
+  EXPECT_EQ(StatusForLog(WithReason(
+                absl::AbortedError("conflict"), reason::kVersionConflict,
+                {{"expected_version", "2"}, {"actual_version", "3"}})),
+            "ABORTED: conflict (VERSION_CONFLICT actual_version=3 "
+            "expected_version=2)");
+  EXPECT_EQ(StatusForLog(InvalidField("sku", "too short")),
+            "INVALID_ARGUMENT: sku: too short (INVALID_FIELD)");
+  EXPECT_EQ(StatusForLog(absl::InternalError("boom")), "INTERNAL: boom");
+  EXPECT_EQ(StatusForLog(absl::OkStatus()), "OK");
+}
+
 TEST(ErrorReasonTest, StoreRefusalsCarryTheirReasons) {
   const absl::Status conflict =
       WrongExpectedVersion("item-a", ExpectedVersion::Exact(2), 5);

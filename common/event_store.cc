@@ -113,7 +113,8 @@ absl::Status WrongExpectedVersion(absl::string_view stream_id,
 }
 
 absl::Status StoreStopping() {
-  return absl::UnavailableError("the event store is shutting down");
+  return WithReason(absl::UnavailableError("the event store is shutting down"),
+                    reason::kShuttingDown);
 }
 
 absl::Status RequestIdReused() {

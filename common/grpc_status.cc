@@ -3,13 +3,37 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <utility>
 
+#include "absl/strings/str_cat.h"
 #include "common/error_reason.h"
 #include "common/field_violation.h"
+#include "google/protobuf/io/coded_stream.h"
+#include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 #include "google/rpc/error_details.pb.h"
 #include "google/rpc/status.pb.h"
 
 namespace inventory {
+namespace {
+
+// Like Any::PackFrom(), but with map entries (ErrorInfo's metadata) in key
+// order: the same refusal always has the same bytes, which clients and
+// documentation may compare.
+void PackDeterministically(const google::protobuf::Message& message,
+                           google::protobuf::Any* any) {
+  std::string value;
+  {
+    google::protobuf::io::StringOutputStream stream(&value);
+    google::protobuf::io::CodedOutputStream out(&stream);
+    out.SetSerializationDeterministic(true);
+    message.SerializeToCodedStream(&out);
+  }
+  any->set_type_url(absl::StrCat("type.googleapis.com/",
+                                 message.GetDescriptor()->full_name()));
+  any->set_value(std::move(value));
+}
+
+}  // namespace
 
 grpc::Status ToGrpcStatus(const absl::Status& status) {
   if (status.ok()) return grpc::Status::OK;
@@ -23,7 +47,7 @@ grpc::Status ToGrpcStatus(const absl::Status& status) {
     for (const auto& [key, value] : reason->metadata) {
       (*info.mutable_metadata())[key] = value;
     }
-    details.add_details()->PackFrom(info);
+    PackDeterministically(info, details.add_details());
   }
   if (const std::optional<FieldViolation> violation =
           FieldViolationOf(status)) {

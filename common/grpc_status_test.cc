@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
 #include "common/error_reason.h"
 #include "common/field_violation.h"
 #include "google/rpc/error_details.pb.h"
@@ -41,6 +42,32 @@ TEST(ToGrpcStatusTest, ReasonBecomesErrorInfo) {
   EXPECT_EQ(metadata,
             (std::map<std::string, std::string>{{"requested_quantity", "9"},
                                                 {"quantity_on_hand", "5"}}));
+}
+
+TEST(ToGrpcStatusTest, MetadataIsSerializedInKeyOrder) {
+  // A map's iteration order may differ from run to run; the bytes of a
+  // refusal must not.
+  std::map<std::string, std::string> metadata;
+  for (int i = 0; i < 20; ++i) {
+    metadata[absl::StrCat("key_", i)] = absl::StrCat(i);
+  }
+  const grpc::Status status = ToGrpcStatus(
+      WithReason(absl::AbortedError("x"), "SOME_REASON", metadata));
+  const google::rpc::Status details = DetailsOf(status);
+  ASSERT_EQ(details.details_size(), 1);
+  EXPECT_EQ(details.details(0).type_url(),
+            "type.googleapis.com/google.rpc.ErrorInfo");
+  // Field 3 entries, each {1: key, 2: value}, appear in key order.
+  std::string expected;
+  for (const auto& [key, value] : metadata) {
+    google::rpc::ErrorInfo one;
+    (*one.mutable_metadata())[key] = value;
+    expected += one.SerializeAsString();
+  }
+  google::rpc::ErrorInfo head;
+  head.set_reason("SOME_REASON");
+  head.set_domain("inventory.v1");
+  EXPECT_EQ(details.details(0).value(), head.SerializeAsString() + expected);
 }
 
 TEST(ToGrpcStatusTest, InvalidFieldCarriesErrorInfoThenBadRequest) {

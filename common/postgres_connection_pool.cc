@@ -1,11 +1,16 @@
 #include "common/postgres_connection_pool.h"
 
+#include <sys/socket.h>
+
 #include <algorithm>
 #include <initializer_list>
+#include <map>
+#include <thread>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/error_reason.h"
+#include "common/log.h"
 
 namespace inventory {
 
@@ -51,22 +56,127 @@ std::string WithKeepalives(absl::string_view url, absl::Duration idle) {
             {"keepalives_count", 3}});
 }
 
+// One thread that shuts down the sockets of connections whose calls wait
+// longer than their deadline. shutdown() (unlike close()) leaves the file
+// descriptor to its owner: the blocked libpq call wakes with an error, and
+// libpqxx reports a broken connection. A watch is removed, under the
+// mutex, before its connection can be closed, so a descriptor is never
+// touched after its owner let go of it.
+class PostgresConnectionPool::Watchdog {
+ public:
+  Watchdog() : thread_([this] { Loop(); }) {}
+  ~Watchdog() {
+    {
+      absl::MutexLock lock(&mu_);
+      stopping_ = true;
+      changed_ = true;
+    }
+    thread_.join();
+  }
+
+  int64_t Watch(int fd, absl::Time deadline) {
+    absl::MutexLock lock(&mu_);
+    const int64_t id = ++last_id_;
+    watches_[id] = Entry{fd, deadline};
+    changed_ = true;
+    return id;
+  }
+
+  // True when the watch fired.
+  bool Unwatch(int64_t id) {
+    absl::MutexLock lock(&mu_);
+    auto it = watches_.find(id);
+    if (it == watches_.end()) return false;
+    const bool fired = it->second.fired;
+    watches_.erase(it);
+    return fired;
+  }
+
+ private:
+  struct Entry {
+    int fd;
+    absl::Time deadline;
+    bool fired = false;
+  };
+
+  void Loop() {
+    absl::MutexLock lock(&mu_);
+    while (!stopping_) {
+      absl::Time next = absl::InfiniteFuture();
+      const absl::Time now = absl::Now();
+      for (auto& [id, entry] : watches_) {
+        if (entry.fired) continue;
+        if (entry.deadline <= now) {
+          entry.fired = true;
+          ::shutdown(entry.fd, SHUT_RDWR);
+        } else {
+          next = std::min(next, entry.deadline);
+        }
+      }
+      changed_ = false;
+      mu_.AwaitWithDeadline(absl::Condition(&changed_), next);
+    }
+  }
+
+  absl::Mutex mu_;
+  std::map<int64_t, Entry> watches_ ABSL_GUARDED_BY(mu_);
+  int64_t last_id_ ABSL_GUARDED_BY(mu_) = 0;
+  bool changed_ ABSL_GUARDED_BY(mu_) = false;
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  std::thread thread_;  // last: starts after the fields above exist
+};
+
 PostgresConnectionPool::PostgresConnectionPool(Options options)
     : options_(std::move(options)),
       url_(options_.statement_timeout > absl::ZeroDuration()
                ? WithConnectTimeout(options_.url, options_.statement_timeout)
                : options_.url),
-      free_slots_(options_.size) {}
+      free_slots_(options_.size),
+      watchdog_(options_.answer_timeout > absl::ZeroDuration()
+                    ? std::make_unique<Watchdog>()
+                    : nullptr) {}
 
-std::unique_ptr<pqxx::connection> PostgresConnectionPool::Connect() const {
+PostgresConnectionPool::~PostgresConnectionPool() = default;
+
+int64_t PostgresConnectionPool::Watch(pqxx::connection& connection) {
+  if (watchdog_ == nullptr || connection.sock() < 0) return 0;
+  return watchdog_->Watch(connection.sock(),
+                          absl::Now() + options_.answer_timeout);
+}
+
+bool PostgresConnectionPool::Unwatch(int64_t watch) {
+  if (watch == 0) return false;
+  return watchdog_->Unwatch(watch);
+}
+
+absl::Status PostgresConnectionPool::SilentConnection(
+    absl::string_view operation) const {
+  LogWarning("postgres: ", operation, ": no answer from the server within ",
+             absl::FormatDuration(options_.answer_timeout),
+             "; closed the connection (half-open?)");
+  return WithReason(
+      absl::UnavailableError(absl::StrCat(operation, ": database unavailable")),
+      reason::kDatabaseUnavailable);
+}
+
+std::unique_ptr<pqxx::connection> PostgresConnectionPool::Connect() {
   auto connection = std::make_unique<pqxx::connection>(url_);
-  if (options_.statement_timeout > absl::ZeroDuration()) {
-    const int64_t ms = std::max<int64_t>(
-        1, absl::ToInt64Milliseconds(options_.statement_timeout));
-    pqxx::nontransaction tx(*connection);
-    tx.exec0(absl::StrCat("SET statement_timeout = ", ms));
+  const int64_t watch = Watch(*connection);
+  try {
+    if (options_.statement_timeout > absl::ZeroDuration()) {
+      const int64_t ms = std::max<int64_t>(
+          1, absl::ToInt64Milliseconds(options_.statement_timeout));
+      pqxx::nontransaction tx(*connection);
+      tx.exec0(absl::StrCat("SET statement_timeout = ", ms));
+    }
+    if (options_.on_connect) options_.on_connect(*connection);
+  } catch (...) {
+    Unwatch(watch);
+    throw;
   }
-  if (options_.on_connect) options_.on_connect(*connection);
+  if (Unwatch(watch)) {
+    throw pqxx::broken_connection("no answer while opening the connection");
+  }
   return connection;
 }
 

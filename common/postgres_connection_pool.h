@@ -7,6 +7,7 @@
 #ifndef INVENTORY_COMMON_POSTGRES_CONNECTION_POOL_H_
 #define INVENTORY_COMMON_POSTGRES_CONNECTION_POOL_H_
 
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <pqxx/pqxx>
@@ -39,9 +40,19 @@ class PostgresConnectionPool {
     // back), and the longest a new connection may take to open (libpq's
     // connect_timeout, at least 2 seconds, unless the URL sets one).
     absl::Duration statement_timeout = absl::ZeroDuration();
+    // When positive: the longest a call (or the opening of a connection)
+    // may wait for the server's answers. After it, a watchdog thread shuts
+    // the connection's socket down, and the call fails as on a lost
+    // connection (UNAVAILABLE, DATABASE_UNAVAILABLE). statement_timeout
+    // cannot do this: it runs on the server, and a connection that went
+    // silent without a FIN or RST (a half-open connection, a vanished
+    // host, a middlebox that keeps acknowledging) would otherwise block its
+    // caller forever.
+    absl::Duration answer_timeout = absl::ZeroDuration();
   };
 
   explicit PostgresConnectionPool(Options options);
+  ~PostgresConnectionPool();
   PostgresConnectionPool(const PostgresConnectionPool&) = delete;
   PostgresConnectionPool& operator=(const PostgresConnectionPool&) = delete;
 
@@ -58,7 +69,7 @@ class PostgresConnectionPool {
   template <typename F>
   auto Run(absl::string_view operation, F&& fn)
       -> decltype(fn(std::declval<pqxx::connection&>())) {
-    return RunAttempts(operation, /*retry_broken=*/true, fn);
+    return RunAttempts(operation, /*retry_broken=*/true, /*watched=*/true, fn);
   }
 
   // Run() without the repeat: for statements whose effect is not safe to
@@ -67,13 +78,21 @@ class PostgresConnectionPool {
   template <typename F>
   auto RunOnce(absl::string_view operation, F&& fn)
       -> decltype(fn(std::declval<pqxx::connection&>())) {
-    return RunAttempts(operation, /*retry_broken=*/false, fn);
+    return RunAttempts(operation, /*retry_broken=*/false, /*watched=*/true, fn);
+  }
+
+  // Run() without answer_timeout: for work that may legitimately wait
+  // long, such as a schema migration waiting for another process's.
+  template <typename F>
+  auto RunWithoutAnswerTimeout(absl::string_view operation, F&& fn)
+      -> decltype(fn(std::declval<pqxx::connection&>())) {
+    return RunAttempts(operation, /*retry_broken=*/true, /*watched=*/false, fn);
   }
 
  private:
   template <typename F>
-  auto RunAttempts(absl::string_view operation, bool retry_broken, F& fn)
-      -> decltype(fn(std::declval<pqxx::connection&>())) {
+  auto RunAttempts(absl::string_view operation, bool retry_broken, bool watched,
+                   F& fn) -> decltype(fn(std::declval<pqxx::connection&>())) {
     using Result = decltype(fn(std::declval<pqxx::connection&>()));
     for (int attempt = 1;; ++attempt) {
       bool reused = false;
@@ -81,6 +100,7 @@ class PostgresConnectionPool {
           Take(operation, /*allow_idle=*/attempt == 1, &reused);
       if (!connection.ok()) return connection.status();
       bool retry = false;
+      const int64_t watch = watched ? Watch(**connection) : 0;
       Result result = [&]() -> Result {
         try {
           return fn(**connection);
@@ -93,6 +113,10 @@ class PostgresConnectionPool {
           return TranslateCurrentException(operation);
         }
       }();
+      if (Unwatch(watch)) {
+        retry = false;  // the connection was silent, not stale
+        result = Result(SilentConnection(operation));
+      }
       const bool broken =
           !StatusOf(result).ok() && ConnectionLikelyBroken(StatusOf(result));
       Give(broken ? nullptr : std::move(*connection), /*drop_idle=*/broken);
@@ -116,7 +140,16 @@ class PostgresConnectionPool {
   void Give(std::unique_ptr<pqxx::connection> connection, bool drop_idle);
 
   // Opens a connection with the options above applied.
-  std::unique_ptr<pqxx::connection> Connect() const;
+  std::unique_ptr<pqxx::connection> Connect();
+  // Starts watching `connection` for answer_timeout; returns the watch's
+  // id (0: none). Unwatch() ends the watch and tells whether it fired
+  // (the socket was shut down).
+  int64_t Watch(pqxx::connection& connection);
+  bool Unwatch(int64_t watch);
+  // The status of a call whose watch fired.
+  absl::Status SilentConnection(absl::string_view operation) const;
+
+  class Watchdog;
 
   const Options options_;
   // options_.url, with connect_timeout added when statement_timeout is set.
@@ -124,6 +157,8 @@ class PostgresConnectionPool {
   absl::Mutex mu_;
   int free_slots_ ABSL_GUARDED_BY(mu_);
   std::vector<std::unique_ptr<pqxx::connection>> idle_ ABSL_GUARDED_BY(mu_);
+  // Null when answer_timeout is not positive.
+  const std::unique_ptr<Watchdog> watchdog_;
 };
 
 // `url` (a libpq URI or key=value connection string) with

@@ -4,6 +4,7 @@
 #include <stdexcept>
 #include <utility>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -20,9 +21,19 @@ namespace {
 
 using postgres_internal::PendingAppend;
 
+// Appends notify this channel with the new head position as payload. The
+// listeners' checks of their own connections (see Listen()) travel on it
+// too, with a payload that is not a number, which every listener ignores
+// but the one that sent it. One channel means one LISTEN statement: the
+// only statement on the listener's connection that waits for an answer
+// without a timeout.
 constexpr const char* kChannel = "inventory_events";
-// The listener's checks of its own connection (see Listen()).
-constexpr const char* kCheckChannel = "inventory_listener_check";
+
+// How much longer than statement_timeout a call waits for an answer
+// before its connection counts as silent (PostgresConnectionPool's
+// answer_timeout): the server ends a statement at statement_timeout and
+// answers at once, so only a dead connection keeps a call waiting longer.
+constexpr absl::Duration kAnswerGrace = absl::Seconds(1);
 
 constexpr const char* kEventColumns =
     "global_position, stream_id, stream_version, event_id::text, event_type, "
@@ -282,7 +293,8 @@ struct ListenerConfig {
 //
 // A connection can die without a FIN (a host or a middlebox gone): no error
 // ever comes, and notifications silently stop. So every check_interval the
-// listener sends itself a notification on kCheckChannel through the pool,
+// listener sends itself a notification (payload "check:<token>:<n>")
+// through the pool,
 // and reconnects when it does not arrive within check_interval.
 void Listen(std::shared_ptr<PostgresEventStore::Shared> shared,
             std::shared_ptr<PostgresConnectionPool> pool,
@@ -299,19 +311,24 @@ void Listen(std::shared_ptr<PostgresEventStore::Shared> shared,
   while (!is_stopping()) {
     try {
       pqxx::connection connection(config.url);
+      std::string awaited_check;  // payload of the check in flight, if any
       NotificationReceiver receiver(
-          connection, kChannel, [&shared](const std::string& p) {
+          connection, kChannel,
+          [&shared, &awaited_check](const std::string& p) {
+            if (!awaited_check.empty() && p == awaited_check) {
+              awaited_check.clear();
+              return;
+            }
             int64_t position = 0;
             if (!absl::SimpleAtoi(p, &position)) return;
             absl::MutexLock lock(&shared->mu);
             shared->notified_head = std::max(shared->notified_head, position);
           });
-      std::string awaited_check;  // payload of the check in flight, if any
-      NotificationReceiver check_receiver(
-          connection, kCheckChannel,
-          [&awaited_check](const std::string& payload) {
-            if (payload == awaited_check) awaited_check.clear();
-          });
+      // Leaving the scope (stopping, or an error) closes the connection
+      // before the receiver is destroyed: libpqxx would otherwise send
+      // UNLISTEN and wait for its answer, forever on a half-open
+      // connection. Closing the session ends its LISTEN anyway.
+      absl::Cleanup close = [&connection] { connection.disconnect(); };
       backoff = absl::Milliseconds(100);
       absl::Time next_check = absl::Now() + config.check_interval;
       absl::Time check_deadline = absl::InfiniteFuture();
@@ -327,12 +344,13 @@ void Listen(std::shared_ptr<PostgresEventStore::Shared> shared,
                            " (half-open connection?)"));
         }
         if (awaited_check.empty() && now >= next_check) {
-          awaited_check = absl::StrCat(config.check_token, ":", ++checks_sent);
+          awaited_check =
+              absl::StrCat("check:", config.check_token, ":", ++checks_sent);
           const absl::Status sent = pool->Run(
               "listener check", [&](pqxx::connection& c) -> absl::Status {
                 pqxx::nontransaction tx(c);
                 tx.exec_params("SELECT pg_notify($1, $2)",
-                               std::string(kCheckChannel), awaited_check);
+                               std::string(kChannel), awaited_check);
                 return absl::OkStatus();
               });
           if (!sent.ok()) {
@@ -363,7 +381,7 @@ absl::StatusOr<std::unique_ptr<PostgresEventStore>> PostgresEventStore::Open(
     return absl::InvalidArgumentError("pool_size must be at least 1");
   }
   std::unique_ptr<PostgresEventStore> store(new PostgresEventStore(options));
-  RETURN_IF_ERROR(store->pool_->Run(
+  RETURN_IF_ERROR(store->pool_->RunWithoutAnswerTimeout(
       "migrate schema", [](pqxx::connection& connection) -> absl::Status {
         MigrateSchema(connection);
         return absl::OkStatus();
@@ -387,7 +405,10 @@ PostgresEventStore::PostgresEventStore(const PostgresEventStoreOptions& options)
       pool_(std::make_shared<PostgresConnectionPool>(
           PostgresConnectionPool::Options{
               options.url, options.pool_size, options.acquire_timeout,
-              PrepareConnection, options.statement_timeout})),
+              PrepareConnection, options.statement_timeout,
+              options.statement_timeout > absl::ZeroDuration()
+                  ? options.statement_timeout + kAnswerGrace
+                  : absl::ZeroDuration()})),
       shared_(std::make_shared<Shared>()) {}
 
 PostgresEventStore::~PostgresEventStore() {

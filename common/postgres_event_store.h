@@ -104,7 +104,10 @@ struct PostgresEventStoreOptions {
   absl::Duration acquire_timeout = absl::Seconds(10);
   // When positive, the longest one statement (or opening a connection) may
   // take; a statement that takes longer is DEADLINE_EXCEEDED and changes
-  // nothing. Schema migrations are not bounded by it.
+  // nothing. A call whose connection stays silent one second longer (a
+  // half-open connection) has its connection closed and is UNAVAILABLE:
+  // a read, or an append whose outcome is then recovered like any lost
+  // answer. Schema migrations are not bounded by it.
   absl::Duration statement_timeout = absl::ZeroDuration();
   // The most appends written in one transaction (group commit).
   int max_batch_requests = 256;

@@ -19,6 +19,7 @@
 #include <cstdio>
 #include <functional>
 #include <limits>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -32,6 +33,8 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "command-service/application/item_event_codec.h"
+#include "common/error_reason.h"
 #include "common/field_violation.h"
 #include "common/grpc_status.h"
 #include "common/in_memory_event_store.h"
@@ -80,13 +83,23 @@ absl::Time Deadline(absl::Duration timeout) { return absl::Now() + timeout; }
 
 // Forwards every call to another store, and counts the ReadAll() calls that
 // start below a given position: reads of old events, which only a
-// subscription that is not served from the live window makes.
+// subscription that is not served from the live window makes. A hook may
+// run before each Append(), e.g. another writer appending first.
 class ObservedStore final : public EventStore {
  public:
+  // Runs before an Append() is forwarded, with the store forwarded to.
+  using AppendHook = std::function<void(EventStore& inner)>;
+
   explicit ObservedStore(std::unique_ptr<EventStore> inner)
       : inner_(std::move(inner)) {}
 
   absl::StatusOr<AppendResult> Append(const AppendRequest& request) override {
+    AppendHook hook;
+    {
+      absl::MutexLock lock(&mu_);
+      hook = before_append_;
+    }
+    if (hook) hook(*inner_);
     return inner_->Append(request);
   }
   absl::StatusOr<std::vector<RecordedEvent>> ReadStream(
@@ -126,11 +139,18 @@ class ObservedStore final : public EventStore {
     return reads_below_;
   }
 
+  // Replaces the hook run before every Append() (nullptr: none).
+  void SetBeforeAppend(AppendHook hook) {
+    absl::MutexLock lock(&mu_);
+    before_append_ = std::move(hook);
+  }
+
  private:
   const std::unique_ptr<EventStore> inner_;
   mutable absl::Mutex mu_;
   int64_t count_below_ ABSL_GUARDED_BY(mu_) = -1;
   int64_t reads_below_ ABSL_GUARDED_BY(mu_) = 0;
+  AppendHook before_append_ ABSL_GUARDED_BY(mu_);
 };
 
 enum class StoreKind { kInMemory, kPostgres };
@@ -380,13 +400,16 @@ constexpr const char* kSqlWords[] = {"SELECT", "INSERT",    "UPDATE ",
     return ::testing::AssertionFailure()
            << "no google.rpc.Status details: " << Describe(status);
   }
+  google::rpc::ErrorInfo info;
   google::rpc::BadRequest bad_request;
   if (details.code() != StatusCode::INVALID_ARGUMENT ||
-      details.details_size() != 1 ||
-      !details.details(0).UnpackTo(&bad_request) ||
+      details.details_size() != 2 || !details.details(0).UnpackTo(&info) ||
+      info.reason() != "INVALID_FIELD" || info.domain() != "inventory.v1" ||
+      !details.details(1).UnpackTo(&bad_request) ||
       bad_request.field_violations_size() != 1) {
     return ::testing::AssertionFailure()
-           << "details are not one BadRequest with one violation: "
+           << "details are not ErrorInfo INVALID_FIELD then one BadRequest "
+              "with one violation: "
            << details.ShortDebugString();
   }
   const auto& violation = bad_request.field_violations(0);
@@ -404,6 +427,46 @@ constexpr const char* kSqlWords[] = {"SELECT", "INSERT",    "UPDATE ",
            << "\"";
   }
   return ::testing::AssertionSuccess();
+}
+
+// `code` with a google.rpc.ErrorInfo of domain inventory.v1, `reason` and
+// exactly `metadata`, read both as any client would (google.rpc.Status in
+// the details trailer) and through FromGrpcStatus() + ErrorReasonOf().
+::testing::AssertionResult Refused(
+    const grpc::Status& status, StatusCode code, const std::string& reason,
+    const std::map<std::string, std::string>& metadata = {}) {
+  if (auto has_code = HasCode(status, code); !has_code) return has_code;
+  google::rpc::Status details;
+  if (status.error_details().empty() ||
+      !details.ParseFromString(status.error_details())) {
+    return ::testing::AssertionFailure()
+           << "no google.rpc.Status details: " << Describe(status);
+  }
+  int infos = 0;
+  google::rpc::ErrorInfo info;
+  for (const google::protobuf::Any& detail : details.details()) {
+    if (detail.UnpackTo(&info)) ++infos;
+  }
+  const std::map<std::string, std::string> got(info.metadata().begin(),
+                                               info.metadata().end());
+  if (infos != 1 || info.domain() != "inventory.v1" ||
+      info.reason() != reason || got != metadata) {
+    return ::testing::AssertionFailure()
+           << "wanted one ErrorInfo of inventory.v1 with reason " << reason
+           << " and " << metadata.size()
+           << " metadata entries, got: " << details.ShortDebugString();
+  }
+  if (ErrorReasonOf(FromGrpcStatus(status)) != ErrorReason{reason, metadata}) {
+    return ::testing::AssertionFailure()
+           << "FromGrpcStatus + ErrorReasonOf do not give " << reason;
+  }
+  return ::testing::AssertionSuccess();
+}
+
+::testing::AssertionResult Refused(
+    const Reply& reply, StatusCode code, const std::string& reason,
+    const std::map<std::string, std::string>& metadata = {}) {
+  return Refused(reply.status, code, reason, metadata);
 }
 
 // The command was applied: OK, not replayed, at `version` and `position`.
@@ -841,12 +904,97 @@ TEST_P(CommandServiceTest, StaleExpectedVersionIsAbortedWithCurrentVersion) {
       Send(Remove("a", 1, 0)),     Send(Deactivate("a", 1)),
       Send(Reactivate("a", 3)),
   };
-  for (const Reply& reply : stale) {
-    EXPECT_TRUE(HasCode(reply, StatusCode::ABORTED));
+  const std::vector<std::string> expected = {"1", "5", "0", "1", "3"};
+  for (size_t i = 0; i < stale.size(); ++i) {
+    const Reply& reply = stale[i];
+    EXPECT_TRUE(
+        Refused(reply, StatusCode::ABORTED, "VERSION_CONFLICT",
+                {{"expected_version", expected[i]}, {"actual_version", "2"}}));
+    // The message names both versions.
     EXPECT_THAT(reply.status.error_message(), HasSubstr("version 2"));
+    EXPECT_THAT(reply.status.error_message(),
+                HasSubstr("expected " + expected[i]));
   }
   EXPECT_EQ(Head(), 2);
   EXPECT_TRUE(Applied(Send(Rename("a", "New", 2)), "a", 3, 3));
+}
+
+// Every refusal the command side makes, each through the API, with the
+// ErrorInfo reason (and metadata) a client program branches on. The
+// store's UNAVAILABLE reasons are in DatabaseOutageTest, Subscribe's
+// LOG_POSITION_OUT_OF_RANGE in EventStreamTest.
+TEST_P(CommandServiceTest, EveryRefusalCarriesItsReason) {
+  ASSERT_TRUE(
+      Applied(Send(Create("a", "SKU-1", "Widget", "req-1")), "a", 1, 1));
+  ASSERT_TRUE(Applied(Send(CheckIn("a", 5)), "a", 2, 2));
+  ASSERT_TRUE(Applied(Send(Create("off")), "off", 1, 3));
+  ASSERT_TRUE(Applied(Send(Deactivate("off")), "off", 2, 4));
+  // Stock at INT64_MAX takes millions of commands through the API; the
+  // event goes into the store directly.
+  ASSERT_TRUE(Applied(Send(Create("full")), "full", 1, 5));
+  absl::StatusOr<EventData> full = ToEventData(
+      ItemsCheckedIn{"full", std::numeric_limits<int64_t>::max()}, {});
+  ASSERT_TRUE(full.ok()) << full.status();
+  AppendRequest fill;
+  fill.stream_id = "item-full";
+  fill.expected_version = ExpectedVersion::Exact(1);
+  fill.events.push_back(*full);
+  ASSERT_TRUE(node_->store->Append(fill).ok());
+
+  struct Case {
+    std::string reason;
+    std::function<Reply()> send;
+    StatusCode code;
+    std::map<std::string, std::string> metadata = {};
+  };
+  const std::vector<Case> cases = {
+      {"INVALID_FIELD", [&] { return Send(CheckIn("a", 0)); },
+       StatusCode::INVALID_ARGUMENT},
+      {"ITEM_NOT_FOUND", [&] { return Send(CheckIn("ghost", 1)); },
+       StatusCode::NOT_FOUND},
+      {"ITEM_ALREADY_EXISTS", [&] { return Send(Create("a")); },
+       StatusCode::ALREADY_EXISTS},
+      {"REQUEST_ID_REUSED",
+       [&] { return Send(CheckIn("a", 1, std::nullopt, "req-1")); },
+       StatusCode::ALREADY_EXISTS},
+      {"VERSION_CONFLICT",
+       [&] { return Send(CheckIn("a", 1, 1)); },
+       StatusCode::ABORTED,
+       {{"expected_version", "1"}, {"actual_version", "2"}}},
+      {"INSUFFICIENT_STOCK",
+       [&] { return Send(Remove("a", 6)); },
+       StatusCode::FAILED_PRECONDITION,
+       {{"requested_quantity", "6"}, {"quantity_on_hand", "5"}}},
+      {"ITEM_INACTIVE", [&] { return Send(CheckIn("off", 1)); },
+       StatusCode::FAILED_PRECONDITION},
+      {"ITEM_ALREADY_ACTIVE", [&] { return Send(Reactivate("a")); },
+       StatusCode::FAILED_PRECONDITION},
+      {"SAME_NAME", [&] { return Send(Rename("a", "Widget")); },
+       StatusCode::FAILED_PRECONDITION},
+      {"QUANTITY_OVERFLOW", [&] { return Send(CheckIn("full", 1)); },
+       StatusCode::FAILED_PRECONDITION},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.reason);
+    EXPECT_TRUE(Refused(c.send(), c.code, c.reason, c.metadata));
+  }
+  EXPECT_EQ(Head(), 6);
+
+  // Another writer wins every race for the item's next version: the
+  // handler gives up after its attempts (the default, 5).
+  ASSERT_TRUE(Applied(Send(Create("busy")), "busy", 1, 7));
+  node_->store->SetBeforeAppend([](EventStore& inner) {
+    absl::StatusOr<EventData> one = ToEventData(ItemsCheckedIn{"busy", 1}, {});
+    ASSERT_TRUE(one.ok()) << one.status();
+    AppendRequest other;
+    other.stream_id = "item-busy";
+    other.expected_version = ExpectedVersion::Any();
+    other.events.push_back(*std::move(one));
+    EXPECT_TRUE(inner.Append(other).ok());
+  });
+  EXPECT_TRUE(Refused(Send(CheckIn("busy", 1)), StatusCode::ABORTED,
+                      "CONCURRENT_MODIFICATION", {{"attempts", "5"}}));
+  node_->store->SetBeforeAppend(nullptr);
 }
 
 TEST_P(CommandServiceTest, RepeatedRequestIdReplaysTheOriginalResponse) {

@@ -111,11 +111,14 @@ check_item() {
     fail "$client: position missing or < 2: $line"
 }
 
-# Asserts that a failed client printed exactly one line, "error: CODE: ...".
+# Asserts that a failed client printed exactly one line, "error: CODE: ..."
+# or, with a reason $4 (the ErrorInfo of a refusal), "error: CODE (REASON): ...".
 check_error() {
-  local client=$1 out=$2 code=$3
+  local client=$1 out=$2 code=$3 reason=${4:-}
+  local prefix="error: $code: "
+  [ -n "$reason" ] && prefix="error: $code ($reason): "
   [ "$(wc -l <<<"$out")" -eq 1 ] || fail "$client: more than one line: $out"
-  grep -qE "^error: $code: .+" <<<"$out" || fail "$client: not 'error: $code: ...': $out"
+  [[ "$out" == "$prefix"?* ]] || fail "$client: not '$prefix...': $out"
 }
 
 echo "== start command-service (in memory) and query-service"
@@ -162,15 +165,15 @@ default_item=$(sed -n 's/^item \([^:]*\): .*/\1/p' <<<"$out")
   fail "node client: no fresh default item id: $out"
 check_item node "$out" "$default_item"
 
-echo "== an existing item is ALREADY_EXISTS"
+echo "== an existing item is ALREADY_EXISTS (ITEM_ALREADY_EXISTS)"
 out=$(py_client --command="$command_addr" --query="$query_addr" --item="$node_item") &&
   fail "python client exited 0 for an existing item: $out"
 echo "$out"
-check_error python "$out" ALREADY_EXISTS
+check_error python "$out" ALREADY_EXISTS ITEM_ALREADY_EXISTS
 out=$(node_client --command="$command_addr" --query="$query_addr" --item="$py_item") &&
   fail "node client exited 0 for an existing item: $out"
 echo "$out"
-check_error node "$out" ALREADY_EXISTS
+check_error node "$out" ALREADY_EXISTS ITEM_ALREADY_EXISTS
 
 echo "== SIGTERM stops both services"
 stop_service query-service "$query_pid"

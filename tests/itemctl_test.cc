@@ -108,17 +108,21 @@ TEST_F(ItemctlTest, OneShotCommandsQueriesAndErrors) {
   CommandOutput too_many = Itemctl({"remove", "widget-1", "10"});
   EXPECT_EQ(too_many.exit_code, 1);
   EXPECT_EQ(too_many.output,
-            "error: FAILED_PRECONDITION: cannot remove 10 units: only 5 on "
-            "hand\n");
+            "error: FAILED_PRECONDITION (INSUFFICIENT_STOCK): cannot remove 10 "
+            "units: only 5 on hand\n");
 
   CommandOutput invalid = Itemctl({"create", "widget-2", "lower", "Thing"});
   EXPECT_EQ(invalid.exit_code, 1);
   EXPECT_THAT(invalid.output,
-              ContainsRegex("^error: INVALID_ARGUMENT: field sku: .+\n$"));
+              ContainsRegex(
+                  R"(^error: INVALID_ARGUMENT \(INVALID_FIELD\): field sku: .+)"
+                  "\n$"));
 
   CommandOutput stale = Itemctl({"checkin", "widget-1", "1", "--expect=1"});
   EXPECT_EQ(stale.exit_code, 1);
-  EXPECT_THAT(stale.output, HasSubstr("error: ABORTED: "));
+  EXPECT_EQ(stale.output,
+            "error: ABORTED (VERSION_CONFLICT): item is at version 2, expected "
+            "1\n");
 
   CommandOutput usage = Itemctl({"checkin", "widget-1"});
   EXPECT_EQ(usage.exit_code, 1);
@@ -181,15 +185,15 @@ TEST_F(ItemctlTest, InteractiveScriptFromAPipe) {
                                  R"(\(caught up at position [0-9]+\))"
                                  "\n"));
   // Errors do not end the shell, and appear in order with the results.
-  EXPECT_THAT(
-      out, ContainsRegex(R"(\(caught up at position [0-9]+\))"
-                         "\n"
-                         "error: FAILED_PRECONDITION: cannot remove 100 units: "
-                         "only 7 on hand\n"
-                         "error: usage: rename <id> <name...> "
-                         R"(\[--expect=<version>\] \[--request-id=<id>\])"
-                         "\n"
-                         "ok: item gadget-1 version 3 "));
+  EXPECT_THAT(out, ContainsRegex(
+                       R"(\(caught up at position [0-9]+\))"
+                       "\n"
+                       R"(error: FAILED_PRECONDITION \(INSUFFICIENT_STOCK\): )"
+                       "cannot remove 100 units: only 7 on hand\n"
+                       "error: usage: rename <id> <name...> "
+                       R"(\[--expect=<version>\] \[--request-id=<id>\])"
+                       "\n"
+                       "ok: item gadget-1 version 3 "));
   EXPECT_THAT(out, HasSubstr("gadget-1  G-1  Big  gadget        7  no      "
                              "      3\n(1 item)\n"));
 }

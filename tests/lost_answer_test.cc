@@ -25,6 +25,7 @@
 #include <thread>
 #include <vector>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
@@ -137,7 +138,7 @@ Reply Send(CommandStub& stub, Kind kind, const std::string& item_id,
     case Kind::kCreate: {
       v1::CreateItemRequest r;
       r.set_item_id(item_id);
-      r.set_sku(absl::StrCat("SKU-", item_id));
+      r.set_sku(absl::AsciiStrToUpper(absl::StrCat("SKU-", item_id)));
       r.set_name("Widget");
       r.set_request_id(request_id);
       return Call(&CommandStub::CreateItem, stub, r);
@@ -284,6 +285,8 @@ class LostAnswerTest : public ::testing::Test {
       proxy_->Release();
       proxy_->ResumeHeld();
     }
+    // The live tail may be waiting on the store for long (idle_wait).
+    if (store_ != nullptr) store_->StopWaiting();
   }
 
   // Opens both stores (options_ may be changed before).
@@ -524,6 +527,27 @@ INSTANTIATE_TEST_SUITE_P(
       return info.param == FaultProxy::Action::kCut ? "ConnectionReset"
                                                     : "AnswerNeverComes";
     });
+
+// --- A connection that goes silent -----------------------------------------
+
+TEST_F(LostAnswerTest, AReadOnASilentConnectionIsUnavailableNotStuck) {
+  // The server cancels a statement at statement_timeout; a connection
+  // that stays silent a second longer is closed by the pool's watchdog.
+  options_.statement_timeout = absl::Seconds(1);
+  ASSERT_NO_FATAL_FAILURE(OpenStores());
+  ASSERT_TRUE(store_->HeadPosition().ok());  // a pooled connection is open
+
+  proxy_->BlackholeAll();  // no FIN, no RST, no answer
+  const absl::Time start = absl::Now();
+  const absl::StatusOr<int64_t> head = store_->HeadPosition();
+  const absl::Duration took = absl::Now() - start;
+  std::cout << "[ silent   ] " << head.status() << " after " << took << "\n";
+  EXPECT_EQ(head.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_LT(took, absl::Seconds(10)) << "the call waited on the silence";
+
+  proxy_->Release();
+  EXPECT_TRUE(store_->HeadPosition().ok()) << "a new connection serves";
+}
 
 // --- A catch-up page cut midway ---------------------------------------------
 

@@ -3,6 +3,7 @@
 #include <string>
 
 #include "command-service/server/command_requests.h"
+#include "common/error_reason.h"
 #include "common/field_violation.h"
 #include "common/grpc_status.h"
 #include "common/log.h"
@@ -58,7 +59,7 @@ grpc::Status CommandService::Handle(const char* method,
   };
   absl::StatusOr<CommandResult> result = run();
   if (!result.ok()) {
-    LogWarning(method, " failed: ", result.status().ToString());
+    LogWarning(method, " failed: ", StatusForLog(result.status()));
     return ToGrpcStatus(result.status());
   }
   response->set_item_id(result->item_id);

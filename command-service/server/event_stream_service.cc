@@ -211,11 +211,15 @@ absl::Status EventStreamService::RunSubscription(
     const std::function<bool(const SubscribeResponse&)>& send,
     const std::function<bool()>& cancelled) {
   RETURN_IF_ERROR(ValidateSubscribeRequest(request));
-  ASSIGN_OR_RETURN(const ConcurrencyLimit::Slot slot,
-                   subscribers_.TryAcquire());
+  absl::StatusOr<ConcurrencyLimit::Slot> slot = subscribers_.TryAcquire();
+  if (!slot.ok()) {
+    return WithReason(slot.status(), reason::kTooManySubscribers,
+                      {{"limit", absl::StrCat(subscribers_.limit())}});
+  }
   Sender sender(request, send);
   auto shutting_down = [] {
-    return absl::UnavailableError("server is shutting down");
+    return WithReason(absl::UnavailableError("server is shutting down"),
+                      reason::kShuttingDown);
   };
   // Reads from the store up to `until` (or its end when until < 0). The
   // next page is read while the current one is sent: the database and the

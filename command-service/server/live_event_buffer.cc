@@ -1,6 +1,7 @@
 #include "command-service/server/live_event_buffer.h"
 
 #include <algorithm>
+#include <atomic>
 
 #include "common/event_codec.h"
 #include "common/log.h"
@@ -10,8 +11,17 @@ namespace inventory {
 void ToWireEvent(const RecordedEvent& recorded, inventory::v1::Event* out) {
   const absl::Status converted = ToProtoEvent(recorded, out);
   if (converted.ok()) return;
-  LogError("event stream: ", converted.message(),
-           "; sending it without payload");
+  // Logged the first time each such event is sent, not every time a
+  // subscriber (one stopped at it retries now and then) reads it again.
+  static std::atomic<int64_t> last_logged{0};
+  int64_t logged = last_logged.load();
+  while (recorded.global_position > logged &&
+         !last_logged.compare_exchange_weak(logged, recorded.global_position)) {
+  }
+  if (recorded.global_position > logged) {
+    LogError("event stream: ", converted.message(),
+             "; sending it without payload");
+  }
   out->Clear();
   out->set_global_position(recorded.global_position);
   out->set_stream_id(recorded.stream_id);

@@ -2,6 +2,7 @@
 
 #include "absl/strings/cord.h"
 #include "absl/strings/str_cat.h"
+#include "common/error_reason.h"
 #include "common/field_violation.h"
 
 namespace inventory::itemctl {
@@ -23,7 +24,10 @@ bool IsUsageError(const absl::Status& status) {
 
 std::string ErrorLine(const absl::Status& status) {
   if (IsUsageError(status)) return absl::StrCat("error: ", status.message());
-  const std::string code = absl::StatusCodeToString(status.code());
+  std::string code = absl::StatusCodeToString(status.code());
+  if (auto reason = ErrorReasonOf(status)) {
+    absl::StrAppend(&code, " (", reason->reason, ")");
+  }
   if (auto violation = FieldViolationOf(status)) {
     return absl::StrCat("error: ", code, ": field ", violation->field, ": ",
                         violation->description);

@@ -1,13 +1,17 @@
 // How itemctl reports a failure: one line on stderr.
 //
 //   error: usage: checkin <id> <qty> [--expect=<version>] [...]  (local)
-//   error: FAILED_PRECONDITION: cannot remove 10 units: only 5 on hand
-//   error: INVALID_ARGUMENT: field sku: must be 3 to 32 characters ...
+//   error: FAILED_PRECONDITION (INSUFFICIENT_STOCK): cannot remove 10 units:
+//          only 5 on hand
+//   error: INVALID_ARGUMENT (INVALID_FIELD): field sku: must be 3 to 32 ...
+//   error: UNAVAILABLE: failed to connect to all addresses ...
 //
 // Errors found by itemctl itself (bad words on the command line) are made
 // with UsageError() and print without a status code; every other status is
 // a server's answer (converted with inventory::FromGrpcStatus) and prints
-// its gRPC code name.
+// its gRPC code name, then the ErrorInfo reason in parentheses when the
+// server sent one (gRPC's own errors, such as an unreachable server, have
+// none).
 #ifndef INVENTORY_EXAMPLES_ITEMCTL_ERROR_LINE_H_
 #define INVENTORY_EXAMPLES_ITEMCTL_ERROR_LINE_H_
 

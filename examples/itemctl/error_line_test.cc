@@ -1,5 +1,6 @@
 #include "examples/itemctl/error_line.h"
 
+#include "common/error_reason.h"
 #include "common/field_violation.h"
 #include "gtest/gtest.h"
 
@@ -15,9 +16,19 @@ TEST(ErrorLineTest, ServerErrorsShowTheirCode) {
             "error: INVALID_ARGUMENT: bad");
 }
 
+TEST(ErrorLineTest, ReasonFollowsTheCode) {
+  EXPECT_EQ(ErrorLine(WithReason(absl::FailedPreconditionError(
+                                     "cannot remove 10 units: only 5 on hand"),
+                                 reason::kInsufficientStock,
+                                 {{"quantity_on_hand", "5"}})),
+            "error: FAILED_PRECONDITION (INSUFFICIENT_STOCK): cannot remove 10 "
+            "units: only 5 on hand");
+}
+
 TEST(ErrorLineTest, InvalidFieldNamesTheField) {
   EXPECT_EQ(ErrorLine(InvalidField("sku", "must be 3 to 32 characters")),
-            "error: INVALID_ARGUMENT: field sku: must be 3 to 32 characters");
+            "error: INVALID_ARGUMENT (INVALID_FIELD): field sku: must be 3 to "
+            "32 characters");
 }
 
 TEST(ErrorLineTest, UsageErrorsHaveNoCode) {

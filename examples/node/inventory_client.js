@@ -6,12 +6,16 @@
 // until the read model has applied the check-in's global_position.
 //
 // Nothing is generated: @grpc/proto-loader reads the .proto files of
-// proto/ (two folders up) when the client starts.
+// proto/ (two folders up) when the client starts, and protobufjs the
+// google/rpc ones that decode a refusal's details.
 //
 //   node inventory_client.js [--command=127.0.0.1:50051]
 //       [--query=127.0.0.1:50052] [--item=ID] [--proto=DIR]
 //
-// On failure it prints one line, "error: <CODE>: <message>", and exits 1.
+// On failure it prints one line, "error: <CODE>: <message>", and exits 1;
+// when the service refused the call, the reason it gives in the status
+// details (google.rpc.ErrorInfo) follows the code:
+// "error: ALREADY_EXISTS (ITEM_ALREADY_EXISTS): item already exists".
 'use strict';
 
 const crypto = require('crypto');
@@ -21,6 +25,8 @@ const { parseArgs } = require('util');
 
 const DEADLINE_MS = 10000;
 const QUANTITY = 5;
+// The ErrorInfo domain of the inventory services' reasons.
+const ERROR_DOMAIN = 'inventory.v1';
 
 function fail(message) {
   process.stderr.write(`error: ${String(message).split(/\s+/).join(' ').trim()}\n`);
@@ -62,11 +68,13 @@ function parseFlags() {
 function loadApi(protoDir) {
   let grpc;
   let protoLoader;
+  let protobuf;
   try {
     grpc = require('@grpc/grpc-js');
     protoLoader = require('@grpc/proto-loader');
+    protobuf = require('protobufjs');
   } catch (e) {
-    fail(`cannot load @grpc/grpc-js or @grpc/proto-loader (${e.message}); run \`npm ci\` in ${__dirname}`);
+    fail(`cannot load @grpc/grpc-js, @grpc/proto-loader or protobufjs (${e.message}); run \`npm ci\` in ${__dirname}`);
   }
   const files = ['command_service.proto', 'query_service.proto'].map((f) =>
     path.join(protoDir, 'inventory', 'v1', f));
@@ -88,7 +96,41 @@ function loadApi(protoDir) {
     fail(`cannot load the .proto files in ${protoDir}: ${e.message}`);
   }
   const v1 = grpc.loadPackageDefinition(definition).inventory.v1;
-  return { grpc, v1 };
+  let errorTypes;
+  try {
+    const root = new protobuf.Root();
+    root.resolvePath = (origin, target) => path.join(protoDir, target);
+    root.loadSync(['google/rpc/status.proto', 'google/rpc/error_details.proto'],
+      { keepCase: true });
+    errorTypes = {
+      Status: root.lookupType('google.rpc.Status'),
+      ErrorInfo: root.lookupType('google.rpc.ErrorInfo'),
+    };
+  } catch (e) {
+    fail(`cannot load google/rpc/*.proto in ${protoDir}: ${e.message}`);
+  }
+  return { grpc, v1, errorTypes };
+}
+
+// "<CODE> (<REASON>): <message>" for a failed call. The reason is the
+// google.rpc.ErrorInfo in the google.rpc.Status that the services send in
+// the "grpc-status-details-bin" trailer; errors of gRPC itself (say, an
+// unreachable server) have none.
+function describe(grpc, errorTypes, e) {
+  let reason = '';
+  const values = e.metadata ? e.metadata.get('grpc-status-details-bin') : [];
+  for (const value of values) {
+    for (const detail of errorTypes.Status.decode(value).details) {
+      if (detail.type_url.endsWith('/google.rpc.ErrorInfo')) {
+        const info = errorTypes.ErrorInfo.decode(detail.value);
+        if (info.domain === ERROR_DOMAIN) reason = info.reason;
+      }
+    }
+  }
+  // grpc-js may end its details with an empty "Resolution note:".
+  const details = String(e.details || e.message).replace(/\s*Resolution note:\s*$/, '');
+  const code = grpc.status[e.code] || e.code;
+  return `${code}${reason ? ` (${reason})` : ''}: ${details}`;
 }
 
 // Calls a unary method with a deadline; resolves to the response.
@@ -105,7 +147,7 @@ async function main() {
     process.stdout.write(`${usage()}\n`);
     return;
   }
-  const { grpc, v1 } = loadApi(flags.proto);
+  const { grpc, v1, errorTypes } = loadApi(flags.proto);
   const credentials = grpc.credentials.createInsecure();
   const command = new v1.CommandService(flags.command, credentials);
   const query = new v1.QueryService(flags.query, credentials);
@@ -127,9 +169,7 @@ async function main() {
       `(read model at position ${response.position})`);
   } catch (e) {
     if (typeof e.code !== 'number') throw e;
-    // grpc-js may end its details with an empty "Resolution note:".
-    const details = String(e.details || e.message).replace(/\s*Resolution note:\s*$/, '');
-    fail(`${grpc.status[e.code] || e.code}: ${details}`);
+    fail(describe(grpc, errorTypes, e));
   } finally {
     command.close();
     query.close();

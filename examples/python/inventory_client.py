@@ -11,7 +11,10 @@ the build puts them in <build dir>/examples/python (target python_stubs).
     python3 inventory_client.py [--command=127.0.0.1:50051]
         [--query=127.0.0.1:50052] [--item=ID] [--stubs=DIR]
 
-On failure it prints one line, "error: <CODE>: <message>", and exits 1.
+On failure it prints one line, "error: <CODE>: <message>", and exits 1;
+when the service refused the call, the reason it gives in the status
+details (google.rpc.ErrorInfo) follows the code:
+"error: ALREADY_EXISTS (ITEM_ALREADY_EXISTS): item already exists".
 """
 import argparse
 import json
@@ -21,11 +24,32 @@ import uuid
 
 DEADLINE_SECONDS = 10
 QUANTITY = 5
+# The ErrorInfo domain of the inventory services' reasons.
+ERROR_DOMAIN = "inventory.v1"
 
 
 def fail(message):
     print("error: " + " ".join(str(message).split()), file=sys.stderr)
     sys.exit(1)
+
+
+def describe(error, status_pb2, error_details_pb2):
+    """'<CODE> (<REASON>): <message>' for a failed call. The reason is the
+    google.rpc.ErrorInfo in the google.rpc.Status that the services send in
+    the "grpc-status-details-bin" trailer; errors of gRPC itself (say, an
+    unreachable server) have none."""
+    reason = None
+    for key, value in error.trailing_metadata() or ():
+        if key != "grpc-status-details-bin":
+            continue
+        for detail in status_pb2.Status.FromString(value).details:
+            info = error_details_pb2.ErrorInfo()
+            if detail.Unpack(info) and info.domain == ERROR_DOMAIN:
+                reason = info.reason
+    code = error.code().name
+    if reason:
+        code = "%s (%s)" % (code, reason)
+    return "%s: %s" % (code, error.details())
 
 
 def find_stubs(explicit):
@@ -73,6 +97,7 @@ def main():
         from inventory.v1 import command_service_pb2_grpc as commands_grpc
         from inventory.v1 import query_service_pb2 as queries
         from inventory.v1 import query_service_pb2_grpc as queries_grpc
+        from google.rpc import error_details_pb2, status_pb2
     except ImportError as e:
         fail("cannot load gRPC or the stubs in %s (%s); on Debian: "
              "apt-get install python3-grpcio" % (stubs, e))
@@ -107,7 +132,7 @@ def main():
                     min_position=checked_in.global_position),
                 timeout=DEADLINE_SECONDS)
     except grpc.RpcError as e:
-        fail("%s: %s" % (e.code().name, e.details()))
+        fail(describe(e, status_pb2, error_details_pb2))
 
     item = response.item
     print('item %s: sku=%s name=%s quantity_on_hand=%d active=%s version=%d '

@@ -59,11 +59,16 @@ absl::Status StoppedBelow(const InventoryReadModel& model,
   if (!stop.has_value() || stop->global_position > min_position) {
     return absl::OkStatus();
   }
-  return absl::UnavailableError(absl::StrCat(
-      "read model stopped at position ", stop->global_position - 1,
-      ": it cannot project the event at position ", stop->global_position,
-      " (type \"", stop->event_type, "\"); min_position ", min_position,
-      " cannot be reached until the query-service is upgraded"));
+  const int64_t position = stop->global_position - 1;
+  return WithReason(
+      absl::UnavailableError(absl::StrCat(
+          "read model stopped at position ", position,
+          ": it cannot project the event at position ", stop->global_position,
+          " (type \"", stop->event_type, "\"); min_position ", min_position,
+          " cannot be reached until the query-service is upgraded")),
+      reason::kMinPositionNotReached,
+      {{"min_position", absl::StrCat(min_position)},
+       {"position", absl::StrCat(position)}});
 }
 
 // A slot of `limit`, or its RESOURCE_EXHAUSTED refusal with `why`.
@@ -102,7 +107,7 @@ absl::Status WithNotFoundReason(const InventoryReadModel& model,
 
 // Logs a failed call and converts its status.
 grpc::Status Finish(const char* method, const absl::Status& status) {
-  if (!status.ok()) LogWarning(method, " failed: ", status.ToString());
+  if (!status.ok()) LogWarning(method, " failed: ", StatusForLog(status));
   return ToGrpcStatus(status);
 }
 
@@ -294,9 +299,11 @@ grpc::Status QueryService::ServeWatchItem(
         }
         if (context->IsCancelled()) return absl::CancelledError("cancelled");
         if (model_->generation() != generation) {
-          return absl::UnavailableError(
-              "the read model is being rebuilt from the event log; watch "
-              "again");
+          return WithReason(
+              absl::UnavailableError(
+                  "the read model is being rebuilt from the event log; watch "
+                  "again"),
+              reason::kReadModelRebuilt);
         }
         std::optional<ItemAtPosition> changed = model_->WaitForItemChange(
             request.item_id(), seen, absl::Now() + kWatchPollInterval);

@@ -83,6 +83,8 @@ void EventSubscriber::Run() {
         SetServing(false);
         model_->Reset();
         logged_stop_ = -1;
+        last_progress_log_ = absl::InfinitePast();
+        last_progress_position_ = 0;
         {
           absl::MutexLock lock(&mu_);
           ++rebuilds_;

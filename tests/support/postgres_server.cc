@@ -93,8 +93,10 @@ absl::StatusOr<int> FreeLoopbackPort() {
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<PostgresServer>> PostgresServer::Start() {
+absl::StatusOr<std::unique_ptr<PostgresServer>> PostgresServer::Start(
+    PostgresServerOptions options) {
   std::unique_ptr<PostgresServer> server(new PostgresServer());
+  server->options_ = options;
   if (const char* url = std::getenv("TEST_DATABASE_URL"); url && *url) {
     // Keep scheme, credentials, host and port; drop database and options.
     std::string base = url;
@@ -103,6 +105,7 @@ absl::StatusOr<std::unique_ptr<PostgresServer>> PostgresServer::Start() {
         base.find('/', host_start == std::string::npos ? 0 : host_start + 3);
     if (slash != std::string::npos) base.resize(slash);
     server->base_url_ = base;
+    server->options_.durable = false;  // whatever that server does
     return server;
   }
 
@@ -172,18 +175,21 @@ PostgresServer::~PostgresServer() {
   }
 }
 
-absl::Status PostgresServer::RunPgCtl(absl::string_view action) {
+absl::Status PostgresServer::RunPgCtl(absl::string_view action,
+                                      absl::string_view stop_mode) {
   std::vector<std::string> argv = {
       bin_dir_ + "/pg_ctl",      "-D", data_dir_, "-l",
       data_dir_ + "/server.log", "-w", "-t",      "60"};
   if (action == "start") {
     argv.push_back("-o");
-    argv.push_back(absl::StrCat("-p ", port_,
-                                " -c listen_addresses=127.0.0.1 -k ", data_dir_,
-                                " -c fsync=off -c max_connections=300"));
+    argv.push_back(absl::StrCat(
+        "-p ", port_, " -c listen_addresses=127.0.0.1 -k ", data_dir_,
+        options_.durable ? " -c fsync=on -c synchronous_commit=on"
+                         : " -c fsync=off",
+        " -c max_connections=300"));
   } else {
     argv.push_back("-m");
-    argv.push_back("fast");
+    argv.push_back(std::string(stop_mode));
   }
   argv.push_back(std::string(action));
   return RunCommand(AsServerUser(argv));
@@ -194,6 +200,13 @@ absl::Status PostgresServer::Stop() {
     return absl::FailedPreconditionError("not a server this test started");
   }
   return RunPgCtl("stop");
+}
+
+absl::Status PostgresServer::Crash() {
+  if (!owns_server()) {
+    return absl::FailedPreconditionError("not a server this test started");
+  }
+  return RunPgCtl("stop", "immediate");
 }
 
 absl::Status PostgresServer::Restart() {
