@@ -292,7 +292,6 @@ TEST(ReadSideFaultTest, AnUnknownEventTypeStopsTheQueryServiceAtItsPosition) {
   EXPECT_EQ(beyond.error_code(), grpc::StatusCode::UNAVAILABLE)
       << beyond.error_message();
   EXPECT_THAT(beyond.error_message(), HasSubstr("inventory.v1.ItemTeleported"));
-
 }
 
 }  // namespace
