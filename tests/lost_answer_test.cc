@@ -549,6 +549,25 @@ TEST_F(LostAnswerTest, AReadOnASilentConnectionIsUnavailableNotStuck) {
   EXPECT_TRUE(store_->HeadPosition().ok()) << "a new connection serves";
 }
 
+TEST_F(LostAnswerTest, ShutdownDoesNotWaitForAListenerStuckConnecting) {
+  options_.statement_timeout = absl::Seconds(3);  // connect timeout 3 s
+  options_.listener_check_interval = absl::Milliseconds(500);
+  options_.stop_timeout = absl::Milliseconds(200);
+  ASSERT_NO_FATAL_FAILURE(OpenStores());
+  // Everything goes silent: the listener's check fails (after the answer
+  // timeout), and its new connection is accepted but never answered.
+  proxy_->BlackholeAll();
+  const int64_t accepted = proxy_->connections_accepted();
+  ASSERT_TRUE(proxy_->WaitForConnections(accepted + 1, kWaitTimeout))
+      << "the listener never tried to reconnect";
+  const absl::Time start = absl::Now();
+  store_.reset();
+  const absl::Duration took = absl::Now() - start;
+  std::cout << "[ shutdown ] the store closed after " << took
+            << " while its listener was connecting\n";
+  EXPECT_LT(took, absl::Seconds(2)) << "waited for the connect timeout";
+}
+
 // --- A catch-up page cut midway ---------------------------------------------
 
 TEST_F(LostAnswerTest, SubscriberGetsEveryEventOnceWhenACatchUpPageIsCut) {

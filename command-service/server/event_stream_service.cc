@@ -201,7 +201,7 @@ grpc::Status EventStreamService::ServeSubscription(
   const absl::Status status = RunSubscription(
       request, send, [context] { return context->IsCancelled(); });
   if (!status.ok() && status.code() != absl::StatusCode::kCancelled) {
-    LogWarning("Subscribe ended: ", status.ToString());
+    LogWarning("Subscribe ended: ", StatusForLog(status));
   }
   return ToGrpcStatus(status);
 }
