@@ -1,11 +1,7 @@
 #include "common/postgres_connection_pool.h"
 
-#include <sys/socket.h>
-
 #include <algorithm>
 #include <initializer_list>
-#include <map>
-#include <thread>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -56,76 +52,6 @@ std::string WithKeepalives(absl::string_view url, absl::Duration idle) {
             {"keepalives_count", 3}});
 }
 
-// One thread that shuts down the sockets of connections whose calls wait
-// longer than their deadline. shutdown() (unlike close()) leaves the file
-// descriptor to its owner: the blocked libpq call wakes with an error, and
-// libpqxx reports a broken connection. A watch is removed, under the
-// mutex, before its connection can be closed, so a descriptor is never
-// touched after its owner let go of it.
-class PostgresConnectionPool::Watchdog {
- public:
-  Watchdog() : thread_([this] { Loop(); }) {}
-  ~Watchdog() {
-    {
-      absl::MutexLock lock(&mu_);
-      stopping_ = true;
-      changed_ = true;
-    }
-    thread_.join();
-  }
-
-  int64_t Watch(int fd, absl::Time deadline) {
-    absl::MutexLock lock(&mu_);
-    const int64_t id = ++last_id_;
-    watches_[id] = Entry{fd, deadline};
-    changed_ = true;
-    return id;
-  }
-
-  // True when the watch fired.
-  bool Unwatch(int64_t id) {
-    absl::MutexLock lock(&mu_);
-    auto it = watches_.find(id);
-    if (it == watches_.end()) return false;
-    const bool fired = it->second.fired;
-    watches_.erase(it);
-    return fired;
-  }
-
- private:
-  struct Entry {
-    int fd;
-    absl::Time deadline;
-    bool fired = false;
-  };
-
-  void Loop() {
-    absl::MutexLock lock(&mu_);
-    while (!stopping_) {
-      absl::Time next = absl::InfiniteFuture();
-      const absl::Time now = absl::Now();
-      for (auto& [id, entry] : watches_) {
-        if (entry.fired) continue;
-        if (entry.deadline <= now) {
-          entry.fired = true;
-          ::shutdown(entry.fd, SHUT_RDWR);
-        } else {
-          next = std::min(next, entry.deadline);
-        }
-      }
-      changed_ = false;
-      mu_.AwaitWithDeadline(absl::Condition(&changed_), next);
-    }
-  }
-
-  absl::Mutex mu_;
-  std::map<int64_t, Entry> watches_ ABSL_GUARDED_BY(mu_);
-  int64_t last_id_ ABSL_GUARDED_BY(mu_) = 0;
-  bool changed_ ABSL_GUARDED_BY(mu_) = false;
-  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
-  std::thread thread_;  // last: starts after the fields above exist
-};
-
 PostgresConnectionPool::PostgresConnectionPool(Options options)
     : options_(std::move(options)),
       url_(options_.statement_timeout > absl::ZeroDuration()
@@ -133,7 +59,7 @@ PostgresConnectionPool::PostgresConnectionPool(Options options)
                : options_.url),
       free_slots_(options_.size),
       watchdog_(options_.answer_timeout > absl::ZeroDuration()
-                    ? std::make_unique<Watchdog>()
+                    ? std::make_unique<SocketWatchdog>()
                     : nullptr) {}
 
 PostgresConnectionPool::~PostgresConnectionPool() = default;

@@ -20,6 +20,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "common/postgres_errors.h"
+#include "common/socket_watchdog.h"
 
 namespace inventory {
 
@@ -149,8 +150,6 @@ class PostgresConnectionPool {
   // The status of a call whose watch fired.
   absl::Status SilentConnection(absl::string_view operation) const;
 
-  class Watchdog;
-
   const Options options_;
   // options_.url, with connect_timeout added when statement_timeout is set.
   const std::string url_;
@@ -158,7 +157,7 @@ class PostgresConnectionPool {
   int free_slots_ ABSL_GUARDED_BY(mu_);
   std::vector<std::unique_ptr<pqxx::connection>> idle_ ABSL_GUARDED_BY(mu_);
   // Null when answer_timeout is not positive.
-  const std::unique_ptr<Watchdog> watchdog_;
+  const std::unique_ptr<SocketWatchdog> watchdog_;
 };
 
 // `url` (a libpq URI or key=value connection string) with

@@ -13,6 +13,7 @@
 #include "common/log.h"
 #include "common/postgres_connection_pool.h"
 #include "common/postgres_schema.h"
+#include "common/socket_watchdog.h"
 #include "common/status_macros.h"
 #include "common/uuid.h"
 
@@ -308,10 +309,16 @@ void Listen(std::shared_ptr<PostgresEventStore::Shared> shared,
   };
   absl::Duration backoff = absl::Milliseconds(100);
   int64_t checks_sent = 0;
+  // Bounds the LISTEN statement, which would wait forever for the answer
+  // on a connection that went silent right after it was opened.
+  SocketWatchdog watchdog;
   while (!is_stopping()) {
     try {
       pqxx::connection connection(config.url);
       std::string awaited_check;  // payload of the check in flight, if any
+      const int64_t listen_watch = watchdog.Watch(
+          connection.sock(), absl::Now() + config.check_interval);
+      absl::Cleanup unwatch = [&] { watchdog.Unwatch(listen_watch); };
       NotificationReceiver receiver(
           connection, kChannel,
           [&shared, &awaited_check](const std::string& p) {
@@ -324,6 +331,11 @@ void Listen(std::shared_ptr<PostgresEventStore::Shared> shared,
             absl::MutexLock lock(&shared->mu);
             shared->notified_head = std::max(shared->notified_head, position);
           });
+      if (watchdog.Unwatch(listen_watch)) {
+        throw std::runtime_error(
+            absl::StrCat("no answer to LISTEN within ",
+                         absl::FormatDuration(config.check_interval)));
+      }
       // Leaving the scope (stopping, or an error) closes the connection
       // before the receiver is destroyed: libpqxx would otherwise send
       // UNLISTEN and wait for its answer, forever on a half-open

@@ -312,6 +312,10 @@ class LostAnswerTest : public ::testing::Test {
     events_ = v1::EventStreamService::NewStub(channel_);
   }
 
+  // The listener's connection goes silent at `point` of its LISTEN; the
+  // listener must notice, reconnect, and deliver notifications again.
+  void ExpectListenerReconnects(FaultProxy::Point point);
+
   void Open() {
     ASSERT_NO_FATAL_FAILURE(OpenStores());
     ASSERT_NO_FATAL_FAILURE(StartServer());
@@ -697,8 +701,8 @@ TEST_F(LostAnswerTest, WaitersSeeEveryEventWhileTheListenConnectionIsHalfOpen) {
   reader->Finish();
 }
 
-TEST_F(LostAnswerTest, ListenerReconnectsFromAHalfOpenConnection) {
-  proxy_->Blackhole("LISTEN", FaultProxy::Point::kAfterResponse);
+void LostAnswerTest::ExpectListenerReconnects(FaultProxy::Point point) {
+  proxy_->Blackhole("LISTEN", point);
   options_.listener_check_interval = absl::Seconds(1);
   // Long: only a notification wakes a waiter within the test's bound.
   options_.wait_recheck_interval = absl::Seconds(60);
@@ -727,6 +731,17 @@ TEST_F(LostAnswerTest, ListenerReconnectsFromAHalfOpenConnection) {
   ASSERT_TRUE(woke.has_value() && woke->ok());
   EXPECT_TRUE(**woke);
   EXPECT_LT(absl::Now() - appended_at, absl::Seconds(5));
+}
+
+TEST_F(LostAnswerTest, ListenerReconnectsFromAHalfOpenConnection) {
+  // LISTEN is answered, then nothing more comes: the self-check notices.
+  ExpectListenerReconnects(FaultProxy::Point::kAfterResponse);
+}
+
+TEST_F(LostAnswerTest, ListenerReconnectsWhenItsListenIsNeverAnswered) {
+  // The connection goes silent before LISTEN reaches the server: the
+  // listener waits for an answer that never comes, until its watchdog.
+  ExpectListenerReconnects(FaultProxy::Point::kBeforeRequest);
 }
 
 }  // namespace

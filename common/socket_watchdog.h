@@ -1,0 +1,62 @@
+// Deadlines for blocking calls on sockets that a library owns.
+//
+// libpq waits for a server's answer without a timeout of its own, and a
+// connection can go silent without an error ever arriving (no FIN, no RST;
+// a middlebox that keeps acknowledging). A SocketWatchdog shuts down the
+// socket of a call that outlives its deadline (shutdown(2), not close(2):
+// the descriptor stays its owner's), so the blocked call wakes with an
+// error and the owner drops the connection.
+//
+//   SocketWatchdog watchdog;
+//   const int64_t watch = watchdog.Watch(connection.sock(), deadline);
+//   ... blocking calls on the connection ...
+//   if (watchdog.Unwatch(watch)) { /* it fired: the connection is dead */ }
+//
+// Unwatch() must come before the owner closes the descriptor (which may
+// then be reused): a descriptor is never touched after its Unwatch().
+#ifndef INVENTORY_COMMON_SOCKET_WATCHDOG_H_
+#define INVENTORY_COMMON_SOCKET_WATCHDOG_H_
+
+#include <cstdint>
+#include <map>
+#include <thread>
+
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+
+namespace inventory {
+
+// Thread-safe. One thread, asleep while no watch is due.
+class SocketWatchdog {
+ public:
+  SocketWatchdog();
+  ~SocketWatchdog();
+  SocketWatchdog(const SocketWatchdog&) = delete;
+  SocketWatchdog& operator=(const SocketWatchdog&) = delete;
+
+  // Shuts `fd` down (both directions) at `deadline` unless unwatched
+  // before. Returns the watch's id (never 0).
+  int64_t Watch(int fd, absl::Time deadline);
+  // Ends the watch; true when it fired. An unknown id (or 0) is false.
+  bool Unwatch(int64_t id);
+
+ private:
+  struct Entry {
+    int fd;
+    absl::Time deadline;
+    bool fired = false;
+  };
+
+  void Loop();
+
+  absl::Mutex mu_;
+  std::map<int64_t, Entry> watches_ ABSL_GUARDED_BY(mu_);
+  int64_t last_id_ ABSL_GUARDED_BY(mu_) = 0;
+  bool changed_ ABSL_GUARDED_BY(mu_) = false;
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  std::thread thread_;  // last: starts once the fields above exist
+};
+
+}  // namespace inventory
+
+#endif  // INVENTORY_COMMON_SOCKET_WATCHDOG_H_
