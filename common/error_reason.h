@@ -68,6 +68,21 @@ inline constexpr absl::string_view kTooManyWaitingQueries =
     "TOO_MANY_WAITING_QUERIES";
 inline constexpr absl::string_view kTooManyWatchers = "TOO_MANY_WATCHERS";
 inline constexpr absl::string_view kTooManySubscribers = "TOO_MANY_SUBSCRIBERS";
+// Subscribe's after_event_id is not the event at after_position: the log
+// was replaced by another one (a restore or failover that lost events and
+// then recorded new ones past the old head). OUT_OF_RANGE; metadata
+// position, expected_event_id, actual_event_id ("" when none).
+inline constexpr absl::string_view kLogDiverged = "LOG_DIVERGED";
+// A statement ran longer than the service's database timeout
+// (DEADLINE_EXCEEDED); it was rolled back, nothing was applied.
+inline constexpr absl::string_view kDatabaseTimeout = "DATABASE_TIMEOUT";
+// A stored event this build cannot decode (DATA_LOSS): an event type added
+// by a newer release, or a payload that does not parse. Metadata
+// global_position.
+inline constexpr absl::string_view kEventNotDecodable = "EVENT_NOT_DECODABLE";
+// A value the database refused (INVALID_ARGUMENT), found only when it was
+// written; nothing was applied.
+inline constexpr absl::string_view kValueRefused = "VALUE_REFUSED";
 // A stream ended because the server is shutting down; reconnect.
 inline constexpr absl::string_view kShuttingDown = "SHUTTING_DOWN";
 // A WatchItem stream ended because the read model started again from

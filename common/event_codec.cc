@@ -6,6 +6,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "common/error_reason.h"
 #include "common/status_macros.h"
 #include "common/utf8.h"
 #include "google/protobuf/util/json_util.h"
@@ -215,20 +216,26 @@ absl::StatusOr<EventData> ToEventData(const Event& event) {
   return data;
 }
 
+absl::Status NotDecodable(int64_t global_position, absl::string_view what) {
+  return WithReason(
+      absl::DataLossError(absl::StrCat("event at global position ",
+                                       global_position, " ", what)),
+      reason::kEventNotDecodable,
+      {{"global_position", absl::StrCat(global_position)}});
+}
+
 absl::Status ToProtoEvent(const RecordedEvent& recorded, Event* out) {
   Event& event = *out;
   event.Clear();
   const PayloadCase payload_case = PayloadCaseOf(recorded.event_type);
   google::protobuf::Message* payload = MutablePayload(&event, payload_case);
   if (payload == nullptr) {
-    return absl::DataLossError(absl::StrCat("event at global position ",
-                                            recorded.global_position,
-                                            " has an unknown event type"));
+    return NotDecodable(recorded.global_position, "has an unknown event type");
   }
   if (!ParsePayloadJson(recorded.payload_json, payload)) {
-    return absl::DataLossError(absl::StrCat(
-        "event at global position ", recorded.global_position,
-        " has a payload that is not a valid ", recorded.event_type));
+    return NotDecodable(recorded.global_position,
+                        absl::StrCat("has a payload that is not a valid ",
+                                     recorded.event_type));
   }
   event.set_global_position(recorded.global_position);
   event.set_stream_id(recorded.stream_id);

@@ -36,6 +36,10 @@ absl::StatusOr<inventory::v1::Event> ToProtoEvent(const RecordedEvent& event);
 absl::Status ToProtoEvent(const RecordedEvent& event,
                           inventory::v1::Event* out);
 
+// DATA_LOSS, reason EVENT_NOT_DECODABLE: the stored event at
+// `global_position` `what` (e.g. "has an unknown event type").
+absl::Status NotDecodable(int64_t global_position, absl::string_view what);
+
 // Parses a stored JSON payload into `payload` (proto field names or their
 // camelCase JSON names; int64 as number or string). Returns false when it
 // is not valid JSON for that message. Flat objects of plain strings and

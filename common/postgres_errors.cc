@@ -34,12 +34,14 @@ absl::Status FromSqlState(const std::string& state, absl::string_view operation,
   if (absl::StartsWith(state, "22")) {
     LogWarning("postgres: ", operation, ": value refused (", state,
                "): ", what);
-    return absl::InvalidArgumentError(
-        absl::StrCat(operation, ": a value was refused by the database"));
+    return WithReason(absl::InvalidArgumentError(absl::StrCat(
+                          operation, ": a value was refused by the database")),
+                      reason::kValueRefused);
   }
   if (state == "57014") {
-    return absl::DeadlineExceededError(
-        absl::StrCat(operation, ": database statement timed out"));
+    return WithReason(absl::DeadlineExceededError(absl::StrCat(
+                          operation, ": database statement timed out")),
+                      reason::kDatabaseTimeout);
   }
   LogError("postgres: ", operation, ": error (", state, "): ", what);
   return absl::InternalError(absl::StrCat(operation, ": database error"));

@@ -1,5 +1,6 @@
 #include "common/postgres_event_store.h"
 
+#include <algorithm>
 #include <pqxx/pqxx>
 #include <stdexcept>
 #include <utility>
@@ -30,11 +31,16 @@ using postgres_internal::PendingAppend;
 // without a timeout.
 constexpr const char* kChannel = "inventory_events";
 
-// How much longer than statement_timeout a call waits for an answer
-// before its connection counts as silent (PostgresConnectionPool's
-// answer_timeout): the server ends a statement at statement_timeout and
-// answers at once, so only a dead connection keeps a call waiting longer.
-constexpr absl::Duration kAnswerGrace = absl::Seconds(1);
+// How long a call waits for an answer before its connection counts as
+// silent (PostgresConnectionPool's answer_timeout). The server ends a
+// statement at statement_timeout and answers at once; what it does not
+// bound (the commit's flush to disk, sending a large page) gets half as
+// long again, at least 2 s. Past that the connection is taken for dead; an
+// append cut short so is recovered like any lost answer.
+absl::Duration AnswerTimeout(absl::Duration statement_timeout) {
+  if (statement_timeout <= absl::ZeroDuration()) return absl::ZeroDuration();
+  return statement_timeout + std::max(absl::Seconds(2), statement_timeout / 2);
+}
 
 constexpr const char* kEventColumns =
     "global_position, stream_id, stream_version, event_id::text, event_type, "
@@ -260,7 +266,8 @@ absl::Status OutcomeUnknown(absl::Duration waited) {
           "sent, and the outcome could not be learned within ",
           absl::FormatDuration(waited),
           ": the command may or may not have been applied; a retry with the "
-          "same request_id is safe")),
+          "same request_id is safe (without a request_id, read the item "
+          "before sending the command again)")),
       reason::kOutcomeUnknown);
 }
 
@@ -418,9 +425,7 @@ PostgresEventStore::PostgresEventStore(const PostgresEventStoreOptions& options)
           PostgresConnectionPool::Options{
               options.url, options.pool_size, options.acquire_timeout,
               PrepareConnection, options.statement_timeout,
-              options.statement_timeout > absl::ZeroDuration()
-                  ? options.statement_timeout + kAnswerGrace
-                  : absl::ZeroDuration()})),
+              AnswerTimeout(options.statement_timeout)})),
       shared_(std::make_shared<Shared>()) {}
 
 PostgresEventStore::~PostgresEventStore() {
@@ -498,6 +503,9 @@ void PostgresEventStore::WriteBatch(std::vector<PendingAppend*>& batch) {
   }
   std::vector<absl::StatusOr<AppendResult>> outcomes;
   const absl::Time started = absl::Now();
+  // When the answer was found lost: the recovery's time counts from there
+  // (the lost attempt itself may have taken until the answer timeout).
+  absl::Time lost_at = absl::InfinitePast();
   absl::Duration backoff = absl::Milliseconds(50);
   bool answer_lost = false;
   BatchAttempt attempt;
@@ -519,10 +527,12 @@ void PostgresEventStore::WriteBatch(std::vector<PendingAppend*>& batch) {
       LogWarning("postgres: append: the answer to a batch of ", batch.size(),
                  " request(s) was lost; asking again on a new connection");
       answer_lost = true;
+      lost_at = absl::Now();
+      continue;  // at once: at least one attempt, whatever the time left
     }
     if (!answer_lost || BelongsToOneRequest(attempt.sqlstate)) break;
     const absl::Duration waited = absl::Now() - started;
-    if (waited + backoff > options_.outcome_recovery_timeout) {
+    if (absl::Now() - lost_at + backoff > options_.outcome_recovery_timeout) {
       LogError("postgres: append: the outcome of a batch of ", batch.size(),
                " request(s) is unknown after ", absl::FormatDuration(waited),
                ": ", attempt.status.message());
@@ -605,12 +615,29 @@ absl::StatusOr<std::vector<RecordedEvent>> PostgresEventStore::ReadAll(
 }
 
 absl::StatusOr<int64_t> PostgresEventStore::HeadPosition() {
-  return pool_->Run(
-      "head position",
-      [](pqxx::connection& connection) -> absl::StatusOr<int64_t> {
-        pqxx::nontransaction tx(connection);
-        return tx.exec_prepared1(kHeadPosition)[0].as<int64_t>();
-      });
+  int64_t notified_before = 0;
+  {
+    absl::MutexLock lock(&shared_->mu);
+    notified_before = shared_->notified_head;
+  }
+  absl::StatusOr<int64_t> head =
+      pool_->Run("head position",
+                 [](pqxx::connection& connection) -> absl::StatusOr<int64_t> {
+                   pqxx::nontransaction tx(connection);
+                   return tx.exec_prepared1(kHeadPosition)[0].as<int64_t>();
+                 });
+  // Positions announced before the read began were committed before it,
+  // so the read sees them, unless the log is now shorter (restored from a
+  // backup, failed over): then those announcements describe another log,
+  // and keeping them would make WaitForEventsAfter() report events that do
+  // not exist, again and again.
+  if (head.ok() && *head < notified_before) {
+    absl::MutexLock lock(&shared_->mu);
+    if (shared_->notified_head == notified_before) {
+      shared_->notified_head = *head;
+    }
+  }
+  return head;
 }
 
 absl::StatusOr<bool> PostgresEventStore::WaitForEventsAfter(

@@ -104,8 +104,9 @@ struct PostgresEventStoreOptions {
   absl::Duration acquire_timeout = absl::Seconds(10);
   // When positive, the longest one statement (or opening a connection) may
   // take; a statement that takes longer is DEADLINE_EXCEEDED and changes
-  // nothing. A call whose connection stays silent one second longer (a
-  // half-open connection) has its connection closed and is UNAVAILABLE:
+  // nothing. A call whose connection stays silent for half as long again
+  // (at least 2 s more; a half-open connection, or a commit stuck on a
+  // disk) has its connection closed and is UNAVAILABLE:
   // a read, or an append whose outcome is then recovered like any lost
   // answer. Schema migrations are not bounded by it.
   absl::Duration statement_timeout = absl::ZeroDuration();
@@ -115,7 +116,8 @@ struct PostgresEventStoreOptions {
   // notification (one may be lost while the listener reconnects).
   absl::Duration wait_recheck_interval = absl::Seconds(1);
   // How long an append whose answer was lost keeps asking the database for
-  // its outcome before it answers UNAVAILABLE (OUTCOME_UNKNOWN).
+  // its outcome before it answers UNAVAILABLE (OUTCOME_UNKNOWN), counted
+  // from when the loss was found; it asks at least once.
   absl::Duration outcome_recovery_timeout = absl::Seconds(10);
   // How often the listener checks that its connection still delivers
   // notifications (and how long it waits for its check to come back).

@@ -1,6 +1,8 @@
 #include "common/socket_watchdog.h"
 
+#include <fcntl.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <algorithm>
 
@@ -15,13 +17,20 @@ SocketWatchdog::~SocketWatchdog() {
     changed_ = true;
   }
   thread_.join();
+  absl::MutexLock lock(&mu_);
+  for (auto& [id, entry] : watches_) ::close(entry.fd);
 }
 
 int64_t SocketWatchdog::Watch(int fd, absl::Time deadline) {
+  if (fd < 0) return 0;
+  const int own = ::fcntl(fd, F_DUPFD_CLOEXEC, 0);
+  if (own < 0) return 0;
   absl::MutexLock lock(&mu_);
   const int64_t id = ++last_id_;
-  watches_[id] = Entry{fd, deadline};
-  changed_ = true;
+  watches_[id] = Entry{own, deadline};
+  // The thread sleeps until the earliest deadline; wake it only when this
+  // one is earlier.
+  if (deadline < next_due_) changed_ = true;
   return id;
 }
 
@@ -30,6 +39,7 @@ bool SocketWatchdog::Unwatch(int64_t id) {
   auto it = watches_.find(id);
   if (it == watches_.end()) return false;
   const bool fired = it->second.fired;
+  ::close(it->second.fd);
   watches_.erase(it);
   return fired;
 }
@@ -48,6 +58,7 @@ void SocketWatchdog::Loop() {
         next = std::min(next, entry.deadline);
       }
     }
+    next_due_ = next;
     changed_ = false;
     mu_.AwaitWithDeadline(absl::Condition(&changed_), next);
   }

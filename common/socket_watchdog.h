@@ -12,8 +12,10 @@
 //   ... blocking calls on the connection ...
 //   if (watchdog.Unwatch(watch)) { /* it fired: the connection is dead */ }
 //
-// Unwatch() must come before the owner closes the descriptor (which may
-// then be reused): a descriptor is never touched after its Unwatch().
+// The watchdog keeps a duplicate of the descriptor until Unwatch(), so the
+// socket it shuts down is always the watched one, even when the owner has
+// closed its descriptor meanwhile (libpq does, on a lost connection) and
+// the number went to a new socket.
 #ifndef INVENTORY_COMMON_SOCKET_WATCHDOG_H_
 #define INVENTORY_COMMON_SOCKET_WATCHDOG_H_
 
@@ -34,15 +36,16 @@ class SocketWatchdog {
   SocketWatchdog(const SocketWatchdog&) = delete;
   SocketWatchdog& operator=(const SocketWatchdog&) = delete;
 
-  // Shuts `fd` down (both directions) at `deadline` unless unwatched
-  // before. Returns the watch's id (never 0).
+  // Shuts the socket of `fd` down (both directions) at `deadline` unless
+  // unwatched before. Returns the watch's id; 0 (no watch) when `fd` is
+  // negative or cannot be duplicated.
   int64_t Watch(int fd, absl::Time deadline);
   // Ends the watch; true when it fired. An unknown id (or 0) is false.
   bool Unwatch(int64_t id);
 
  private:
   struct Entry {
-    int fd;
+    int fd;  // the watchdog's own duplicate
     absl::Time deadline;
     bool fired = false;
   };
@@ -53,6 +56,8 @@ class SocketWatchdog {
   std::map<int64_t, Entry> watches_ ABSL_GUARDED_BY(mu_);
   int64_t last_id_ ABSL_GUARDED_BY(mu_) = 0;
   bool changed_ ABSL_GUARDED_BY(mu_) = false;
+  // The earliest deadline the thread sleeps until.
+  absl::Time next_due_ ABSL_GUARDED_BY(mu_) = absl::InfiniteFuture();
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   std::thread thread_;  // last: starts once the fields above exist
 };

@@ -70,6 +70,34 @@ TEST(SocketWatchdogTest, AnEarlierDeadlineAddedLaterFiresFirst) {
   EXPECT_FALSE(watchdog.Unwatch(slow_watch));
 }
 
+TEST(SocketWatchdogTest, ADescriptorClosedAndReusedIsNotShutDown) {
+  SocketWatchdog watchdog;
+  int first[2];
+  ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM, 0, first), 0);
+  const int64_t watch =
+      watchdog.Watch(first[0], absl::Now() + absl::Milliseconds(50));
+  // The owner closes its descriptor (as libpq does on a lost connection);
+  // a new socket may get the same number.
+  ::close(first[0]);
+  SocketPair reused;
+  // A later deadline that fires shows the first one was handled.
+  SocketPair later;
+  const int64_t later_watch =
+      watchdog.Watch(later.watched(), absl::Now() + absl::Milliseconds(100));
+  char byte;
+  EXPECT_EQ(::recv(later.watched(), &byte, 1, 0), 0);
+  EXPECT_TRUE(watchdog.Unwatch(later_watch));
+  EXPECT_TRUE(watchdog.Unwatch(watch));
+  // The new socket, whatever its number, was not touched.
+  ASSERT_EQ(::send(reused.peer(), "x", 1, 0), 1);
+  EXPECT_EQ(::recv(reused.watched(), &byte, 1, 0), 1);
+  ASSERT_EQ(::send(reused.watched(), "y", 1, 0), 1);
+  EXPECT_EQ(::recv(reused.peer(), &byte, 1, 0), 1);
+  // The first socket's peer saw its end shut down.
+  EXPECT_EQ(::recv(first[1], &byte, 1, 0), 0);
+  ::close(first[1]);
+}
+
 TEST(SocketWatchdogTest, UnknownWatchesAreNotFired) {
   SocketWatchdog watchdog;
   EXPECT_FALSE(watchdog.Unwatch(0));

@@ -19,8 +19,12 @@
 //   the query-service returns must equal it.
 // * That faults hit commands in flight: first attempts retried after a
 //   fault and `replayed` answers are counted, and both must be above zero.
-// * Durability: acknowledged commands survive a crash (immediate shutdown)
-//   of a cluster with fsync=on.
+// * Durability across a crash of PostgreSQL: acknowledged commands survive
+//   an immediate shutdown (every server process quits at once, no
+//   checkpoint; restart runs crash recovery from the write-ahead log) of a
+//   cluster with fsync=on. The machine's page cache survives such a crash,
+//   so this proves PostgreSQL's crash recovery and our use of it, not the
+//   disk's own durability after a power cut.
 #include <google/protobuf/util/json_util.h>
 #include <google/protobuf/util/message_differencer.h>
 #include <grpcpp/grpcpp.h>

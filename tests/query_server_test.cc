@@ -1132,6 +1132,50 @@ TEST_F(QueryServerTest, SubscribePastTheHeadIsOutOfRangeNamingBothPositions) {
   EXPECT_EQ(first.caught_up().head_position(), head);
 }
 
+TEST_F(QueryServerTest, SubscribeAfterAnEventTheLogDoesNotHoldIsOutOfRange) {
+  ExpectedItem item = NewItem("diverged");
+  ASSERT_EQ(CreateWithStock(item, 3), 2);
+  const std::string first_id = (*store_.ReadAll(0, 1))[0].event_id;
+  auto events = v1::EventStreamService::NewStub(command_->channel);
+  auto subscribe = [&](int64_t after, const std::string& event_id,
+                       v1::SubscribeResponse* first) {
+    grpc::ClientContext context;
+    context.set_deadline(absl::ToChronoTime(Deadline(kCallTimeout)));
+    v1::SubscribeRequest request;
+    request.set_after_position(after);
+    request.set_after_event_id(event_id);
+    auto reader = events->Subscribe(&context, request);
+    if (reader->Read(first)) {
+      context.TryCancel();
+      reader->Finish();
+      return grpc::Status::OK;
+    }
+    return reader->Finish();
+  };
+
+  v1::SubscribeResponse first;
+  const std::string other = "00000000-0000-4000-8000-000000000000";
+  const grpc::Status diverged = subscribe(1, other, &first);
+  EXPECT_EQ(diverged.error_code(), StatusCode::OUT_OF_RANGE)
+      << diverged.error_message();
+  const std::optional<ErrorReason> reason =
+      ErrorReasonOf(FromGrpcStatus(diverged));
+  ASSERT_TRUE(reason.has_value()) << diverged.error_message();
+  EXPECT_EQ(reason->reason, reason::kLogDiverged);
+  EXPECT_EQ(reason->metadata, (std::map<std::string, std::string>{
+                                  {"position", "1"},
+                                  {"expected_event_id", other},
+                                  {"actual_event_id", first_id}}));
+
+  // The right id: the events after it.
+  ASSERT_TRUE(subscribe(1, first_id, &first).ok());
+  ASSERT_EQ(first.event().global_position(), 2) << first.ShortDebugString();
+
+  // An id needs a position.
+  EXPECT_EQ(subscribe(0, first_id, &first).error_code(),
+            StatusCode::INVALID_ARGUMENT);
+}
+
 TEST_F(QueryServerTest, StopsAtAnEventItCannotProjectAndNeverSkipsIt) {
   ExpectedItem before = NewItem("before");
   const int64_t stop_after = CreateWithStock(before, 5);
@@ -1318,6 +1362,56 @@ TEST(QueryServerLogTest, RebuildsWhenTheCommandServiceReturnsWithAShorterLog) {
       GetItem(*query->queries, ItemRequest(next.id, 4), &response).ok());
   ExpectItemIs(response.item(), next);
   EXPECT_EQ(query->server->subscriber().rebuilds(), 1);
+}
+
+// A restore that lost events, then more writes: the log is longer than
+// the read model again, but is another log. Positions alone cannot tell;
+// the event id at the checkpoint can.
+TEST(QueryServerLogTest, RebuildsWhenTheCommandServiceReturnsWithAnotherLog) {
+  InMemoryEventStore replaced;
+  std::vector<ExpectedItem> replaced_items = WriteShorterLog(&replaced);
+  ASSERT_EQ(replaced_items.size(), 2u);
+  {
+    std::unique_ptr<CommandNode> writer =
+        StartCommandNode(&replaced, "127.0.0.1:0");
+    ASSERT_NE(writer, nullptr);
+    replaced_items.push_back(NewItem("other-1"));
+    ASSERT_TRUE(Create(*writer->commands, replaced_items[2]).status.ok());
+    for (int i = 0; i < 8; ++i) {
+      ASSERT_TRUE(CheckIn(*writer->commands, replaced_items[2], 1).status.ok());
+    }
+  }
+  ASSERT_EQ(*replaced.HeadPosition(), 12);
+  InMemoryEventStore longer;
+  std::unique_ptr<CommandNode> command =
+      StartCommandNode(&longer, "127.0.0.1:0");
+  ASSERT_NE(command, nullptr);
+  const int port = command->server->port();
+  ASSERT_EQ(WriteLongerLog(*command->commands), 10);
+  std::unique_ptr<QueryNode> query = StartQueryNode(QueryOptions(port));
+  ASSERT_NE(query, nullptr);
+  v1::GetItemResponse response;
+  ASSERT_TRUE(GetItem(*query->queries, ItemRequest("long-1", 10), &response,
+                      kWaitTimeout)
+                  .ok());
+
+  command.reset();
+  command = StartCommandNode(&replaced, absl::StrCat("127.0.0.1:", port));
+  ASSERT_NE(command, nullptr);
+  ASSERT_TRUE(Eventually([&] {
+    return query->server->subscriber().rebuilds() == 1 &&
+           query->server->subscriber().serving();
+  })) << "the query-service resumed after position 10 of another log";
+  ASSERT_TRUE(
+      GetItem(*query->queries, ItemRequest("other-1", 12), &response).ok());
+  EXPECT_EQ(response.item().quantity_on_hand(), 8);
+  EXPECT_EQ(response.position(), 12);
+  EXPECT_EQ(GetItem(*query->queries, ItemRequest("long-1", 0), &response)
+                .error_code(),
+            StatusCode::NOT_FOUND);
+  int64_t position = 0;
+  EXPECT_EQ(ListAll(*query->queries, 10, 0, &position).size(), 3u);
+  EXPECT_EQ(position, 12);
 }
 
 TEST(QueryServerLogTest, RebuildsWhenTheLogShrinksUnderALiveSubscription) {

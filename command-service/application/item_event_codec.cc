@@ -63,8 +63,7 @@ absl::StatusOr<ItemEvent> ItemEventFromProto(const inventory::v1::Event& e) {
     case Event::PAYLOAD_NOT_SET:
       break;
   }
-  return absl::DataLossError(absl::StrCat(
-      "event at global position ", e.global_position(), " has no payload"));
+  return NotDecodable(e.global_position(), "has no payload");
 }
 
 absl::StatusOr<EventData> ToEventData(const ItemEvent& event,

@@ -22,6 +22,8 @@ using inventory::v1::SubscribeRequest;
 using inventory::v1::SubscribeResponse;
 
 constexpr size_t kMaxStreamIdPrefix = 256;
+// Event ids are UUIDs (36 characters); room for other forms.
+constexpr size_t kMaxEventId = 64;
 // There are six event types; a longer list only repeats them, and each
 // entry costs a comparison per event sent.
 constexpr int kMaxEventTypes = 16;
@@ -149,6 +151,27 @@ absl::Status BeyondTheHead(int64_t requested_position, int64_t head_position) {
        {"head_position", absl::StrCat(head_position)}});
 }
 
+// OK when the log holds `event_id` at `position` (within the head);
+// otherwise the refusal of a subscriber that read another log.
+absl::Status CheckEventAt(EventStore& store, int64_t position,
+                          const std::string& event_id) {
+  ASSIGN_OR_RETURN(const std::vector<RecordedEvent> at,
+                   store.ReadAll(position - 1, 1));
+  const std::string actual =
+      !at.empty() && at[0].global_position == position ? at[0].event_id : "";
+  if (actual == event_id) return absl::OkStatus();
+  return WithReason(
+      absl::OutOfRangeError(absl::StrCat(
+          "the event at position ", position, " is not ", event_id,
+          ", the event the subscriber applied there: the event log was "
+          "replaced (restored or failed over, then written past the old "
+          "head?); rebuild from position 0")),
+      reason::kLogDiverged,
+      {{"position", absl::StrCat(position)},
+       {"expected_event_id", event_id},
+       {"actual_event_id", actual}});
+}
+
 }  // namespace
 
 absl::Status ValidateSubscribeRequest(const SubscribeRequest& request) {
@@ -176,6 +199,17 @@ absl::Status ValidateSubscribeRequest(const SubscribeRequest& request) {
     return InvalidField(
         "filter.stream_id_prefix",
         absl::StrCat("must be at most ", kMaxStreamIdPrefix, " bytes"));
+  }
+  if (!request.after_event_id().empty()) {
+    if (request.after_position() == 0) {
+      return InvalidField("after_event_id",
+                          "needs after_position (no event is at position 0)");
+    }
+    if (request.after_event_id().size() > kMaxEventId) {
+      return InvalidField("after_event_id",
+                          absl::StrCat("must be at most ", kMaxEventId,
+                                       " bytes (event ids are UUIDs)"));
+    }
   }
   return absl::OkStatus();
 }
@@ -273,6 +307,10 @@ absl::Status EventStreamService::RunSubscription(
   ASSIGN_OR_RETURN(const int64_t head, store_->HeadPosition());
   if (sender.position() > head) {
     return BeyondTheHead(sender.position(), head);
+  }
+  if (!request.after_event_id().empty()) {
+    RETURN_IF_ERROR(CheckEventAt(*store_, request.after_position(),
+                                 request.after_event_id()));
   }
   if (sender.position() < head) RETURN_IF_ERROR(read_store(head));
   if (!sender.CaughtUp(std::max(head, sender.position()))) return ClientGone();

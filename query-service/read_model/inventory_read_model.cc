@@ -135,6 +135,7 @@ absl::Status InventoryReadModel::ApplyLocked(Event&& event) {
   }
   stop_.reset();
   position_ = event.global_position();
+  position_event_id_ = event.event_id();
   ItemRecord& record = found != items_.end() ? found->second : items_[item_id];
   Item& item = record.current;
   const bool was_active = item.active();
@@ -157,6 +158,11 @@ int64_t InventoryReadModel::position() const {
   return position_;
 }
 
+InventoryReadModel::Checkpoint InventoryReadModel::checkpoint() const {
+  absl::ReaderMutexLock lock(&mu_);
+  return Checkpoint{position_, position_event_id_};
+}
+
 std::optional<ProjectionStop> InventoryReadModel::stop() const {
   absl::ReaderMutexLock lock(&mu_);
   return stop_;
@@ -165,6 +171,7 @@ std::optional<ProjectionStop> InventoryReadModel::stop() const {
 void InventoryReadModel::Reset() {
   absl::MutexLock lock(&mu_);
   position_ = 0;
+  position_event_id_.clear();
   ++generation_;
   stop_.reset();
   items_.clear();

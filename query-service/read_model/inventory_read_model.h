@@ -104,6 +104,14 @@ class InventoryReadModel {
 
   // The global position of the last applied event (the checkpoint).
   int64_t position() const;
+  // position() and the event_id of the event there ("" at position 0),
+  // read together: a subscriber resumes after them, and the log it
+  // resumes from must still hold that event there.
+  struct Checkpoint {
+    int64_t position = 0;
+    std::string event_id;
+  };
+  Checkpoint checkpoint() const;
 
   // The event the model is stopped at, or nullopt while it is not stopped.
   std::optional<ProjectionStop> stop() const;
@@ -162,6 +170,7 @@ class InventoryReadModel {
 
   mutable absl::Mutex mu_;
   int64_t position_ ABSL_GUARDED_BY(mu_) = 0;
+  std::string position_event_id_ ABSL_GUARDED_BY(mu_);
   int64_t generation_ ABSL_GUARDED_BY(mu_) = 0;
   std::optional<ProjectionStop> stop_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, ItemRecord> items_ ABSL_GUARDED_BY(mu_);

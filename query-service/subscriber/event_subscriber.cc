@@ -6,6 +6,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "common/error_reason.h"
+#include "common/grpc_status.h"
 #include "common/log.h"
 
 namespace inventory {
@@ -196,7 +198,9 @@ EventSubscriber::Ending EventSubscriber::SubscribeOnce() {
     ++connections_;
   }
   inventory::v1::SubscribeRequest request;
-  request.set_after_position(model_->position());
+  const InventoryReadModel::Checkpoint checkpoint = model_->checkpoint();
+  request.set_after_position(checkpoint.position);
+  request.set_after_event_id(checkpoint.event_id);
   request.set_max_events_per_message(options_.max_events_per_message);
   std::unique_ptr<grpc::ClientReader<inventory::v1::SubscribeResponse>> reader =
       stub_->Subscribe(&context, request);
@@ -222,8 +226,15 @@ EventSubscriber::Ending EventSubscriber::SubscribeOnce() {
   }
   if (applier_ending.has_value()) return *std::move(applier_ending);
   if (finished.error_code() == grpc::StatusCode::OUT_OF_RANGE) {
-    // The command-service's answer to an after_position beyond its head.
-    return {Ending::Kind::kLogShorter, finished.error_message()};
+    // The command-service's answer to an after_position beyond its head:
+    // the read model is thrown away, so only on that very reason.
+    const std::optional<ErrorReason> reason =
+        ErrorReasonOf(FromGrpcStatus(finished));
+    if (reason.has_value() &&
+        (reason->reason == reason::kLogPositionOutOfRange ||
+         reason->reason == reason::kLogDiverged)) {
+      return {Ending::Kind::kLogShorter, finished.error_message()};
+    }
   }
   if (finished.error_code() == grpc::StatusCode::UNAUTHENTICATED ||
       finished.error_code() == grpc::StatusCode::PERMISSION_DENIED) {

@@ -213,6 +213,10 @@ class FaultProxy::Connection {
         return SendAll(client_fd_, data);
       }
       SendAll(client_fd_, data.substr(0, wanted));
+      {
+        absl::MutexLock lock(&proxy_->mu_);
+        ++proxy_->responses_cut_;
+      }
       // The client gets the bytes, then an orderly end (a reset could make
       // its kernel discard them unread); the server gets a reset.
       reset_client_ = false;
@@ -437,6 +441,11 @@ int64_t FaultProxy::connections_accepted() const {
 int64_t FaultProxy::connections_open() const {
   absl::MutexLock lock(&mu_);
   return open_;
+}
+
+int64_t FaultProxy::responses_cut() const {
+  absl::MutexLock lock(&mu_);
+  return responses_cut_;
 }
 
 int64_t FaultProxy::faults_fired() const {

@@ -139,6 +139,9 @@ class FaultProxy {
   int64_t connections_open() const;
   // Faults fired so far, Watch() matches included.
   int64_t faults_fired() const;
+  // Answers that CutResponse() really cut (a fault fires when its request
+  // matches; an answer shorter than the cut passes whole).
+  int64_t responses_cut() const;
   // Wait until faults_fired() >= n (or connections_accepted() >= n); false
   // if `timeout` passes first.
   bool WaitForFaults(int64_t n, absl::Duration timeout) const;
@@ -192,6 +195,7 @@ class FaultProxy {
   int64_t accepted_ ABSL_GUARDED_BY(mu_) = 0;
   int64_t open_ ABSL_GUARDED_BY(mu_) = 0;
   int64_t fired_ ABSL_GUARDED_BY(mu_) = 0;
+  int64_t responses_cut_ ABSL_GUARDED_BY(mu_) = 0;
   std::list<std::unique_ptr<Connection>> connections_ ABSL_GUARDED_BY(mu_);
   std::thread acceptor_;
 };

@@ -60,8 +60,9 @@ class PostgresServer {
   absl::Status Restart();
   // Crashes the server: an immediate shutdown (`pg_ctl -m immediate`), in
   // which every server process quits at once without a checkpoint or an
-  // answer to its client, as after a power cut of the server process; the
-  // next Restart() runs crash recovery from the write-ahead log.
+  // answer to its client, as if they were killed; the next Restart() runs
+  // crash recovery from the write-ahead log. The operating system's page
+  // cache survives, so unlike a power cut it does not test the disk.
   absl::Status Crash();
 
   bool durable() const { return options_.durable; }
