@@ -56,7 +56,9 @@ ABSL_FLAG(absl::Duration, command_timeout, absl::Seconds(10),
           "free connection (then UNAVAILABLE), to open one, and for one SQL "
           "statement (then DEADLINE_EXCEEDED, nothing written); and, when "
           "the database's answer to an append is lost, how long it keeps "
-          "asking for the outcome (then UNAVAILABLE, OUTCOME_UNKNOWN).");
+          "asking for the outcome (then UNAVAILABLE, OUTCOME_UNKNOWN). A "
+          "connection silent for 1.5 times this (at least 2s more) counts "
+          "as lost.");
 ABSL_FLAG(absl::Duration, heartbeat_interval, absl::Seconds(5),
           "Idle time after which a subscription gets a Heartbeat.");
 ABSL_FLAG(int, live_buffer_events, 8192,

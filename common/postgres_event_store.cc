@@ -649,7 +649,13 @@ absl::StatusOr<bool> PostgresEventStore::WaitForEventsAfter(
       // (appends commit in position order): no need to ask the database.
       absl::MutexLock lock(&shared.mu);
       if (shared.waiters_stopped) return StoreStopping();
-      if (shared.notified_head > after_position) return true;
+      if (shared.notified_head > after_position &&
+          shared.last_announced_answer != after_position) {
+        shared.last_announced_answer = after_position;
+        return true;
+      }
+      // Asked again after the same position: the announcement was of
+      // another log (see HeadPosition()), or late; the database decides.
     }
     ASSIGN_OR_RETURN(const int64_t head, HeadPosition());
     if (head > after_position) return true;

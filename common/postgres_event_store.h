@@ -171,6 +171,10 @@ class PostgresEventStore final : public EventStore {
     // Highest position known committed: announced by a notification or
     // appended by this process.
     int64_t notified_head ABSL_GUARDED_BY(mu) = 0;
+    // The after_position of the last WaitForEventsAfter() answered from
+    // notified_head alone: asked again, the caller found nothing after it,
+    // so the announcement is checked against the database.
+    int64_t last_announced_answer ABSL_GUARDED_BY(mu) = -1;
     bool stopping ABSL_GUARDED_BY(mu) = false;  // the store is going away
     bool waiters_stopped ABSL_GUARDED_BY(mu) = false;  // StopWaiting()
     bool listener_exited ABSL_GUARDED_BY(mu) = false;

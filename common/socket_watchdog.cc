@@ -6,6 +6,8 @@
 
 #include <algorithm>
 
+#include "common/log.h"
+
 namespace inventory {
 
 SocketWatchdog::SocketWatchdog() : thread_([this] { Loop(); }) {}
@@ -24,7 +26,11 @@ SocketWatchdog::~SocketWatchdog() {
 int64_t SocketWatchdog::Watch(int fd, absl::Time deadline) {
   if (fd < 0) return 0;
   const int own = ::fcntl(fd, F_DUPFD_CLOEXEC, 0);
-  if (own < 0) return 0;
+  if (own < 0) {
+    LogWarning("socket watchdog: cannot duplicate descriptor ", fd,
+               " (out of descriptors?); this call runs without a deadline");
+    return 0;
+  }
   absl::MutexLock lock(&mu_);
   const int64_t id = ++last_id_;
   watches_[id] = Entry{own, deadline};

@@ -722,6 +722,19 @@ std::vector<Row> Table(int64_t head, const std::string& list_token,
           Wire().Int(1, kFuture), StatusCode::OUT_OF_RANGE, "", 0, nullptr,
           absl::StrCat("after_position ", kFuture)}
           .Because("LOG_POSITION_OUT_OF_RANGE"),
+      {"subscribe: after_event_id without after_position", kSubscribe,
+       Wire().Str(4, "00000000-0000-4000-8000-000000000000"),
+       StatusCode::INVALID_ARGUMENT, "after_event_id"},
+      {"subscribe: after_event_id of 65 bytes", kSubscribe,
+       Wire().Int(1, 1).Str(4, std::string(65, 'e')),
+       StatusCode::INVALID_ARGUMENT, "after_event_id"},
+      {"subscribe: after_event_id not UTF-8", kSubscribe,
+       Wire().Int(1, 1).Str(4, kSurrogate), StatusCode::INVALID_ARGUMENT,
+       "after_event_id"},
+      Row{"subscribe: after_event_id of another log", kSubscribe,
+          Wire().Int(1, 1).Str(4, "00000000-0000-4000-8000-000000000000"),
+          StatusCode::OUT_OF_RANGE, "", 0, nullptr, "the event at position 1"}
+          .Because("LOG_DIVERGED"),
   };
 
   // Commands above that record events advance the head; the queries below

@@ -403,9 +403,9 @@ TEST_P(SingleLostAnswerTest, AnswersTheTrueOutcomeOnce) {
       << Describe(reply.status);
   EXPECT_FALSE(reply.replayed);
   // The store could not tell the two cuts apart and went through its
-  // recovery both times: after a commit it found its own events (one
-  // event, not two, proves append_events() answered `recovered`), before
-  // it the append was simply made.
+  // recovery both times: after a commit it found its own events (that the
+  // item has one new event, not two, checked by TrueOutcome above, is
+  // what shows it), before it the append was simply made.
   EXPECT_EQ(store_->group_commit_stats().recovered_batches - recovered_before,
             1);
 

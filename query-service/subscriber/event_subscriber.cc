@@ -78,7 +78,9 @@ void EventSubscriber::Run() {
         // Loud, and once per rebuild: a rebuild starts from 0, below any
         // head, so the same shorter log cannot trigger it again.
         LogError(
-            "the event log is shorter than this read model (", ending.why,
+            "the event log is shorter than, or replaced since, this read "
+            "model (",
+            ending.why,
             "): it was restored from a backup or failed over to a copy that "
             "lacks the last events, so the read model describes a different "
             "log. NOT_SERVING; rebuilding it from position 0");
