@@ -1,6 +1,7 @@
 #include "common/postgres_event_store.h"
 
 #include <algorithm>
+#include <atomic>
 #include <pqxx/pqxx>
 #include <stdexcept>
 #include <utility>
@@ -30,6 +31,9 @@ using postgres_internal::PendingAppend;
 // only statement on the listener's connection that waits for an answer
 // without a timeout.
 constexpr const char* kChannel = "inventory_events";
+
+// Set when a store's destructor stopped waiting for its listener thread.
+std::atomic<bool> listener_left_running{false};
 
 // How long a call waits for an answer before its connection counts as
 // silent (PostgresConnectionPool's answer_timeout). The server ends a
@@ -381,8 +385,12 @@ void Listen(std::shared_ptr<PostgresEventStore::Shared> shared,
         }
       }
     } catch (const std::exception& e) {
-      LogWarning("postgres: notification listener: ", e.what(),
-                 "; reconnecting in ", absl::FormatDuration(backoff));
+      // Once stopping, the thread may have been left behind by a process
+      // on its way out: it touches nothing global any more.
+      if (!is_stopping()) {
+        LogWarning("postgres: notification listener: ", e.what(),
+                   "; reconnecting in ", absl::FormatDuration(backoff));
+      }
     }
     absl::MutexLock lock(&shared->mu);
     shared->mu.AwaitWithTimeout(absl::Condition(&stopping), backoff);
@@ -448,8 +456,11 @@ PostgresEventStore::~PostgresEventStore() {
                absl::FormatDuration(options_.stop_timeout),
                "; not waiting for it");
     listener_.detach();
+    listener_left_running.store(true);
   }
 }
+
+bool PostgresListenerLeftRunning() { return listener_left_running.load(); }
 
 absl::StatusOr<AppendResult> PostgresEventStore::Append(
     const AppendRequest& request) {

@@ -127,6 +127,12 @@ struct PostgresEventStoreOptions {
   absl::Duration stop_timeout = absl::Seconds(5);
 };
 
+// True once a PostgresEventStore was destroyed without waiting for its
+// listener thread (it was still opening a connection after stop_timeout).
+// A process should then end with std::_Exit() rather than return from
+// main(): static destructors would run while that thread is inside libpq.
+bool PostgresListenerLeftRunning();
+
 // Thread-safe.
 class PostgresEventStore final : public EventStore {
  public:

@@ -578,6 +578,7 @@ TEST_F(LostAnswerTest, ShutdownDoesNotWaitForAListenerStuckConnecting) {
   std::cout << "[ shutdown ] the store closed after " << took
             << " while its listener was connecting\n";
   EXPECT_LT(took, absl::Seconds(2)) << "waited for the connect timeout";
+  EXPECT_TRUE(PostgresListenerLeftRunning()) << "a process must know";
 }
 
 // --- A catch-up page cut midway ---------------------------------------------
