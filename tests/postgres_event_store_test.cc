@@ -411,6 +411,45 @@ TEST(PostgresEventStoreTest, AShorterLogIsNotReportedAsNewEvents) {
   EXPECT_TRUE(*store->WaitForEventsAfter(3, absl::Now() + absl::Seconds(10)));
 }
 
+// Anyone who may connect may NOTIFY the channel. A notification is a hint:
+// a forged one costs a caller one empty read, never a loop or a lost wake.
+TEST(PostgresEventStoreTest, AForgedNotificationIsOnlyAHint) {
+  const std::string url = NewDatabase("forged_notify");
+  auto store = OpenStore(url);
+  ASSERT_NE(store, nullptr);
+  ASSERT_TRUE(store->Append(OneEvent("s-1", "{}")).ok());
+  ASSERT_TRUE(store->Append(OneEvent("s-1", "{}")).ok());
+  {
+    pqxx::connection connection(url);
+    pqxx::nontransaction tx(connection);
+    tx.exec0("NOTIFY inventory_events, 'not a position'");
+    tx.exec0("NOTIFY inventory_events, '9223372036854775807'");
+  }
+  // The forgery arrives: one answer says there is something after 2.
+  const absl::StatusOr<bool> fooled =
+      store->WaitForEventsAfter(2, absl::Now() + absl::Seconds(10));
+  ASSERT_TRUE(fooled.ok()) << fooled.status();
+  ASSERT_TRUE(*fooled);
+  EXPECT_TRUE(store->ReadAll(2, 10)->empty());
+  // Asked again after reading nothing: the database decides.
+  const absl::StatusOr<bool> again =
+      store->WaitForEventsAfter(2, absl::Now() + absl::Milliseconds(300));
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_FALSE(*again);
+  // Real appends are announced as before.
+  std::thread writer([&url] {
+    auto other = OpenStore(url);
+    ASSERT_NE(other, nullptr);
+    EXPECT_TRUE(other->Append(OneEvent("s-2", "{}")).ok());
+  });
+  const absl::StatusOr<bool> woke =
+      store->WaitForEventsAfter(2, absl::Now() + absl::Seconds(10));
+  writer.join();
+  ASSERT_TRUE(woke.ok()) << woke.status();
+  EXPECT_TRUE(*woke);
+  EXPECT_EQ(store->ReadAll(2, 10)->size(), 1u);
+}
+
 TEST(PostgresEventStoreTest, NotificationWakesWaiterOfAnotherConnection) {
   const std::string url = NewDatabase("notify");
   PostgresEventStoreOptions options;
