@@ -24,6 +24,17 @@ class SocketPair {
   int fds_[2] = {-1, -1};
 };
 
+// Fails unless a byte goes each way through `sockets`.
+void ExpectCarriesDataBothWays(const SocketPair& sockets) {
+  char byte;
+  ASSERT_EQ(::send(sockets.peer(), "x", 1, 0), 1);
+  EXPECT_EQ(::recv(sockets.watched(), &byte, 1, 0), 1);
+  EXPECT_EQ(byte, 'x');
+  ASSERT_EQ(::send(sockets.watched(), "y", 1, 0), 1);
+  EXPECT_EQ(::recv(sockets.peer(), &byte, 1, 0), 1);
+  EXPECT_EQ(byte, 'y');
+}
+
 TEST(SocketWatchdogTest, WakesABlockedReadAtTheDeadline) {
   SocketPair sockets;
   SocketWatchdog watchdog;
@@ -49,11 +60,7 @@ TEST(SocketWatchdogTest, AnUnwatchedSocketIsLeftAlone) {
   EXPECT_EQ(::recv(other.watched(), &byte, 1, 0), 0);
   EXPECT_TRUE(watchdog.Unwatch(later));
   // The first socket still carries data both ways.
-  ASSERT_EQ(::send(sockets.peer(), "x", 1, 0), 1);
-  EXPECT_EQ(::recv(sockets.watched(), &byte, 1, 0), 1);
-  EXPECT_EQ(byte, 'x');
-  ASSERT_EQ(::send(sockets.watched(), "y", 1, 0), 1);
-  EXPECT_EQ(::recv(sockets.peer(), &byte, 1, 0), 1);
+  ExpectCarriesDataBothWays(sockets);
 }
 
 TEST(SocketWatchdogTest, AnEarlierDeadlineAddedLaterFiresFirst) {
@@ -92,10 +99,7 @@ TEST(SocketWatchdogTest, ADescriptorClosedAndReusedIsNotShutDown) {
   EXPECT_EQ(::recv(first[1], &byte, 1, MSG_DONTWAIT), 0);
   EXPECT_TRUE(watchdog.Unwatch(watch));
   // The new socket, whatever its number, was not touched.
-  ASSERT_EQ(::send(reused.peer(), "x", 1, 0), 1);
-  EXPECT_EQ(::recv(reused.watched(), &byte, 1, 0), 1);
-  ASSERT_EQ(::send(reused.watched(), "y", 1, 0), 1);
-  EXPECT_EQ(::recv(reused.peer(), &byte, 1, 0), 1);
+  ExpectCarriesDataBothWays(reused);
   ::close(first[1]);
 }
 

@@ -1093,23 +1093,31 @@ bool Eventually(const std::function<bool()>& condition,
   return true;
 }
 
+// Subscribes with `request`: OK with the first message in *first, or the
+// status the subscription ended with before sending any.
+grpc::Status FirstMessage(v1::EventStreamService::Stub& events,
+                          const v1::SubscribeRequest& request,
+                          v1::SubscribeResponse* first) {
+  grpc::ClientContext context;
+  context.set_deadline(absl::ToChronoTime(Deadline(kCallTimeout)));
+  auto reader = events.Subscribe(&context, request);
+  if (reader->Read(first)) {
+    context.TryCancel();
+    reader->Finish();
+    return grpc::Status::OK;
+  }
+  return reader->Finish();
+}
+
 TEST_F(QueryServerTest, SubscribePastTheHeadIsOutOfRangeNamingBothPositions) {
   ExpectedItem item = NewItem("head");
   const int64_t head = CreateWithStock(item, 3);
   ASSERT_EQ(head, 2);
   auto events = v1::EventStreamService::NewStub(command_->channel);
   auto subscribe = [&](int64_t after, v1::SubscribeResponse* first) {
-    grpc::ClientContext context;
-    context.set_deadline(absl::ToChronoTime(Deadline(kCallTimeout)));
     v1::SubscribeRequest request;
     request.set_after_position(after);
-    auto reader = events->Subscribe(&context, request);
-    if (reader->Read(first)) {
-      context.TryCancel();
-      reader->Finish();
-      return grpc::Status::OK;
-    }
-    return reader->Finish();
+    return FirstMessage(*events, request, first);
   };
 
   v1::SubscribeResponse first;
@@ -1139,18 +1147,10 @@ TEST_F(QueryServerTest, SubscribeAfterAnEventTheLogDoesNotHoldIsOutOfRange) {
   auto events = v1::EventStreamService::NewStub(command_->channel);
   auto subscribe = [&](int64_t after, const std::string& event_id,
                        v1::SubscribeResponse* first) {
-    grpc::ClientContext context;
-    context.set_deadline(absl::ToChronoTime(Deadline(kCallTimeout)));
     v1::SubscribeRequest request;
     request.set_after_position(after);
     request.set_after_event_id(event_id);
-    auto reader = events->Subscribe(&context, request);
-    if (reader->Read(first)) {
-      context.TryCancel();
-      reader->Finish();
-      return grpc::Status::OK;
-    }
-    return reader->Finish();
+    return FirstMessage(*events, request, first);
   };
 
   v1::SubscribeResponse first;
