@@ -43,9 +43,9 @@ ABSL_FLAG(int, max_message_bytes, EnvOr("MAX_MESSAGE_BYTES", int64_t{4 << 20}),
           "Largest request or response accepted, in bytes [env "
           "MAX_MESSAGE_BYTES].");
 ABSL_FLAG(int, max_concurrent_streams,
-          EnvOr("MAX_CONCURRENT_STREAMS", int64_t{1000}),
-          "Concurrent calls per client connection [env "
-          "MAX_CONCURRENT_STREAMS].");
+          EnvOr("MAX_CONCURRENT_STREAMS", int64_t{100}),
+          "Concurrent calls per client connection; keep it well below "
+          "--max_threads [env MAX_CONCURRENT_STREAMS].");
 ABSL_FLAG(int, max_threads, EnvOr("MAX_THREADS", int64_t{512}),
           "gRPC worker threads; every open subscription holds one [env "
           "MAX_THREADS].");
@@ -70,6 +70,15 @@ ABSL_FLAG(bool, health_check, false,
           "Instead of serving: ask the server at --listen whether it is "
           "SERVING (gRPC health check), exit 0 if so and 1 otherwise. For "
           "scripts and container health checks.");
+ABSL_FLAG(
+    int, max_streams_per_client, EnvOr("MAX_STREAMS_PER_CLIENT", int64_t{32}),
+    "Event stream subscriptions open at once from one client address (all "
+    "clients behind one proxy count as one); 0: no cap per client [env "
+    "MAX_STREAMS_PER_CLIENT].");
+ABSL_FLAG(
+    absl::Duration, stream_write_timeout, absl::Seconds(30),
+    "A client that reads nothing of its subscriptions for this long while a "
+    "message waits for it is dropped, freeing its slot and thread.");
 ABSL_FLAG(absl::Duration, shutdown_grace, absl::Seconds(5),
           "On SIGINT/SIGTERM, how long in-flight calls may take to finish "
           "(and the longest the exit waits for the database listener).");
@@ -179,6 +188,9 @@ int main(int argc, char** argv) {
   options.max_concurrent_streams = absl::GetFlag(FLAGS_max_concurrent_streams);
   options.max_threads = absl::GetFlag(FLAGS_max_threads);
   options.stream.max_subscribers = absl::GetFlag(FLAGS_max_subscribers);
+  options.stream.max_subscribers_per_client =
+      absl::GetFlag(FLAGS_max_streams_per_client);
+  options.stream.write_timeout = absl::GetFlag(FLAGS_stream_write_timeout);
   options.handler.cache_capacity =
       static_cast<size_t>(std::max(0, absl::GetFlag(FLAGS_item_cache_size)));
   options.stream.heartbeat_interval = absl::GetFlag(FLAGS_heartbeat_interval);
@@ -199,7 +211,10 @@ int main(int argc, char** argv) {
       " max_message_bytes=", options.max_message_bytes,
       " max_concurrent_streams=", options.max_concurrent_streams,
       " max_threads=", options.max_threads,
-      " max_subscribers=", options.stream.max_subscribers, " command_timeout=",
+      " max_subscribers=", options.stream.max_subscribers,
+      " max_streams_per_client=", options.stream.max_subscribers_per_client,
+      " stream_write_timeout=",
+      absl::FormatDuration(options.stream.write_timeout), " command_timeout=",
       absl::FormatDuration(absl::GetFlag(FLAGS_command_timeout)),
       " heartbeat_interval=",
       absl::FormatDuration(options.stream.heartbeat_interval),

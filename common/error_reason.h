@@ -68,6 +68,9 @@ inline constexpr absl::string_view kTooManyWaitingQueries =
     "TOO_MANY_WAITING_QUERIES";
 inline constexpr absl::string_view kTooManyWatchers = "TOO_MANY_WATCHERS";
 inline constexpr absl::string_view kTooManySubscribers = "TOO_MANY_SUBSCRIBERS";
+// Health Watch or server reflection streams (metadata `limit`, and
+// `per_client` when one client holds its share).
+inline constexpr absl::string_view kTooManyStreams = "TOO_MANY_STREAMS";
 // Subscribe's after_event_id is not the event at after_position: the log
 // was replaced by another one (a restore or failover that lost events and
 // then recorded new ones past the old head). OUT_OF_RANGE; metadata

@@ -11,7 +11,10 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
 #include "common/security_config.h"
+#include "common/server_reflection.h"
 
 namespace inventory {
 
@@ -26,17 +29,45 @@ struct GrpcServerSettings {
   // besides server reflection. Health checking needs no token; every other
   // service needs the writer token.
   std::vector<std::string> read_services;
+  // A connection with no call open for this long is closed (GOAWAY).
+  absl::Duration max_connection_idle = absl::Minutes(5);
+  // A connection older than this is asked to go away (GOAWAY: new calls on
+  // a new connection, which lets a balancer spread clients again); calls
+  // still open on it get max_connection_age_grace more, then are cut.
+  absl::Duration max_connection_age = absl::Hours(1);
+  absl::Duration max_connection_age_grace = absl::Hours(1);
+  ServerReflection::Options reflection;
+};
+
+// A service to register, with its full name (for reflection's list).
+struct NamedService {
+  std::string name;
+  grpc::Service* service;
+};
+
+// The running server and what it owns. Destroying it stops the server
+// (the reflection services outlive it).
+struct GrpcServer {
+  std::unique_ptr<ServerReflection> reflection;
+  std::unique_ptr<grpc::Server> server;  // last: destroyed first
 };
 
 // Registers `services` (which must outlive the server) plus server
-// reflection, and starts serving. Sets *port to the bound port. The port is
-// bound exclusively (no SO_REUSEPORT), so a second server on a busy port
-// fails: UNAVAILABLE "cannot listen on ..." (which also names the TLS
-// certificate and key as a possible cause when TLS is on: gRPC refuses a
-// key that does not match its certificate at this point).
-absl::StatusOr<std::unique_ptr<grpc::Server>> StartGrpcServer(
+// reflection (both versions, on the callback API), and starts serving.
+// Sets *port to the bound port. The port is bound exclusively (no
+// SO_REUSEPORT), so a second server on a busy port fails: UNAVAILABLE
+// "cannot listen on ..." (which also names the TLS certificate and key as
+// a possible cause when TLS is on: gRPC refuses a key that does not match
+// its certificate at this point).
+absl::StatusOr<std::unique_ptr<GrpcServer>> StartGrpcServer(
     const GrpcServerSettings& settings,
-    const std::vector<grpc::Service*>& services, int* port);
+    const std::vector<NamedService>& services, int* port);
+
+// The client's address without its port, from ServerContext::peer()
+// ("ipv4:10.0.0.7:53211" -> "ipv4:10.0.0.7", "ipv6:[::1]:5000" ->
+// "ipv6:[::1]"): what limits per client count by. Every connection of one
+// host counts as one client; behind a proxy, every client is the proxy.
+std::string ClientAddress(absl::string_view peer);
 
 }  // namespace inventory
 

@@ -27,14 +27,17 @@
 
 #include <cstdlib>
 #include <functional>
+#include <memory>
 #include <string>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/time.h"
 #include "common/grpc_status.h"
 #include "common/log.h"
 #include "common/request_decoding.h"
+#include "common/watchdog.h"
 #include "google/protobuf/descriptor.h"
 
 namespace inventory {
@@ -89,6 +92,15 @@ class RawRequestService : public GeneratedService {
             }));
   }
 
+  // A server-stream write that has not completed after `timeout` (the
+  // client stopped reading and flow control holds the message back) ends
+  // the call: the write returns false as if the client were gone, and the
+  // stream's slot and thread come free. Call in the constructor.
+  void DropStalledStreamsAfter(absl::Duration timeout) {
+    stall_timeout_ = timeout;
+    stall_watchdog_ = std::make_unique<Watchdog>();
+  }
+
   // Takes over server-streaming method `method`: `handler` gets the
   // decoded request and a Send for the responses.
   template <typename Request, typename Response>
@@ -104,21 +116,40 @@ class RawRequestService : public GeneratedService {
         IndexOf<Request, Response>(method),
         new grpc::internal::SplitServerStreamingHandler<grpc::ByteBuffer,
                                                         grpc::ByteBuffer>(
-            [handler = std::move(handler), name](
+            [this, handler = std::move(handler), name](
                 grpc::ServerContext* context,
                 Streamer* stream) -> grpc::Status {
               Request request;
               grpc::Status status = Receive(name, stream, &request);
               if (!status.ok()) return status;
-              const Send<Response> send = [stream](const Response& message) {
+              const Send<Response> send = [this, stream, context,
+                                           &name](const Response& message) {
                 grpc::ByteBuffer raw;  // Serialize() wants an empty one
-                return Serialize(message, &raw).ok() && stream->Write(raw);
+                return Serialize(message, &raw).ok() &&
+                       Write(name, context, stream, raw);
               };
               return handler(context, request, send);
             }));
   }
 
  private:
+  // stream->Write(raw), bounded by the stall timeout when there is one.
+  template <typename Streamer>
+  bool Write(const std::string& method, grpc::ServerContext* context,
+             Streamer* stream, const grpc::ByteBuffer& raw) {
+    if (stall_watchdog_ == nullptr) return stream->Write(raw);
+    const int64_t watch = stall_watchdog_->Watch(
+        absl::Now() + stall_timeout_, [context] { context->TryCancel(); });
+    const bool written = stream->Write(raw);
+    if (stall_watchdog_->Unwatch(watch)) {
+      LogWarning(method, ": ", context->peer(), " read nothing for ",
+                 absl::FormatDuration(stall_timeout_),
+                 "; stream dropped (stalled client)");
+      return false;
+    }
+    return written;
+  }
+
   // The method's index in the generated service (its place in the .proto),
   // after checking that its types are Request and Response.
   template <typename Request, typename Response>
@@ -164,6 +195,8 @@ class RawRequestService : public GeneratedService {
   }
 
   const google::protobuf::ServiceDescriptor* const service_;
+  absl::Duration stall_timeout_ = absl::InfiniteDuration();
+  std::unique_ptr<Watchdog> stall_watchdog_;  // null: writes may wait forever
 };
 
 }  // namespace inventory

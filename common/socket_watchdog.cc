@@ -4,24 +4,27 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <algorithm>
+#include <memory>
 
 #include "common/log.h"
 
 namespace inventory {
+namespace {
 
-SocketWatchdog::SocketWatchdog() : thread_([this] { Loop(); }) {}
+// The watchdog's own duplicate of a descriptor, closed with the watch.
+class OwnedDescriptor {
+ public:
+  explicit OwnedDescriptor(int fd) : fd_(fd) {}
+  OwnedDescriptor(const OwnedDescriptor&) = delete;
+  OwnedDescriptor& operator=(const OwnedDescriptor&) = delete;
+  ~OwnedDescriptor() { ::close(fd_); }
+  int fd() const { return fd_; }
 
-SocketWatchdog::~SocketWatchdog() {
-  {
-    absl::MutexLock lock(&mu_);
-    stopping_ = true;
-    changed_ = true;
-  }
-  thread_.join();
-  absl::MutexLock lock(&mu_);
-  for (auto& [id, entry] : watches_) ::close(entry.fd);
-}
+ private:
+  const int fd_;
+};
+
+}  // namespace
 
 int64_t SocketWatchdog::Watch(int fd, absl::Time deadline) {
   if (fd < 0) return 0;
@@ -31,43 +34,9 @@ int64_t SocketWatchdog::Watch(int fd, absl::Time deadline) {
                " (out of descriptors?); this call runs without a deadline");
     return 0;
   }
-  absl::MutexLock lock(&mu_);
-  const int64_t id = ++last_id_;
-  watches_[id] = Entry{own, deadline};
-  // The thread sleeps until the earliest deadline; wake it only when this
-  // one is earlier.
-  if (deadline < next_due_) changed_ = true;
-  return id;
-}
-
-bool SocketWatchdog::Unwatch(int64_t id) {
-  absl::MutexLock lock(&mu_);
-  auto it = watches_.find(id);
-  if (it == watches_.end()) return false;
-  const bool fired = it->second.fired;
-  ::close(it->second.fd);
-  watches_.erase(it);
-  return fired;
-}
-
-void SocketWatchdog::Loop() {
-  absl::MutexLock lock(&mu_);
-  while (!stopping_) {
-    absl::Time next = absl::InfiniteFuture();
-    const absl::Time now = absl::Now();
-    for (auto& [id, entry] : watches_) {
-      if (entry.fired) continue;
-      if (entry.deadline <= now) {
-        entry.fired = true;
-        ::shutdown(entry.fd, SHUT_RDWR);
-      } else {
-        next = std::min(next, entry.deadline);
-      }
-    }
-    next_due_ = next;
-    changed_ = false;
-    mu_.AwaitWithDeadline(absl::Condition(&changed_), next);
-  }
+  auto socket = std::make_shared<OwnedDescriptor>(own);
+  return watchdog_.Watch(deadline,
+                         [socket] { ::shutdown(socket->fd(), SHUT_RDWR); });
 }
 
 }  // namespace inventory

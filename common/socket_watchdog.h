@@ -20,46 +20,24 @@
 #define INVENTORY_COMMON_SOCKET_WATCHDOG_H_
 
 #include <cstdint>
-#include <map>
-#include <thread>
 
-#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "common/watchdog.h"
 
 namespace inventory {
 
-// Thread-safe. One thread, asleep while no watch is due.
+// Thread-safe. One thread (a Watchdog), asleep while no watch is due.
 class SocketWatchdog {
  public:
-  SocketWatchdog();
-  ~SocketWatchdog();
-  SocketWatchdog(const SocketWatchdog&) = delete;
-  SocketWatchdog& operator=(const SocketWatchdog&) = delete;
-
   // Shuts the socket of `fd` down (both directions) at `deadline` unless
   // unwatched before. Returns the watch's id; 0 (no watch) when `fd` is
   // negative or cannot be duplicated.
   int64_t Watch(int fd, absl::Time deadline);
   // Ends the watch; true when it fired. An unknown id (or 0) is false.
-  bool Unwatch(int64_t id);
+  bool Unwatch(int64_t id) { return watchdog_.Unwatch(id); }
 
  private:
-  struct Entry {
-    int fd;  // the watchdog's own duplicate
-    absl::Time deadline;
-    bool fired = false;
-  };
-
-  void Loop();
-
-  absl::Mutex mu_;
-  std::map<int64_t, Entry> watches_ ABSL_GUARDED_BY(mu_);
-  int64_t last_id_ ABSL_GUARDED_BY(mu_) = 0;
-  bool changed_ ABSL_GUARDED_BY(mu_) = false;
-  // The earliest deadline the thread sleeps until.
-  absl::Time next_due_ ABSL_GUARDED_BY(mu_) = absl::InfiniteFuture();
-  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
-  std::thread thread_;  // last: starts once the fields above exist
+  Watchdog watchdog_;
 };
 
 }  // namespace inventory

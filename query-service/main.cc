@@ -27,9 +27,9 @@ ABSL_FLAG(int, max_message_bytes, EnvOr("MAX_MESSAGE_BYTES", int64_t{4 << 20}),
           "Largest request or response accepted, in bytes [env "
           "MAX_MESSAGE_BYTES].");
 ABSL_FLAG(int, max_concurrent_streams,
-          EnvOr("MAX_CONCURRENT_STREAMS", int64_t{1000}),
-          "Concurrent calls per client connection [env "
-          "MAX_CONCURRENT_STREAMS].");
+          EnvOr("MAX_CONCURRENT_STREAMS", int64_t{100}),
+          "Concurrent calls per client connection; keep it well below "
+          "--max_threads [env MAX_CONCURRENT_STREAMS].");
 ABSL_FLAG(int, max_threads, EnvOr("MAX_THREADS", int64_t{512}),
           "gRPC worker threads; every open WatchItem holds one [env "
           "MAX_THREADS].");
@@ -56,6 +56,14 @@ ABSL_FLAG(bool, health_check, false,
           "Instead of serving: ask the server at --listen whether it is "
           "SERVING (gRPC health check), exit 0 if so and 1 otherwise. For "
           "scripts and container health checks.");
+ABSL_FLAG(int, max_streams_per_client,
+          EnvOr("MAX_STREAMS_PER_CLIENT", int64_t{32}),
+          "Watchitem streams open at once from one client address (all "
+          "clients behind one proxy count as one); 0: no cap per client [env "
+          "MAX_STREAMS_PER_CLIENT].");
+ABSL_FLAG(absl::Duration, stream_write_timeout, absl::Seconds(30),
+          "A client that reads nothing of its streams for this long while a "
+          "message waits for it is dropped, freeing its slot and thread.");
 ABSL_FLAG(absl::Duration, shutdown_grace, absl::Seconds(5),
           "On SIGINT/SIGTERM, how long in-flight calls may take to finish.");
 // TLS and bearer tokens (README, "Security"). Tokens come from files or
@@ -137,6 +145,9 @@ int main(int argc, char** argv) {
   options.max_concurrent_streams = absl::GetFlag(FLAGS_max_concurrent_streams);
   options.max_threads = absl::GetFlag(FLAGS_max_threads);
   options.query.max_watchers = absl::GetFlag(FLAGS_max_watchers);
+  options.query.max_watchers_per_client =
+      absl::GetFlag(FLAGS_max_streams_per_client);
+  options.query.write_timeout = absl::GetFlag(FLAGS_stream_write_timeout);
   options.query.max_waiting_queries = absl::GetFlag(FLAGS_max_waiting_queries);
   options.query.max_wait = absl::GetFlag(FLAGS_max_wait);
   options.subscriber.stall_timeout = absl::GetFlag(FLAGS_stall_timeout);
@@ -155,6 +166,9 @@ int main(int argc, char** argv) {
       " max_concurrent_streams=", options.max_concurrent_streams,
       " max_threads=", options.max_threads,
       " max_watchers=", options.query.max_watchers,
+      " max_streams_per_client=", options.query.max_watchers_per_client,
+      " stream_write_timeout=",
+      absl::FormatDuration(options.query.write_timeout),
       " max_waiting_queries=", options.query.max_waiting_queries,
       " max_wait=", absl::FormatDuration(options.query.max_wait),
       " stall_timeout=", absl::FormatDuration(options.subscriber.stall_timeout),

@@ -31,15 +31,21 @@ CommandServer::CommandServer(EventStore* store,
 absl::StatusOr<std::unique_ptr<CommandServer>> CommandServer::Start(
     EventStore* store, const CommandServerOptions& options) {
   std::unique_ptr<CommandServer> server(new CommandServer(store, options));
-  absl::StatusOr<std::unique_ptr<grpc::Server>> grpc_server = StartGrpcServer(
-      {options.listen,
-       options.max_message_bytes,
-       options.max_concurrent_streams,
-       options.max_threads,
-       options.security,
-       {inventory::v1::EventStreamService::service_full_name()}},
-      {&server->command_service_, &server->event_stream_service_,
-       &server->health_},
+  GrpcServerSettings settings;
+  settings.listen = options.listen;
+  settings.max_message_bytes = options.max_message_bytes;
+  settings.max_concurrent_streams = options.max_concurrent_streams;
+  settings.max_threads = options.max_threads;
+  settings.security = options.security;
+  settings.read_services = {
+      inventory::v1::EventStreamService::service_full_name()};
+  absl::StatusOr<std::unique_ptr<GrpcServer>> grpc_server = StartGrpcServer(
+      settings,
+      {{inventory::v1::CommandService::service_full_name(),
+        &server->command_service_},
+       {inventory::v1::EventStreamService::service_full_name(),
+        &server->event_stream_service_},
+       {grpc::health::v1::Health::service_full_name(), &server->health_}},
       &server->port_);
   if (!grpc_server.ok()) return grpc_server.status();
   server->server_ = std::move(*grpc_server);
@@ -80,8 +86,8 @@ void CommandServer::Shutdown(absl::Duration grace) {
   event_stream_service_.BeginShutdown();
   live_.Stop();
   if (server_ != nullptr) {
-    server_->Shutdown(absl::ToChronoTime(absl::Now() + grace));
-    server_->Wait();
+    server_->server->Shutdown(absl::ToChronoTime(absl::Now() + grace));
+    server_->server->Wait();
   }
 }
 

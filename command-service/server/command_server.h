@@ -19,6 +19,7 @@
 #include "command-service/server/event_stream_service.h"
 #include "command-service/server/live_event_buffer.h"
 #include "common/event_store.h"
+#include "common/grpc_server.h"
 #include "common/health_service.h"
 #include "common/security_config.h"
 
@@ -28,7 +29,7 @@ struct CommandServerOptions {
   // host:port to listen on; port 0 picks a free port (see port()).
   std::string listen = "127.0.0.1:50051";
   int max_message_bytes = 4 << 20;    // per request and response
-  int max_concurrent_streams = 1000;  // per client connection
+  int max_concurrent_streams = 100;   // per client connection
   int max_threads = 512;              // gRPC threads; each subscriber uses one
   // TLS and bearer tokens (off by default). With tokens, CommandService
   // takes the writer token; EventStreamService and reflection the reader
@@ -77,7 +78,7 @@ class CommandServer {
   CommandService command_service_;
   EventStreamService event_stream_service_;
   HealthService health_;
-  std::unique_ptr<grpc::Server> server_;
+  std::unique_ptr<GrpcServer> server_;
   int port_ = 0;
 
   absl::Mutex mu_;

@@ -10,6 +10,7 @@
 #include "common/error_reason.h"
 #include "common/event_codec.h"
 #include "common/field_violation.h"
+#include "common/grpc_server.h"
 #include "common/grpc_status.h"
 #include "common/log.h"
 #include "common/status_macros.h"
@@ -220,7 +221,12 @@ EventStreamService::EventStreamService(EventStore* store, LiveEventBuffer* live,
       store_(store),
       live_(live),
       options_(options),
-      subscribers_(options.max_subscribers, "open subscriptions") {
+      subscribers_(options.max_subscribers, "open subscriptions",
+                   reason::kTooManySubscribers,
+                   options.max_subscribers_per_client) {
+  if (options.write_timeout < absl::InfiniteDuration()) {
+    DropStalledStreamsAfter(options.write_timeout);
+  }
   DecodeServerStream<SubscribeRequest, SubscribeResponse>(
       "Subscribe",
       [this](grpc::ServerContext* context, const SubscribeRequest& request,
@@ -233,7 +239,8 @@ grpc::Status EventStreamService::ServeSubscription(
     grpc::ServerContext* context, const SubscribeRequest& request,
     const Send<SubscribeResponse>& send) {
   const absl::Status status = RunSubscription(
-      request, send, [context] { return context->IsCancelled(); });
+      request, send, [context] { return context->IsCancelled(); },
+      ClientAddress(context->peer()));
   if (!status.ok() && status.code() != absl::StatusCode::kCancelled) {
     LogWarning("Subscribe ended: ", StatusForLog(status));
   }
@@ -243,13 +250,10 @@ grpc::Status EventStreamService::ServeSubscription(
 absl::Status EventStreamService::RunSubscription(
     const SubscribeRequest& request,
     const std::function<bool(const SubscribeResponse&)>& send,
-    const std::function<bool()>& cancelled) {
+    const std::function<bool()>& cancelled, absl::string_view client) {
   RETURN_IF_ERROR(ValidateSubscribeRequest(request));
-  absl::StatusOr<ConcurrencyLimit::Slot> slot = subscribers_.TryAcquire();
-  if (!slot.ok()) {
-    return WithReason(slot.status(), reason::kTooManySubscribers,
-                      {{"limit", absl::StrCat(subscribers_.limit())}});
-  }
+  ASSIGN_OR_RETURN(const ConcurrencyLimit::Slot slot,
+                   subscribers_.TryAcquire(client));
   Sender sender(request, send);
   auto shutting_down = [] {
     return WithReason(absl::UnavailableError("server is shutting down"),

@@ -46,6 +46,12 @@ class EventStreamService final
     // Subscriptions open at once; one more is RESOURCE_EXHAUSTED. Each
     // holds a gRPC thread, so this stays well below the thread limit.
     int64_t max_subscribers = 128;
+    // ... and from one client address (0: no cap per client), so that one
+    // client cannot keep every other subscriber out.
+    int64_t max_subscribers_per_client = 32;
+    // A subscriber that reads nothing for this long while a message waits
+    // for it is dropped, and its slot and thread come free.
+    absl::Duration write_timeout = absl::Seconds(30);
   };
 
   // `store` and `live` must outlive the service.
@@ -57,11 +63,12 @@ class EventStreamService final
 
   // The transport-independent body of Subscribe, for tests: `send`
   // returns false when the client is gone; `cancelled` is polled.
-  // RESOURCE_EXHAUSTED when Options::max_subscribers are open already.
+  // RESOURCE_EXHAUSTED when Options::max_subscribers are open already, or
+  // max_subscribers_per_client from `client` (its address).
   absl::Status RunSubscription(
       const inventory::v1::SubscribeRequest& request,
       const std::function<bool(const inventory::v1::SubscribeResponse&)>& send,
-      const std::function<bool()>& cancelled);
+      const std::function<bool()>& cancelled, absl::string_view client = "");
 
   // Subscriptions open now.
   int64_t subscribers() const { return subscribers_.in_use(); }

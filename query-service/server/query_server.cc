@@ -13,14 +13,19 @@ QueryServer::QueryServer(const QueryServerOptions& options)
 absl::StatusOr<std::unique_ptr<QueryServer>> QueryServer::Start(
     const QueryServerOptions& options) {
   std::unique_ptr<QueryServer> server(new QueryServer(options));
-  absl::StatusOr<std::unique_ptr<grpc::Server>> grpc_server = StartGrpcServer(
-      {options.listen,
-       options.max_message_bytes,
-       options.max_concurrent_streams,
-       options.max_threads,
-       options.security,
-       {inventory::v1::QueryService::service_full_name()}},
-      {&server->query_service_, &server->health_}, &server->port_);
+  GrpcServerSettings settings;
+  settings.listen = options.listen;
+  settings.max_message_bytes = options.max_message_bytes;
+  settings.max_concurrent_streams = options.max_concurrent_streams;
+  settings.max_threads = options.max_threads;
+  settings.security = options.security;
+  settings.read_services = {inventory::v1::QueryService::service_full_name()};
+  absl::StatusOr<std::unique_ptr<GrpcServer>> grpc_server = StartGrpcServer(
+      settings,
+      {{inventory::v1::QueryService::service_full_name(),
+        &server->query_service_},
+       {grpc::health::v1::Health::service_full_name(), &server->health_}},
+      &server->port_);
   if (!grpc_server.ok()) return grpc_server.status();
   server->server_ = std::move(*grpc_server);
 
@@ -54,8 +59,8 @@ void QueryServer::Shutdown(absl::Duration grace) {
   query_service_.BeginShutdown();
   if (subscriber_ != nullptr) subscriber_->Stop();
   if (server_ != nullptr) {
-    server_->Shutdown(absl::ToChronoTime(absl::Now() + grace));
-    server_->Wait();
+    server_->server->Shutdown(absl::ToChronoTime(absl::Now() + grace));
+    server_->server->Wait();
   }
 }
 

@@ -18,6 +18,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
+#include "common/grpc_server.h"
 #include "common/health_service.h"
 #include "common/security_config.h"
 #include "query-service/read_model/inventory_read_model.h"
@@ -39,7 +40,7 @@ struct QueryServerOptions {
   // health checking none.
   ServerSecurity security;
   int max_message_bytes = 4 << 20;
-  int max_concurrent_streams = 1000;
+  int max_concurrent_streams = 100;
   int max_threads = 512;
   QueryService::Options query;
   EventSubscriber::Options subscriber;
@@ -72,7 +73,7 @@ class QueryServer {
   QueryService query_service_;
   HealthService health_;
   std::unique_ptr<EventSubscriber> subscriber_;
-  std::unique_ptr<grpc::Server> server_;
+  std::unique_ptr<GrpcServer> server_;
   int port_ = 0;
   absl::Mutex mu_;
   bool shut_down_ ABSL_GUARDED_BY(mu_) = false;

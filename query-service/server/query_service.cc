@@ -8,6 +8,7 @@
 #include "command-service/domain/item_id.h"
 #include "common/error_reason.h"
 #include "common/field_violation.h"
+#include "common/grpc_server.h"
 #include "common/grpc_status.h"
 #include "common/log.h"
 #include "common/status_macros.h"
@@ -72,16 +73,6 @@ absl::Status StoppedBelow(const InventoryReadModel& model,
 }
 
 // A slot of `limit`, or its RESOURCE_EXHAUSTED refusal with `why`.
-absl::StatusOr<ConcurrencyLimit::Slot> Acquire(ConcurrencyLimit& limit,
-                                               absl::string_view why) {
-  absl::StatusOr<ConcurrencyLimit::Slot> slot = limit.TryAcquire();
-  if (!slot.ok()) {
-    return WithReason(slot.status(), why,
-                      {{"limit", absl::StrCat(limit.limit())}});
-  }
-  return slot;
-}
-
 // The read model answers NOT_FOUND both for an unknown item and for a
 // version the item does not have (as_of_version); the reasons tell them
 // apart. Other statuses (and ones that have a reason) pass unchanged.
@@ -117,8 +108,13 @@ QueryService::QueryService(const InventoryReadModel* model, Options options)
     : RawRequestService(inventory::v1::QueryService::service_full_name()),
       model_(model),
       options_(options),
-      waiting_(options.max_waiting_queries, "queries waiting for min_position"),
-      watchers_(options.max_watchers, "open WatchItem streams") {
+      waiting_(options.max_waiting_queries, "queries waiting for min_position",
+               reason::kTooManyWaitingQueries),
+      watchers_(options.max_watchers, "open WatchItem streams",
+                reason::kTooManyWatchers, options.max_watchers_per_client) {
+  if (options.write_timeout < absl::InfiniteDuration()) {
+    DropStalledStreamsAfter(options.write_timeout);
+  }
   DecodeUnary("GetItem", &Service::GetItem);
   DecodeUnary("ListItems", &Service::ListItems);
   DecodeUnary("GetItemHistory", &Service::GetItemHistory);
@@ -139,8 +135,7 @@ absl::Status QueryService::AwaitPosition(grpc::ServerContext* context,
     return absl::OkStatus();
   }
   RETURN_IF_ERROR(StoppedBelow(*model_, min_position));
-  ASSIGN_OR_RETURN(const ConcurrencyLimit::Slot slot,
-                   Acquire(waiting_, reason::kTooManyWaitingQueries));
+  ASSIGN_OR_RETURN(const ConcurrencyLimit::Slot slot, waiting_.TryAcquire());
   const absl::Time call_deadline = absl::FromChrono(context->deadline());
   const absl::Time deadline =
       std::min(call_deadline, absl::Now() + options_.max_wait);
@@ -275,7 +270,7 @@ grpc::Status QueryService::ServeWatchItem(
     RETURN_IF_ERROR(ValidateItemId(request.item_id()));
     RETURN_IF_ERROR(ValidateMinPosition(request.min_position()));
     ASSIGN_OR_RETURN(const ConcurrencyLimit::Slot slot,
-                     Acquire(watchers_, reason::kTooManyWatchers));
+                     watchers_.TryAcquire(ClientAddress(context->peer())));
     RETURN_IF_ERROR(AwaitPosition(context, request.min_position()));
     // A rebuilt model (generation changed) starts the item's versions over:
     // the watch ends rather than wait for a version it has seen already.

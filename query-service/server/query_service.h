@@ -42,8 +42,13 @@ class QueryService final
     absl::Duration max_wait = absl::Seconds(30);
     // Calls waiting for their min_position at once.
     int64_t max_waiting_queries = 128;
-    // WatchItem streams open at once.
+    // WatchItem streams open at once, and from one client address (0: no
+    // cap per client).
     int64_t max_watchers = 128;
+    int64_t max_watchers_per_client = 32;
+    // A watcher that reads nothing for this long while a message waits for
+    // it is dropped, and its slot and thread come free.
+    absl::Duration write_timeout = absl::Seconds(30);
   };
 
   // `model` must outlive the service.
