@@ -26,7 +26,7 @@ CommandServer::CommandServer(EventStore* store,
       live_(store, options.live),
       command_service_(&handler_),
       event_stream_service_(store, &live_, options.stream),
-      health_(ServiceNames()) {}
+      health_(ServiceNames(), options.health) {}
 
 absl::StatusOr<std::unique_ptr<CommandServer>> CommandServer::Start(
     EventStore* store, const CommandServerOptions& options) {
@@ -37,6 +37,7 @@ absl::StatusOr<std::unique_ptr<CommandServer>> CommandServer::Start(
   settings.max_concurrent_streams = options.max_concurrent_streams;
   settings.max_threads = options.max_threads;
   settings.security = options.security;
+  settings.reflection = options.reflection;
   settings.read_services = {
       inventory::v1::EventStreamService::service_full_name()};
   absl::StatusOr<std::unique_ptr<GrpcServer>> grpc_server = StartGrpcServer(

@@ -37,6 +37,10 @@ struct CommandServerOptions {
   ServerSecurity security;
   // How often the database is probed for the health status.
   absl::Duration health_probe_interval = absl::Seconds(2);
+  // Caps on health Watch and reflection streams (served on the callback
+  // API: they hold no thread).
+  HealthService::Options health;
+  ServerReflection::Options reflection;
   ItemCommandHandler::Options handler;
   EventStreamService::Options stream;
   LiveEventBuffer::Options live;

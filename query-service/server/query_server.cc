@@ -8,7 +8,8 @@ namespace inventory {
 QueryServer::QueryServer(const QueryServerOptions& options)
     : options_(options),
       query_service_(&model_, options.query),
-      health_({inventory::v1::QueryService::service_full_name()}) {}
+      health_({inventory::v1::QueryService::service_full_name()},
+              options.health) {}
 
 absl::StatusOr<std::unique_ptr<QueryServer>> QueryServer::Start(
     const QueryServerOptions& options) {
@@ -19,6 +20,7 @@ absl::StatusOr<std::unique_ptr<QueryServer>> QueryServer::Start(
   settings.max_concurrent_streams = options.max_concurrent_streams;
   settings.max_threads = options.max_threads;
   settings.security = options.security;
+  settings.reflection = options.reflection;
   settings.read_services = {inventory::v1::QueryService::service_full_name()};
   absl::StatusOr<std::unique_ptr<GrpcServer>> grpc_server = StartGrpcServer(
       settings,

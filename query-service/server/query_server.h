@@ -42,6 +42,10 @@ struct QueryServerOptions {
   int max_message_bytes = 4 << 20;
   int max_concurrent_streams = 100;
   int max_threads = 512;
+  // Caps on health Watch and reflection streams (served on the callback
+  // API: they hold no thread).
+  HealthService::Options health;
+  ServerReflection::Options reflection;
   QueryService::Options query;
   EventSubscriber::Options subscriber;
 };
