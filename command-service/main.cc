@@ -13,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "command-service/server/command_server.h"
+#include "common/connection_string_redaction.h"
 #include "common/health_check.h"
 #include "common/in_memory_event_store.h"
 #include "common/log.h"
@@ -25,7 +26,9 @@ using inventory::EnvOr;
 ABSL_FLAG(std::string, listen, EnvOr("LISTEN_ADDR", "127.0.0.1:50051"),
           "Address to serve gRPC on, host:port [env LISTEN_ADDR]. Use "
           "0.0.0.0:50051 to accept connections from other hosts.");
-ABSL_FLAG(std::string, database_url, EnvOr("DATABASE_URL", ""),
+// No default from the environment: --help prints defaults, and a URL may
+// hold a password. main() reads DATABASE_URL when the flag is not given.
+ABSL_FLAG(inventory::SecretFlag, database_url, inventory::SecretFlag(),
           "PostgreSQL URL, postgresql://user:password@host:port/database "
           "[env DATABASE_URL]. Empty: keep events in memory (lost on exit).");
 ABSL_FLAG(int, pool_size, EnvOr("DATABASE_POOL_SIZE", int64_t{8}),
@@ -173,7 +176,8 @@ int main(int argc, char** argv) {
     return 1;
   }
 
-  const std::string url = absl::GetFlag(FLAGS_database_url);
+  const std::string url =
+      inventory::FlagOrEnv(absl::GetFlag(FLAGS_database_url), "DATABASE_URL");
   std::unique_ptr<inventory::EventStore> store = OpenStore(
       url, absl::GetFlag(FLAGS_pool_size),
       absl::GetFlag(FLAGS_append_batch_max),
@@ -203,8 +207,8 @@ int main(int argc, char** argv) {
   }
   inventory::LogInfo(
       "command-service listening on ", options.listen, " (port ",
-      (*server)->port(),
-      "); store=", url.empty() ? "in-memory" : inventory::RedactPassword(url),
+      (*server)->port(), "); store=",
+      url.empty() ? "in-memory" : inventory::RedactConnectionString(url),
       " pool_size=", absl::GetFlag(FLAGS_pool_size),
       " append_batch_max=", absl::GetFlag(FLAGS_append_batch_max),
       " item_cache_size=", options.handler.cache_capacity,

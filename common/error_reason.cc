@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/types/optional.h"
 #include "common/field_violation.h"
+#include "common/log.h"
 
 namespace inventory {
 namespace {
@@ -86,7 +87,8 @@ std::string StatusForLog(const absl::Status& status) {
     }
     absl::StrAppend(&line, ")");
   }
-  return line;
+  // Messages and metadata may quote what a client sent.
+  return EscapeForLog(line, 4 * kLogFieldMaxBytes);
 }
 
 }  // namespace inventory

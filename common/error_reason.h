@@ -120,7 +120,8 @@ std::optional<ErrorReason> ErrorReasonOf(const absl::Status& status);
 // One line for a log: "CODE: message", then the reason and its metadata if
 // any, e.g. "ABORTED: item is at version 3, expected 2 (VERSION_CONFLICT
 // actual_version=3 expected_version=2)". Unlike absl::Status::ToString(),
-// without the raw payloads.
+// without the raw payloads; escaped and bounded as EscapeForLog() does
+// (log.h), since a message may quote what a client sent.
 std::string StatusForLog(const absl::Status& status);
 
 }  // namespace inventory

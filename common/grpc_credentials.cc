@@ -3,8 +3,10 @@
 #include <optional>
 #include <utility>
 
+#include "common/error_reason.h"
 #include "common/grpc_status.h"
 #include "common/log.h"
+#include "common/log_rate_limiter.h"
 
 namespace inventory {
 namespace {
@@ -40,8 +42,7 @@ class BearerTokenProcessor final : public grpc::AuthMetadataProcessor {
     const absl::Status allowed =
         check_.Check(View(path->second), authorization);
     if (!allowed.ok()) {
-      // Like a failed call, one line; the message never holds a token.
-      LogWarning(View(path->second), " refused: ", allowed.ToString());
+      LogRefusal(View(path->second), allowed);
       return ToGrpcStatus(allowed);
     }
     // Services never see the token, so they cannot log it.
@@ -52,7 +53,23 @@ class BearerTokenProcessor final : public grpc::AuthMetadataProcessor {
   }
 
  private:
+  // Like a failed call, one line; the message never holds a token. The
+  // path (and the service named in the message) is the client's to choose,
+  // so both are escaped; and a client that keeps trying gets a few lines
+  // per window per status code, not one per call.
+  void LogRefusal(absl::string_view path, const absl::Status& refusal) {
+    const LogRateLimiter::Decision decision =
+        refusals_.Admit(absl::StatusCodeToString(refusal.code()));
+    if (!decision.log) return;
+    if (decision.suppressed > 0) {
+      LogWarning(decision.suppressed, " similar lines suppressed (calls ",
+                 "refused: ", absl::StatusCodeToString(refusal.code()), ")");
+    }
+    LogWarning(EscapeForLog(path), " refused: ", StatusForLog(refusal));
+  }
+
   const BearerTokenCheck check_;
+  LogRateLimiter refusals_;
 };
 
 }  // namespace

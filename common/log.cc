@@ -7,6 +7,17 @@
 #include "absl/time/time.h"
 
 namespace inventory {
+namespace {
+
+void AppendHexEscape(unsigned char byte, std::string* out) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  const char escaped[] = {'\\', 'x', kDigits[byte >> 4], kDigits[byte & 0xf]};
+  out->append(escaped, sizeof(escaped));
+}
+
+bool IsControl(unsigned char byte) { return byte < 0x20 || byte == 0x7f; }
+
+}  // namespace
 
 void Log(LogLevel level, absl::string_view message) {
   const char* tag = level == LogLevel::kInfo      ? "INFO "
@@ -14,12 +25,41 @@ void Log(LogLevel level, absl::string_view message) {
                                                   : "ERROR";
   const std::string time = absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", absl::Now(),
                                             absl::UTCTimeZone());
-  // One event, one line: fold the multi-line texts some libraries produce.
-  std::string line(absl::StripTrailingAsciiWhitespace(message));
-  for (char& c : line) {
-    if (c == '\n' || c == '\r' || c == '\t') c = ' ';
+  // One event, one line: fold the multi-line texts some libraries produce,
+  // and show any other control byte rather than let the terminal act on it.
+  std::string line;
+  line.reserve(message.size());
+  for (const char c : absl::StripTrailingAsciiWhitespace(message)) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (c == '\n' || c == '\r' || c == '\t') {
+      line.push_back(' ');
+    } else if (IsControl(byte)) {
+      AppendHexEscape(byte, &line);
+    } else {
+      line.push_back(c);
+    }
   }
   std::fprintf(stderr, "%s %s %s\n", time.c_str(), tag, line.c_str());
+}
+
+std::string EscapeForLog(absl::string_view text, size_t max_bytes) {
+  const absl::string_view kept = text.substr(0, max_bytes);
+  std::string escaped;
+  escaped.reserve(kept.size());
+  for (const char c : kept) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (c == '\\') {
+      escaped.append("\\\\");
+    } else if (IsControl(byte) || byte >= 0x80) {
+      AppendHexEscape(byte, &escaped);
+    } else {
+      escaped.push_back(c);
+    }
+  }
+  if (kept.size() < text.size()) {
+    absl::StrAppend(&escaped, "...[", text.size() - kept.size(), " bytes cut]");
+  }
+  return escaped;
 }
 
 }  // namespace inventory

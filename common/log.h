@@ -1,7 +1,16 @@
 // Minimal structured logging to stderr: one line per call, with a UTC
 // timestamp and a level. Thread-safe (one fprintf per line).
+//
+// Every line is one line on a terminal: line breaks and tabs are folded
+// into spaces and any other control byte (ESC included, so no terminal
+// escape sequence survives) is written as \xNN. Text that comes from a
+// client should also pass through EscapeForLog(), which bounds its length
+// and makes every byte of it visible.
 #ifndef INVENTORY_COMMON_LOG_H_
 #define INVENTORY_COMMON_LOG_H_
+
+#include <cstddef>
+#include <string>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
@@ -25,6 +34,18 @@ template <typename... Args>
 void LogError(const Args&... args) {
   Log(LogLevel::kError, absl::StrCat(args...));
 }
+
+// How much of one piece of client text a log line keeps by default.
+inline constexpr size_t kLogFieldMaxBytes = 200;
+
+// `text` (bytes a client chose: a method path, a header, a value) as it
+// may appear in a log line: printable ASCII stays as it is, a backslash
+// becomes "\\", and every other byte (controls, DEL, anything >= 0x80)
+// becomes "\xNN", so the line cannot be split, recoloured or made to look
+// like another. Only the first `max_bytes` bytes of `text` are kept; when
+// more were given, "...[N bytes cut]" says how many were dropped.
+std::string EscapeForLog(absl::string_view text,
+                         size_t max_bytes = kLogFieldMaxBytes);
 
 }  // namespace inventory
 

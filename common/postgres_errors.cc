@@ -32,8 +32,9 @@ absl::Status FromSqlState(const std::string& state, absl::string_view operation,
   }
   // Class 22: a value the database refuses (e.g. text jsonb cannot hold).
   if (absl::StartsWith(state, "22")) {
+    // The database's message may quote the value a client sent.
     LogWarning("postgres: ", operation, ": value refused (", state,
-               "): ", what);
+               "): ", EscapeForLog(what));
     return WithReason(absl::InvalidArgumentError(absl::StrCat(
                           operation, ": a value was refused by the database")),
                       reason::kValueRefused);

@@ -9,7 +9,6 @@
 #include "absl/flags/usage_config.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
-#include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 
 namespace inventory {
@@ -38,14 +37,18 @@ int64_t EnvOr(const char* name, int64_t fallback) {
                                                               : fallback;
 }
 
-std::string RedactPassword(absl::string_view url) {
-  const size_t scheme = url.find("://");
-  const size_t start = scheme == absl::string_view::npos ? 0 : scheme + 3;
-  const size_t at = url.find('@', start);
-  if (at == absl::string_view::npos) return std::string(url);
-  const size_t colon = url.substr(start, at - start).find(':');
-  if (colon == absl::string_view::npos) return std::string(url);
-  return absl::StrCat(url.substr(0, start + colon + 1), "***", url.substr(at));
+bool AbslParseFlag(absl::string_view text, SecretFlag* flag,
+                   std::string* /*error*/) {
+  flag->given = std::string(text);
+  return true;
+}
+
+std::string AbslUnparseFlag(const SecretFlag& flag) {
+  return flag.given.value_or("");
+}
+
+std::string FlagOrEnv(const SecretFlag& flag, const char* name) {
+  return flag.given.has_value() ? *flag.given : EnvOr(name, "");
 }
 
 void ParseFlags(int argc, char** argv, absl::string_view usage) {

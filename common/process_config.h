@@ -1,8 +1,10 @@
 // Small helpers for the services' main(): environment fallbacks for flags,
-// safe logging of URLs, and shutdown on SIGINT/SIGTERM.
+// and shutdown on SIGINT/SIGTERM.
 #ifndef INVENTORY_COMMON_PROCESS_CONFIG_H_
 #define INVENTORY_COMMON_PROCESS_CONFIG_H_
 
+#include <cstdint>
+#include <optional>
 #include <string>
 
 #include "absl/strings/string_view.h"
@@ -14,9 +16,22 @@ namespace inventory {
 std::string EnvOr(const char* name, absl::string_view fallback);
 int64_t EnvOr(const char* name, int64_t fallback);
 
-// `url` with any password replaced by "***", for logs:
-// "postgresql://app:secret@db/x" -> "postgresql://app:***@db/x".
-std::string RedactPassword(absl::string_view url);
+// The type of a flag whose value may hold a secret (a URL with a
+// password). Its default must not come from the environment (EnvOr above),
+// because --help prints every default; so it is empty, and the flag
+// remembers whether the command line gave it, for FlagOrEnv():
+//   ABSL_FLAG(inventory::SecretFlag, database_url, inventory::SecretFlag(),
+//             "... [env DATABASE_URL]");
+struct SecretFlag {
+  std::optional<std::string> given;  // nullopt: not on the command line
+};
+bool AbslParseFlag(absl::string_view text, SecretFlag* flag,
+                   std::string* error);
+std::string AbslUnparseFlag(const SecretFlag& flag);
+
+// The flag's value when the command line gave it (even empty), else the
+// value of environment variable `name` ("" when unset).
+std::string FlagOrEnv(const SecretFlag& flag, const char* name);
 
 // Sets the --help text to `usage` and makes --help list the flags defined
 // in the program's main.cc, then parses the command line (exiting on a bad

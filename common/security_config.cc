@@ -1,5 +1,7 @@
 #include "common/security_config.h"
 
+#include <sys/stat.h>
+
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -8,6 +10,8 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "common/log.h"
 
 namespace inventory {
 namespace {
@@ -45,6 +49,13 @@ absl::StatusOr<std::string> ReadPem(const std::string& path,
   return pem;
 }
 
+// A secret file others may read is worth a line at start, not a refusal.
+void WarnUnlessOnlyOwnerMayRead(const std::string& path,
+                                absl::string_view name) {
+  const absl::Status private_file = CheckOnlyOwnerMayRead(path, name);
+  if (!private_file.ok()) LogWarning(private_file.message());
+}
+
 absl::Status CheckToken(absl::string_view token, absl::string_view name) {
   if (token.size() < kMinTokenLength) {
     return absl::InvalidArgumentError(
@@ -73,6 +84,7 @@ absl::StatusOr<std::string> LoadToken(const std::string& file,
   if (!file.empty()) {
     absl::StatusOr<std::string> contents = ReadFile(file, name);
     if (!contents.ok()) return contents.status();
+    WarnUnlessOnlyOwnerMayRead(file, name);
     token = std::string(absl::StripAsciiWhitespace(*contents));
     if (token.empty()) {
       return absl::InvalidArgumentError(
@@ -83,6 +95,19 @@ absl::StatusOr<std::string> LoadToken(const std::string& file,
   absl::Status valid = CheckToken(token, name);
   if (!valid.ok()) return valid;
   return token;
+}
+
+absl::Status CheckOnlyOwnerMayRead(const std::string& path,
+                                   absl::string_view name) {
+  struct stat info;
+  if (stat(path.c_str(), &info) != 0) return absl::OkStatus();
+  const mode_t others = info.st_mode & (S_IRWXG | S_IRWXO);
+  if (others == 0) return absl::OkStatus();
+  return absl::FailedPreconditionError(absl::StrFormat(
+      "%s %s may be %s by users other than its owner (mode %04o): make it "
+      "private to the service's user with `chmod 600 %s`",
+      name, path, (others & (S_IRGRP | S_IROTH)) != 0 ? "read" : "changed",
+      info.st_mode & 07777, path));
 }
 
 absl::StatusOr<std::string> ReadCaFile(const std::string& path,
@@ -104,6 +129,7 @@ absl::StatusOr<ServerSecurity> LoadServerSecurity(
     absl::StatusOr<std::string> key =
         ReadPem(sources.private_key_file, "--tls_key_file", "PRIVATE KEY");
     if (!key.ok()) return key.status();
+    WarnUnlessOnlyOwnerMayRead(sources.private_key_file, "--tls_key_file");
     security.certificate_chain = std::move(*chain);
     security.private_key = std::move(*key);
   }

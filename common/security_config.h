@@ -80,6 +80,15 @@ absl::StatusOr<ServerSecurity> LoadServerSecurity(
 absl::StatusOr<ChannelSecurity> LoadChannelSecurity(
     const ChannelSecuritySources& sources);
 
+// OK when only its owner has any access to the file at `path` (mode 0600 or
+// stricter), or when it cannot be examined (reading it will say why).
+// Otherwise FAILED_PRECONDITION whose message names the setting `name`, the
+// file, its mode and the fix (chmod 600). The loaders above log that
+// message as a warning for the private key and every token file, and go
+// on: a refusal would break mounted secrets, which often come 0644 or 0444.
+absl::Status CheckOnlyOwnerMayRead(const std::string& path,
+                                   absl::string_view name);
+
 // A PEM file of CA certificates (for ChannelSecurity::root_certificates).
 // INVALID_ARGUMENT naming the setting `name` when it cannot be read or
 // holds no certificate.

@@ -1,11 +1,13 @@
 #include "common/security_config.h"
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdlib>
 #include <fstream>
 #include <string>
 
+#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -161,6 +163,79 @@ TEST_F(SecurityConfigTest, ChannelSecurity) {
   EXPECT_THAT(
       LoadChannelSecurity(sources).status().message(),
       HasSubstr("--command_service_token_file / COMMAND_SERVICE_TOKEN"));
+}
+
+TEST_F(SecurityConfigTest, OnlyFilesPrivateToTheirOwnerPass) {
+  const std::string path = File("secret", kToken);
+  for (const mode_t mode : {0600, 0400, 0700}) {
+    ASSERT_EQ(chmod(path.c_str(), mode), 0);
+    EXPECT_TRUE(CheckOnlyOwnerMayRead(path, "--x_file").ok()) << mode;
+  }
+  // Missing: reading it reports that, not this check.
+  EXPECT_TRUE(CheckOnlyOwnerMayRead(dir_ + "/missing", "--x_file").ok());
+}
+
+TEST_F(SecurityConfigTest, FilesOthersMayReadOrChangeAreNamedWithTheFix) {
+  const std::string path = File("secret", kToken);
+  const struct {
+    mode_t mode;
+    const char* shown;
+    const char* access;
+  } cases[] = {{0644, "0644", "read"},
+               {0640, "0640", "read"},
+               {0604, "0604", "read"},
+               {0444, "0444", "read"},
+               {0620, "0620", "changed"}};
+  for (const auto& c : cases) {
+    ASSERT_EQ(chmod(path.c_str(), c.mode), 0);
+    const absl::Status status = CheckOnlyOwnerMayRead(path, "--x_file");
+    EXPECT_EQ(status.code(), absl::StatusCode::kFailedPrecondition) << c.shown;
+    EXPECT_EQ(status.message(),
+              absl::StrCat("--x_file ", path, " may be ", c.access,
+                           " by users other than its owner (mode ", c.shown,
+                           "): make it private to the service's user with "
+                           "`chmod 600 ",
+                           path, "`"));
+  }
+}
+
+TEST_F(SecurityConfigTest, SharedKeyAndTokenFilesAreLoadedWithAWarning) {
+  ServerSecuritySources sources = Tls();
+  sources.writer_token_file = File("writer", kToken);
+  sources.reader_token_file = File("reader", kOtherToken);
+  ASSERT_EQ(chmod(sources.certificate_file.c_str(), 0644), 0);
+  ASSERT_EQ(chmod(sources.private_key_file.c_str(), 0644), 0);
+  ASSERT_EQ(chmod(sources.writer_token_file.c_str(), 0640), 0);
+  ASSERT_EQ(chmod(sources.reader_token_file.c_str(), 0600), 0);
+
+  ::testing::internal::CaptureStderr();
+  auto security = LoadServerSecurity(sources);
+  const std::string log = ::testing::internal::GetCapturedStderr();
+  ASSERT_TRUE(security.ok()) << security.status();
+  EXPECT_THAT(
+      log, HasSubstr(absl::StrCat("--tls_key_file ", sources.private_key_file,
+                                  " may be read by users other than "
+                                  "its owner (mode 0644)")));
+  EXPECT_THAT(log, HasSubstr(absl::StrCat(sources.writer_token_file,
+                                          " may be read by users other than "
+                                          "its owner (mode 0640)")));
+  // The certificate is public; the private reader token is fine.
+  EXPECT_THAT(log, Not(HasSubstr(sources.certificate_file)));
+  EXPECT_THAT(log, Not(HasSubstr(sources.reader_token_file)));
+}
+
+TEST_F(SecurityConfigTest, PrivateFilesLoadWithoutAWarning) {
+  ServerSecuritySources sources = Tls();
+  sources.writer_token_file = File("writer", kToken);
+  for (const std::string* file :
+       {&sources.private_key_file, &sources.writer_token_file}) {
+    ASSERT_EQ(chmod(file->c_str(), 0600), 0);
+  }
+  ::testing::internal::CaptureStderr();
+  auto security = LoadServerSecurity(sources);
+  const std::string log = ::testing::internal::GetCapturedStderr();
+  ASSERT_TRUE(security.ok()) << security.status();
+  EXPECT_EQ(log, "");
 }
 
 }  // namespace

@@ -38,5 +38,9 @@ rm -f server.csr server.ext ca.srl
 # Tokens: 32 random bytes each, as hex.
 openssl rand -hex 32 >writer.token
 openssl rand -hex 32 >reader.token
+# umask 077 made the new files private; files that existed keep their
+# mode when overwritten, so set it. The services warn about a key or token
+# file others may read.
+chmod 600 ca.key server.key writer.token reader.token
 chmod 644 ca.pem server.pem
 echo "made ca.pem, server.pem, server.key, writer.token, reader.token in $dir (server names: $names)"

@@ -4,6 +4,7 @@
 // PostgreSQL where the store matters.
 #include <grpcpp/grpcpp.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 
 #include <fstream>
 #include <memory>
@@ -569,6 +570,65 @@ TEST_F(SecurityTest, SettingsThatDoNotFitStopTheStart) {
     EXPECT_THAT(run.output, HasSubstr(c.error)) << absl::StrJoin(argv, " ");
     ExpectNoTokenIn(run.output);
   }
+}
+
+// A client repeating a refused call gets 10 lines per 10 s for each
+// status code, not one per call.
+TEST_F(SecurityTest, RefusedCallsAreRateLimitedInTheLog) {
+  auto command =
+      StartCommandService(Concat({pki().TlsArgs(), pki().TokenArgs()}));
+  ASSERT_NE(command, nullptr);
+  const auto channel = TlsChannel(*command, pki().ca());
+  for (int i = 0; i < 25; ++i) {
+    ASSERT_EQ(CreateItem(channel, "flood", std::nullopt).error_code(),
+              grpc::StatusCode::UNAUTHENTICATED);
+  }
+  // Another code has its own allowance.
+  ASSERT_EQ(CreateItem(channel, "flood", Bearer(pki().reader())).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  // Each refusal is logged before the client gets its answer.
+  const std::string log = command->Log();
+  int unauthenticated = 0;
+  for (size_t at = log.find("refused: UNAUTHENTICATED");
+       at != std::string::npos;
+       at = log.find("refused: UNAUTHENTICATED", at + 1)) {
+    ++unauthenticated;
+  }
+  EXPECT_EQ(unauthenticated, 10) << log;
+  EXPECT_THAT(log, HasSubstr("/inventory.v1.CommandService/CreateItem "
+                             "refused: PERMISSION_DENIED"));
+}
+
+TEST_F(SecurityTest, AKeyFileOthersMayReadGetsAWarningAtStart) {
+  // scripts/dev-certs.sh makes every secret file private...
+  for (const char* name :
+       {"ca.key", "server.key", "writer.token", "reader.token"}) {
+    struct stat info;
+    ASSERT_EQ(stat(pki().Path(name).c_str(), &info), 0) << name;
+    EXPECT_EQ(info.st_mode & 0777, 0600u) << name;
+  }
+  // ... so a service using them does not warn...
+  auto quiet =
+      StartCommandService(Concat({pki().TlsArgs(), pki().TokenArgs()}));
+  ASSERT_NE(quiet, nullptr);
+  EXPECT_THAT(quiet->Log(), Not(HasSubstr("other than its owner")));
+
+  // ... but one whose key anyone may read does, and still starts.
+  const std::string shared_key = pki().Path("shared.key");
+  ASSERT_EQ(
+      RunCommand({"/bin/cp", pki().Path("server.key"), shared_key}).exit_code,
+      0);
+  ASSERT_EQ(chmod(shared_key.c_str(), 0644), 0);
+  auto warned =
+      StartCommandService({"--tls_cert_file=" + pki().Path("server.pem"),
+                           "--tls_key_file=" + shared_key});
+  ASSERT_NE(warned, nullptr);
+  EXPECT_THAT(warned->Log(),
+              HasSubstr(absl::StrCat("--tls_key_file ", shared_key,
+                                     " may be read by users other than its "
+                                     "owner (mode 0644): make it private to "
+                                     "the service's user with `chmod 600 ",
+                                     shared_key, "`")));
 }
 
 }  // namespace

@@ -26,6 +26,7 @@ namespace {
 using test_support::RunCommand;
 using test_support::ServiceProcess;
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 std::unique_ptr<ServiceProcess> StartCommandService(const std::string& url) {
   auto process =
@@ -280,6 +281,46 @@ TEST(CommandServiceBinaryTest, HelpDocumentsEveryFlag) {
         "--health_check", "LISTEN_ADDR", "DATABASE_URL"}) {
     EXPECT_THAT(help.output, HasSubstr(flag));
   }
+}
+
+// --help prints every flag's default, so no default may come from a
+// variable that can hold a secret.
+TEST(ServiceBinariesTest, HelpShowsNoSecretFromTheEnvironment) {
+  const std::vector<std::string> secrets = {
+      "DATABASE_URL=postgresql://inventory:S3CRET-user-info@db/inventory"
+      "?password=S3CRET-parameter",
+      "WRITER_TOKEN=S3CRET-writer-0123456789",
+      "READER_TOKEN=S3CRET-reader-0123456789",
+      "COMMAND_SERVICE_TOKEN=S3CRET-upstream-0123456789"};
+  for (const char* binary : {COMMAND_SERVICE_BINARY, QUERY_SERVICE_BINARY}) {
+    std::vector<std::string> argv = {"/usr/bin/env"};
+    argv.insert(argv.end(), secrets.begin(), secrets.end());
+    argv.insert(argv.end(), {binary, "--help"});
+    auto help = RunCommand(argv);
+    EXPECT_THAT(help.output, HasSubstr("--listen")) << binary;
+    EXPECT_THAT(help.output, Not(HasSubstr("S3CRET"))) << binary;
+  }
+}
+
+TEST(CommandServiceBinaryTest, DatabaseUrlFromTheEnvironmentIsLoggedRedacted) {
+  // libpq uses sslpassword only for an encrypted client key, so the
+  // connection works as before.
+  auto process = StartCommandService(
+      absl::StrCat(*test_support::TestPostgres().CreateDatabase("redacted"),
+                   "?sslpassword=S3CRET-in-url"));
+  ASSERT_NE(process, nullptr);
+  EXPECT_THAT(process->Log(), HasSubstr("sslpassword=***"));
+  EXPECT_THAT(process->Log(), Not(HasSubstr("S3CRET")));
+  EXPECT_THAT(process->Log(), Not(HasSubstr("NO DATABASE")));
+}
+
+TEST(CommandServiceBinaryTest, DatabaseUrlFlagWinsOverTheEnvironment) {
+  // Given, even empty, the flag is used: here, events in memory.
+  auto process = ServiceProcess::Start(
+      COMMAND_SERVICE_BINARY, {"--listen=127.0.0.1:0", "--database_url="},
+      {"DATABASE_URL=postgresql://nobody@127.0.0.1:1/none"});
+  ASSERT_TRUE(process.ok()) << process.status();
+  EXPECT_THAT((*process)->Log(), HasSubstr("store=in-memory"));
 }
 
 TEST(CommandServiceBinaryTest, BusyPortIsAClearError) {
