@@ -976,6 +976,38 @@ std::vector<std::string> ListAllWithScanLimit(const InventoryReadModel& model,
   return ids;
 }
 
+// One ListItems call that must succeed (an empty page, with a test failure,
+// if it does not).
+ItemPage ListOk(const InventoryReadModel& model, const ItemFilter& filter,
+                size_t page_size, const std::string& token, size_t scan_limit) {
+  absl::StatusOr<ItemPage> page =
+      model.ListItems(filter, page_size, token, scan_limit);
+  EXPECT_TRUE(page.ok()) << page.status();
+  return page.ok() ? *std::move(page) : ItemPage();
+}
+
+// What one call of a listing should return.
+struct ExpectedPage {
+  std::vector<std::string> ids;
+  size_t items_scanned = 0;
+  bool more = false;  // a next_page_token
+};
+
+// Follows a listing call by call, comparing each call with `expected`.
+void ExpectPages(const InventoryReadModel& model, const ItemFilter& filter,
+                 size_t page_size, size_t scan_limit,
+                 const std::vector<ExpectedPage>& expected) {
+  std::string token;
+  for (size_t call = 0; call < expected.size(); ++call) {
+    SCOPED_TRACE(absl::StrCat("call ", call));
+    const ItemPage page = ListOk(model, filter, page_size, token, scan_limit);
+    EXPECT_THAT(IdsOf(page.items), ElementsAreArray(expected[call].ids));
+    EXPECT_EQ(page.items_scanned, expected[call].items_scanned);
+    EXPECT_EQ(!page.next_page_token.empty(), expected[call].more);
+    token = page.next_page_token;
+  }
+}
+
 TEST(InventoryReadModelTest, AScanLimitedCallReturnsAnEmptyPageAndResumes) {
   InventoryReadModel model;
   EventLog log;
@@ -985,55 +1017,32 @@ TEST(InventoryReadModelTest, AScanLimitedCallReturnsAnEmptyPageAndResumes) {
     ApplyOk(model, log.Create(id, "SKU", i == kItems - 1 ? "The Needle" : "x"));
   }
   const ItemFilter filter = NameContains("needle");
-  constexpr size_t kLimit = 10;
-
-  absl::StatusOr<ItemPage> page = model.ListItems(filter, 5, "", kLimit);
-  ASSERT_TRUE(page.ok()) << page.status();
-  EXPECT_THAT(page->items, IsEmpty());
-  EXPECT_EQ(page->items_scanned, kLimit);
-  ASSERT_NE(page->next_page_token, "");
-
-  page = model.ListItems(filter, 5, page->next_page_token, kLimit);
-  ASSERT_TRUE(page.ok()) << page.status();
-  EXPECT_THAT(page->items, IsEmpty());
-  EXPECT_EQ(page->items_scanned, kLimit);
-  ASSERT_NE(page->next_page_token, "");
-
-  page = model.ListItems(filter, 5, page->next_page_token, kLimit);
-  ASSERT_TRUE(page.ok()) << page.status();
-  EXPECT_THAT(IdsOf(page->items), ElementsAre("item-24"));
-  EXPECT_EQ(page->items_scanned, 5u);
-  EXPECT_EQ(page->next_page_token, "");
+  // Two calls check 10 items each and find nothing; the third checks the
+  // last 5 and finds the match.
+  ExpectPages(model, filter, 5, 10,
+              {{{}, 10, true}, {{}, 10, true}, {{"item-24"}, 5, false}});
 
   // A token issued at the scan limit is bound to its filter like any other.
-  page = model.ListItems(filter, 5, "", kLimit);
-  ASSERT_TRUE(page.ok()) << page.status();
+  const ItemPage first = ListOk(model, filter, 5, "", 10);
   ExpectInvalidPageToken(
-      model.ListItems(NameContains("needles"), 5, page->next_page_token, kLimit)
+      model.ListItems(NameContains("needles"), 5, first.next_page_token, 10)
           .status());
 }
 
 TEST(InventoryReadModelTest, TheDefaultScanLimitBoundsACallOverAManyItemModel) {
   InventoryReadModel model;
   EventLog log;
-  const size_t items = InventoryReadModel::kDefaultListScanLimit + 7;
-  for (size_t i = 0; i < items; ++i) {
+  constexpr size_t kLimit = InventoryReadModel::kDefaultListScanLimit;
+  for (size_t i = 0; i < kLimit + 7; ++i) {
     ApplyOk(model, log.Create(absl::StrFormat("item-%06d", i), "SKU",
-                              i + 1 == items ? "needle" : "hay"));
+                              i == kLimit + 6 ? "needle" : "hay"));
   }
-  absl::StatusOr<ItemPage> first =
-      model.ListItems(NameContains("NEEDLE"), 100, "");
-  ASSERT_TRUE(first.ok()) << first.status();
-  EXPECT_THAT(first->items, IsEmpty());
-  EXPECT_EQ(first->items_scanned, InventoryReadModel::kDefaultListScanLimit);
-  ASSERT_NE(first->next_page_token, "");
-  absl::StatusOr<ItemPage> second =
-      model.ListItems(NameContains("NEEDLE"), 100, first->next_page_token);
-  ASSERT_TRUE(second.ok()) << second.status();
-  EXPECT_THAT(IdsOf(second->items),
-              ElementsAre(absl::StrFormat("item-%06d", items - 1)));
-  EXPECT_EQ(second->items_scanned, 7u);
-  EXPECT_EQ(second->next_page_token, "");
+  ExpectPages(model, NameContains("NEEDLE"), 100, kLimit,
+              {{{}, kLimit, true},
+               {{absl::StrFormat("item-%06d", kLimit + 6)}, 7, false}});
+  // The limit is the default one.
+  EXPECT_EQ(model.ListItems(NameContains("NEEDLE"), 100, "")->items_scanned,
+            kLimit);
 }
 
 TEST(InventoryReadModelTest, ScanLimitedPagingListsEveryMatchOnceInOrder) {
