@@ -40,6 +40,10 @@ ABSL_FLAG(int, max_waiting_queries, EnvOr("MAX_WAITING_QUERIES", int64_t{128}),
           "Queries waiting for their min_position at once; one more that "
           "would have to wait is RESOURCE_EXHAUSTED [env "
           "MAX_WAITING_QUERIES].");
+ABSL_FLAG(int64_t, list_scan_limit, EnvOr("LIST_SCAN_LIMIT", int64_t{10000}),
+          "Items one ListItems call may check against its filter before it "
+          "returns a shorter page (even an empty one) with a next_page_token "
+          "[env LIST_SCAN_LIMIT].");
 ABSL_FLAG(absl::Duration, max_wait, absl::Seconds(30),
           "Longest wait for a query's min_position when the call has no "
           "deadline; then DEADLINE_EXCEEDED.");
@@ -150,6 +154,7 @@ int main(int argc, char** argv) {
   options.query.write_timeout = absl::GetFlag(FLAGS_stream_write_timeout);
   options.query.max_waiting_queries = absl::GetFlag(FLAGS_max_waiting_queries);
   options.query.max_wait = absl::GetFlag(FLAGS_max_wait);
+  options.query.list_scan_limit = absl::GetFlag(FLAGS_list_scan_limit);
   options.subscriber.stall_timeout = absl::GetFlag(FLAGS_stall_timeout);
   options.subscriber.max_backoff = absl::GetFlag(FLAGS_max_backoff);
   options.subscriber.stopped_retry_interval =

@@ -8,9 +8,10 @@
 // error, NOT_FOUND, WatchItem, a query server started after the events, and
 // a command-service restart on the same port; the read side never skipping
 // (an event it cannot project stops it there) and rebuilding when the log
-// becomes shorter than its checkpoint. Nothing waits by sleeping:
-// every wait is on a condition (a min_position, a stream message, a health
-// status polled until it changes), bounded by a deadline.
+// becomes shorter than its checkpoint; a filtered ListItems that reaches
+// the scan limit (short pages with a token, paging still complete). Nothing
+// waits by sleeping: every wait is on a condition (a min_position, a stream
+// message, a health status polled until it changes), bounded by a deadline.
 #include "query-service/server/query_server.h"
 
 #include <grpcpp/grpcpp.h>
@@ -30,6 +31,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "command-service/application/item_command_handler.h"
@@ -702,6 +704,68 @@ TEST_F(QueryServerTest, WithoutACallDeadlineTheWaitEndsAfterMaxWait) {
                       &response, absl::InfiniteDuration())
                   .ok());
   EXPECT_EQ(response.item().quantity_on_hand(), 5);
+}
+
+// --- Bounded cost ------------------------------------------------------------
+
+TEST(QueryServerScanLimitTest, AFilteredListingPagesPastTheScanLimit) {
+  InMemoryEventStore store;
+  std::unique_ptr<CommandNode> command =
+      StartCommandNode(&store, "127.0.0.1:0");
+  ASSERT_NE(command, nullptr);
+  QueryServerOptions options = QueryOptions(command->server->port());
+  options.query.list_scan_limit = 0;
+  EXPECT_EQ(QueryServer::Start(options).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  constexpr int64_t kLimit = 5;
+  options.query.list_scan_limit = kLimit;
+  std::unique_ptr<QueryNode> query = StartQueryNode(options);
+  ASSERT_NE(query, nullptr);
+
+  // 12 items; only the last one's name holds "needle".
+  constexpr int kItems = 12;
+  int64_t head = 0;
+  for (int i = 0; i < kItems; ++i) {
+    ExpectedItem item = NewItem(absl::StrFormat("scan-%02d", i));
+    if (i == kItems - 1) item.name = "A NeEdLe";
+    const Reply reply = Create(*command->commands, item);
+    ASSERT_TRUE(reply.status.ok()) << reply.status.error_message();
+    head = reply.global_position;
+  }
+
+  v1::ListItemsRequest request;
+  request.set_name_contains("needle");
+  request.set_page_size(10);
+  request.set_min_position(head);
+  std::vector<std::string> found;
+  std::vector<size_t> page_sizes;
+  for (int call = 0;; ++call) {
+    ASSERT_LT(call, kItems) << "the listing does not end";
+    v1::ListItemsResponse response;
+    const grpc::Status status = ListItems(*query->queries, request, &response);
+    ASSERT_TRUE(status.ok()) << status.error_message();
+    page_sizes.push_back(static_cast<size_t>(response.items_size()));
+    for (const v1::Item& item : response.items()) {
+      found.push_back(item.item_id());
+    }
+    if (response.next_page_token().empty()) break;
+    request.set_page_token(response.next_page_token());
+  }
+  // 5 + 5 items checked yield nothing but a token each; the third call
+  // checks the last 2 and finds the match.
+  EXPECT_THAT(page_sizes, ::testing::ElementsAre(0u, 0u, 1u));
+  EXPECT_THAT(found, ::testing::ElementsAre("scan-11"));
+
+  // A token from an empty page is still bound to its filter.
+  request.set_page_token("");
+  v1::ListItemsResponse first;
+  ASSERT_TRUE(ListItems(*query->queries, request, &first).ok());
+  ASSERT_FALSE(first.next_page_token().empty());
+  request.set_name_contains("needles");
+  request.set_page_token(first.next_page_token());
+  v1::ListItemsResponse wrong;
+  EXPECT_EQ(ListItems(*query->queries, request, &wrong).error_code(),
+            StatusCode::INVALID_ARGUMENT);
 }
 
 // --- Errors ------------------------------------------------------------------

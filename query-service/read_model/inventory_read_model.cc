@@ -1,6 +1,7 @@
 #include "query-service/read_model/inventory_read_model.h"
 
 #include <algorithm>
+#include <iterator>
 #include <limits>
 
 #include "absl/strings/ascii.h"
@@ -50,14 +51,51 @@ std::string FilterScope(const ItemFilter& filter) {
       filter.sku_prefix.size(), ":", filter.sku_prefix);
 }
 
-bool Matches(const ItemFilter& filter, const Item& item) {
+// Finds a text in names ignoring ASCII case: exactly what
+// StrContains(AsciiStrToLower(name), AsciiStrToLower(text)) answers, since
+// lowering is byte by byte, but with the text lowered once per call and no
+// copy of any name. Bytes outside A-Z, including all bytes of multi-byte
+// UTF-8 characters, only match themselves. Knuth-Morris-Pratt: each byte
+// of a name is looked at a bounded number of times, so a name costs time
+// linear in its length whatever the text.
+class CaseInsensitiveNameSearch {
+ public:
+  explicit CaseInsensitiveNameSearch(absl::string_view text)
+      : text_(absl::AsciiStrToLower(text)), fallback_(text_.size(), 0) {
+    // fallback_[i]: length of the longest proper prefix of text_[0..i]
+    // that is also a suffix of it.
+    for (size_t i = 1, k = 0; i < text_.size(); ++i) {
+      while (k > 0 && text_[i] != text_[k]) k = fallback_[k - 1];
+      if (text_[i] == text_[k]) ++k;
+      fallback_[i] = k;
+    }
+  }
+
+  bool FoundIn(absl::string_view name) const {
+    if (text_.empty()) return true;
+    size_t matched = 0;
+    for (const char byte : name) {
+      const char c = absl::ascii_tolower(static_cast<unsigned char>(byte));
+      while (matched > 0 && c != text_[matched]) {
+        matched = fallback_[matched - 1];
+      }
+      if (c == text_[matched] && ++matched == text_.size()) return true;
+    }
+    return false;
+  }
+
+ private:
+  const std::string text_;
+  std::vector<size_t> fallback_;
+};
+
+bool Matches(const ItemFilter& filter, const CaseInsensitiveNameSearch& name,
+             const Item& item) {
   if (filter.active.has_value() && item.active() != *filter.active) {
     return false;
   }
   if (!absl::StartsWith(item.sku(), filter.sku_prefix)) return false;
-  return filter.name_contains.empty() ||
-         absl::StrContains(absl::AsciiStrToLower(item.name()),
-                           absl::AsciiStrToLower(filter.name_contains));
+  return name.FoundIn(item.name());
 }
 
 // Why `event` cannot be applied to an item with `record` (null: an item
@@ -150,6 +188,11 @@ absl::Status InventoryReadModel::ApplyLocked(Event&& event) {
   if (__builtin_add_overflow(total_quantity_, delta, &total_quantity_)) {
     total_quantity_ = std::numeric_limits<int64_t>::max();
   }
+  if (item.active()) {
+    low_stock_.Set(item_id, item.quantity_on_hand());
+  } else if (was_active) {
+    low_stock_.Erase(item_id);
+  }
   return absl::OkStatus();
 }
 
@@ -177,6 +220,7 @@ void InventoryReadModel::Reset() {
   items_.clear();
   active_count_ = 0;
   total_quantity_ = 0;
+  low_stock_.Clear();
 }
 
 int64_t InventoryReadModel::generation() const {
@@ -221,9 +265,12 @@ absl::StatusOr<ItemAtPosition> InventoryReadModel::GetItem(
 }
 
 absl::StatusOr<ItemPage> InventoryReadModel::ListItems(
-    const ItemFilter& filter, size_t page_size,
-    const std::string& page_token) const {
+    const ItemFilter& filter, size_t page_size, const std::string& page_token,
+    size_t scan_limit) const {
   if (page_size == 0) return InvalidField("page_size", "must be at least 1");
+  if (scan_limit == 0) {
+    return absl::InvalidArgumentError("scan_limit must be at least 1");
+  }
   const std::string scope = FilterScope(filter);
   std::string after;
   if (!page_token.empty()) {
@@ -231,12 +278,22 @@ absl::StatusOr<ItemPage> InventoryReadModel::ListItems(
     if (!cursor.ok()) return cursor.status();
     after = *cursor;
   }
+  const CaseInsensitiveNameSearch name_search(filter.name_contains);
   absl::ReaderMutexLock lock(&mu_);
   ItemPage page;
   page.position = position_;
   auto it = page_token.empty() ? items_.begin() : items_.upper_bound(after);
   for (; it != items_.end(); ++it) {
-    if (!Matches(filter, it->second.current)) continue;
+    if (page.items_scanned == scan_limit) {
+      // Out of budget with items left: resume right after the last item
+      // checked. Those after the last match did not match, so the cursor
+      // skips nothing (an item changed meanwhile is a concurrent change,
+      // as for any keyset page).
+      page.next_page_token = MakeToken(scope, std::prev(it)->first);
+      break;
+    }
+    ++page.items_scanned;
+    if (!Matches(filter, name_search, it->second.current)) continue;
     if (page.items.size() == page_size) {
       page.next_page_token = MakeToken(scope, page.items.back().item_id());
       break;
@@ -288,16 +345,9 @@ InventoryStats InventoryReadModel::GetStats(int64_t low_stock_threshold) const {
   stats.item_count = static_cast<int64_t>(items_.size());
   stats.active_item_count = active_count_;
   stats.total_quantity_on_hand = total_quantity_;
-  for (const auto& [id, record] : items_) {
-    const Item& item = record.current;
-    if (!item.active() || item.quantity_on_hand() >= low_stock_threshold) {
-      continue;
-    }
-    ++stats.low_stock_item_count;
-    if (stats.low_stock_item_ids.size() < kMaxLowStockIds) {
-      stats.low_stock_item_ids.push_back(id);
-    }
-  }
+  stats.low_stock_item_count = low_stock_.CountBelow(low_stock_threshold);
+  stats.low_stock_item_ids = low_stock_.IdsBelow(
+      low_stock_threshold, kMaxLowStockIds, &stats.index_nodes_visited);
   return stats;
 }
 

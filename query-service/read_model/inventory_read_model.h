@@ -6,7 +6,10 @@
 //                 gives ListItems its stable order and keyset paging);
 //   item history  item_id -> its events, oldest first (GetItemHistory, and
 //                 GetItem as_of_version by folding a prefix of them);
-//   stats         item count, active count, total units on hand.
+//   stats         item count, active count, total units on hand, and the
+//                 active items by units on hand (LowStockIndex), all
+//                 updated as each event is applied, so that GetStats never
+//                 visits every item.
 //
 // Thread-safe: one writer (the subscriber) and any number of readers. An
 // event is applied under the write lock, so readers never observe half of
@@ -34,19 +37,27 @@
 #include "absl/time/time.h"
 #include "inventory/v1/events.pb.h"
 #include "inventory/v1/query_service.pb.h"
+#include "query-service/read_model/low_stock_index.h"
 
 namespace inventory {
 
 struct ItemFilter {
   std::optional<bool> active;
-  std::string name_contains;  // matched ignoring ASCII case
-  std::string sku_prefix;
+  // The name must contain this text, ignoring ASCII case: the letters A-Z
+  // match a-z, and every other byte (including every byte of a non-ASCII
+  // UTF-8 character, so "Ü" does not match "ü") only matches itself.
+  std::string name_contains;
+  std::string sku_prefix;  // byte for byte, case-sensitive
 };
 
 struct ItemPage {
+  // At most page_size; fewer (even none) when the scan limit ended the
+  // call before the page was full.
   std::vector<inventory::v1::Item> items;
   std::string next_page_token;  // empty on the last page
   int64_t position = 0;
+  // Items this call checked against the filter (at most the scan limit).
+  size_t items_scanned = 0;
 };
 
 struct HistoryPage {
@@ -62,6 +73,10 @@ struct InventoryStats {
   int64_t low_stock_item_count = 0;
   std::vector<std::string> low_stock_item_ids;  // first 1000, by item_id
   int64_t position = 0;
+  // Index nodes looked at to find low_stock_item_ids: the call's work,
+  // which grows with the ids returned and the log of the item count, not
+  // with the item count (LowStockIndex).
+  int64_t index_nodes_visited = 0;
 };
 
 struct ItemAtPosition {
@@ -81,6 +96,8 @@ struct ProjectionStop {
 class InventoryReadModel {
  public:
   static constexpr size_t kMaxLowStockIds = 1000;
+  // ListItems' default scan limit (see there).
+  static constexpr size_t kDefaultListScanLimit = 10000;
 
   InventoryReadModel() = default;
   InventoryReadModel(const InventoryReadModel&) = delete;
@@ -136,9 +153,19 @@ class InventoryReadModel {
 
   // Items in item_id order matching `filter`, at most `page_size`, after
   // the page `page_token` ended (empty: from the start). INVALID_ARGUMENT
-  // when the token is malformed or was made for another filter.
-  absl::StatusOr<ItemPage> ListItems(const ItemFilter& filter, size_t page_size,
-                                     const std::string& page_token) const;
+  // when the token is malformed or was made for another filter; also when
+  // `page_size` or `scan_limit` is 0.
+  //
+  // A call checks at most `scan_limit` items against the filter
+  // (ItemPage::items_scanned). When it reaches that many before the page is
+  // full and items remain, it returns the matches found so far -- possibly
+  // none -- with a next_page_token that resumes the scan after the last
+  // item checked. So a page may be short or empty while more follow: only
+  // an empty next_page_token ends the listing, and following the tokens
+  // still yields every matching item once, in item_id order.
+  absl::StatusOr<ItemPage> ListItems(
+      const ItemFilter& filter, size_t page_size, const std::string& page_token,
+      size_t scan_limit = kDefaultListScanLimit) const;
 
   // The item's events, oldest first, a page at a time (a token holds the
   // stream_version of the last event returned). NOT_FOUND for an unknown
@@ -148,7 +175,9 @@ class InventoryReadModel {
       const std::string& page_token) const;
 
   // Totals; active items with fewer units than `low_stock_threshold` count
-  // as low on stock.
+  // as low on stock. Every figure is kept up to date by Apply(); a call
+  // costs O(log n) plus about log n per low-stock id returned, never a
+  // walk over all items.
   InventoryStats GetStats(int64_t low_stock_threshold) const;
 
   // Blocks until the item's version exceeds `seen_version` (or it appears,
@@ -176,6 +205,8 @@ class InventoryReadModel {
   std::map<std::string, ItemRecord> items_ ABSL_GUARDED_BY(mu_);
   int64_t active_count_ ABSL_GUARDED_BY(mu_) = 0;
   int64_t total_quantity_ ABSL_GUARDED_BY(mu_) = 0;
+  // The active items and their units on hand.
+  LowStockIndex low_stock_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace inventory

@@ -3,21 +3,27 @@
 // Covers Apply (order, re-delivery, gaps, events it cannot project, which
 // stop it at their position), Reset, item
 // details after every event type, temporal GetItem, ListItems (order,
-// filters, paging, paging while items are added, tokens), GetItemHistory,
-// GetStats and the two waits. Nothing waits by sleeping: a wait either is
+// filters, the name filter against lowering both sides, paging, paging
+// while items are added, tokens, the scan limit), GetItemHistory, GetStats
+// (against a full scan after every event, and the work it does) and the
+// two waits. Nothing waits by sleeping: a wait either is
 // released by another thread's Apply or ends at a short deadline.
 #include "query-service/read_model/inventory_read_model.h"
 
 #include <algorithm>
 #include <cstdint>
+#include <limits>
 #include <map>
 #include <optional>
+#include <random>
 #include <set>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
@@ -894,6 +900,193 @@ TEST(InventoryReadModelTest, AGarbagePageTokenIsInvalid) {
   }
 }
 
+// The answer of the code this search replaced: both sides lowered, then a
+// plain substring search.
+bool OracleNameMatch(const std::string& name, const std::string& text) {
+  return absl::StrContains(absl::AsciiStrToLower(name),
+                           absl::AsciiStrToLower(text));
+}
+
+// Every string of up to `max_length` pieces drawn from `alphabet`.
+std::vector<std::string> AllStrings(const std::vector<std::string>& alphabet,
+                                    int max_length) {
+  std::vector<std::string> all = {""};
+  std::vector<std::string> last = {""};
+  for (int length = 1; length <= max_length; ++length) {
+    std::vector<std::string> next;
+    for (const std::string& prefix : last) {
+      for (const std::string& piece : alphabet) next.push_back(prefix + piece);
+    }
+    all.insert(all.end(), next.begin(), next.end());
+    last = std::move(next);
+  }
+  return all;
+}
+
+TEST(InventoryReadModelTest, TheNameFilterMatchesExactlyAsLoweringBothSides) {
+  // Pieces chosen for the search's corner cases: repeated prefixes ("aab"
+  // in "aaab", "abab" in "ababab"), case pairs, and the two bytes of "Ü"
+  // and "ü" (0xC3 0x9C / 0xC3 0xBC), which share their first byte.
+  const std::vector<std::string> alphabet = {"a", "A", "b", "\xC3\x9C",
+                                             "\xC3\xBC"};
+  const std::vector<std::string> names = AllStrings(alphabet, 4);
+  InventoryReadModel model;
+  EventLog log;
+  std::vector<std::string> ids;
+  for (size_t i = 0; i < names.size(); ++i) {
+    ids.push_back(absl::StrFormat("n%04d", i));
+    ApplyOk(model, log.Create(ids.back(), "SKU", names[i]));
+  }
+  std::vector<std::string> texts = AllStrings({"a", "B", "\xC3\x9C"}, 3);
+  for (const std::string extra :
+       {"aab", "AAB", "abab", "bab", "\xC3", "\x9C", "\xBC", "aaaab"}) {
+    texts.push_back(extra);
+  }
+  for (const std::string& text : texts) {
+    SCOPED_TRACE(absl::CEscape(text));
+    std::vector<std::string> expected;
+    for (size_t i = 0; i < names.size(); ++i) {
+      if (OracleNameMatch(names[i], text)) expected.push_back(ids[i]);
+    }
+    EXPECT_THAT(ListAll(model, NameContains(text)), ElementsAreArray(expected));
+  }
+}
+
+// Follows every page of a listing with `scan_limit`, checking each call's
+// bounds; returns the ids listed.
+std::vector<std::string> ListAllWithScanLimit(const InventoryReadModel& model,
+                                              const ItemFilter& filter,
+                                              size_t page_size,
+                                              size_t scan_limit,
+                                              size_t* calls = nullptr) {
+  std::vector<std::string> ids;
+  std::string token;
+  size_t made = 0;
+  do {
+    absl::StatusOr<ItemPage> page =
+        model.ListItems(filter, page_size, token, scan_limit);
+    EXPECT_TRUE(page.ok()) << page.status();
+    if (!page.ok() || ++made > 100000) break;
+    EXPECT_LE(page->items.size(), page_size);
+    EXPECT_LE(page->items_scanned, scan_limit);
+    for (const Item& item : page->items) ids.push_back(item.item_id());
+    token = page->next_page_token;
+  } while (!token.empty());
+  if (calls != nullptr) *calls = made;
+  return ids;
+}
+
+// One ListItems call that must succeed (an empty page, with a test failure,
+// if it does not).
+ItemPage ListOk(const InventoryReadModel& model, const ItemFilter& filter,
+                size_t page_size, const std::string& token, size_t scan_limit) {
+  absl::StatusOr<ItemPage> page =
+      model.ListItems(filter, page_size, token, scan_limit);
+  EXPECT_TRUE(page.ok()) << page.status();
+  return page.ok() ? *std::move(page) : ItemPage();
+}
+
+// What one call of a listing should return.
+struct ExpectedPage {
+  std::vector<std::string> ids;
+  size_t items_scanned = 0;
+  bool more = false;  // a next_page_token
+};
+
+// Follows a listing call by call, comparing each call with `expected`.
+void ExpectPages(const InventoryReadModel& model, const ItemFilter& filter,
+                 size_t page_size, size_t scan_limit,
+                 const std::vector<ExpectedPage>& expected) {
+  std::string token;
+  for (size_t call = 0; call < expected.size(); ++call) {
+    SCOPED_TRACE(absl::StrCat("call ", call));
+    const ItemPage page = ListOk(model, filter, page_size, token, scan_limit);
+    EXPECT_THAT(IdsOf(page.items), ElementsAreArray(expected[call].ids));
+    EXPECT_EQ(page.items_scanned, expected[call].items_scanned);
+    EXPECT_EQ(!page.next_page_token.empty(), expected[call].more);
+    token = page.next_page_token;
+  }
+}
+
+TEST(InventoryReadModelTest, AScanLimitedCallReturnsAnEmptyPageAndResumes) {
+  InventoryReadModel model;
+  EventLog log;
+  constexpr int kItems = 25;
+  for (int i = 0; i < kItems; ++i) {
+    const std::string id = absl::StrFormat("item-%02d", i);
+    ApplyOk(model, log.Create(id, "SKU", i == kItems - 1 ? "The Needle" : "x"));
+  }
+  const ItemFilter filter = NameContains("needle");
+  // Two calls check 10 items each and find nothing; the third checks the
+  // last 5 and finds the match.
+  ExpectPages(model, filter, 5, 10,
+              {{{}, 10, true}, {{}, 10, true}, {{"item-24"}, 5, false}});
+
+  // A token issued at the scan limit is bound to its filter like any other.
+  const ItemPage first = ListOk(model, filter, 5, "", 10);
+  ExpectInvalidPageToken(
+      model.ListItems(NameContains("needles"), 5, first.next_page_token, 10)
+          .status());
+}
+
+TEST(InventoryReadModelTest, TheDefaultScanLimitBoundsACallOverAManyItemModel) {
+  InventoryReadModel model;
+  EventLog log;
+  constexpr size_t kLimit = InventoryReadModel::kDefaultListScanLimit;
+  for (size_t i = 0; i < kLimit + 7; ++i) {
+    ApplyOk(model, log.Create(absl::StrFormat("item-%06d", i), "SKU",
+                              i == kLimit + 6 ? "needle" : "hay"));
+  }
+  ExpectPages(model, NameContains("NEEDLE"), 100, kLimit,
+              {{{}, kLimit, true},
+               {{absl::StrFormat("item-%06d", kLimit + 6)}, 7, false}});
+  // The limit is the default one.
+  EXPECT_EQ(model.ListItems(NameContains("NEEDLE"), 100, "")->items_scanned,
+            kLimit);
+}
+
+TEST(InventoryReadModelTest, ScanLimitedPagingListsEveryMatchOnceInOrder) {
+  InventoryReadModel model;
+  EventLog log;
+  constexpr int kItems = 40;
+  for (int i = 0; i < kItems; ++i) {
+    const std::string id = absl::StrFormat("item-%02d", i);
+    // Matches cluster and thin out, so that limits end calls both with a
+    // full page and between matches.
+    const bool widget = i < 6 || i % 7 == 0 || i == kItems - 1;
+    ApplyOk(model, log.Create(id, i % 2 == 0 ? "EVEN" : "ODD",
+                              widget ? "Widget" : "Gizmo"));
+    if (i % 5 == 0) ApplyOk(model, log.Deactivate(id));
+  }
+  ItemFilter active_even_widgets = NameContains("widget");
+  active_even_widgets.active = true;
+  active_even_widgets.sku_prefix = "EVEN";
+  for (const ItemFilter& filter :
+       {ItemFilter(), NameContains("widget"), NameContains("nothing"),
+        Active(false), active_even_widgets}) {
+    const std::vector<std::string> expected = ListAll(model, filter);
+    for (size_t limit = 1; limit <= 9; ++limit) {
+      for (size_t page_size = 1; page_size <= 4; ++page_size) {
+        SCOPED_TRACE(absl::StrCat("limit ", limit, ", page_size ", page_size,
+                                  ", filter ", filter.name_contains));
+        size_t calls = 0;
+        EXPECT_THAT(
+            ListAllWithScanLimit(model, filter, page_size, limit, &calls),
+            ElementsAreArray(expected));
+        // Each call but the last moves past at least `limit` items or
+        // fills its page, so the listing ends in bounded calls.
+        EXPECT_LE(calls, kItems / limit + expected.size() / page_size + 2);
+      }
+    }
+  }
+}
+
+TEST(InventoryReadModelTest, AScanLimitOfZeroIsRefused) {
+  InventoryReadModel model;
+  EXPECT_EQ(model.ListItems(ItemFilter(), 10, "", 0).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
 // --- GetItemHistory ----------------------------------------------------------
 
 TEST(InventoryReadModelTest, GetItemHistoryReturnsTheItemsEventsInPages) {
@@ -1111,6 +1304,144 @@ TEST(InventoryReadModelTest, LowStockIdsAreCappedAtAThousand) {
   EXPECT_EQ(stats.low_stock_item_count, 1000);
   EXPECT_THAT(stats.low_stock_item_ids,
               ElementsAreArray(ids.begin() + 5, ids.end()));
+}
+
+// What GetStats should answer, found the slow way: every item, listed.
+InventoryStats ScannedStats(const InventoryReadModel& model,
+                            int64_t low_stock_threshold) {
+  InventoryStats stats;
+  std::string token;
+  do {
+    absl::StatusOr<ItemPage> page = model.ListItems(ItemFilter(), 1000, token);
+    EXPECT_TRUE(page.ok()) << page.status();
+    if (!page.ok()) break;
+    stats.position = page->position;
+    for (const Item& item : page->items) {
+      ++stats.item_count;
+      stats.total_quantity_on_hand += item.quantity_on_hand();
+      if (!item.active()) continue;
+      ++stats.active_item_count;
+      if (item.quantity_on_hand() < low_stock_threshold) {
+        ++stats.low_stock_item_count;
+        if (stats.low_stock_item_ids.size() <
+            InventoryReadModel::kMaxLowStockIds) {
+          stats.low_stock_item_ids.push_back(item.item_id());
+        }
+      }
+    }
+    token = page->next_page_token;
+  } while (!token.empty());
+  return stats;
+}
+
+void ExpectStatsAsScanned(const InventoryReadModel& model) {
+  for (const int64_t threshold :
+       {int64_t{0}, int64_t{1}, int64_t{3}, int64_t{20}, int64_t{60},
+        std::numeric_limits<int64_t>::max()}) {
+    SCOPED_TRACE(absl::StrCat("threshold ", threshold));
+    const InventoryStats kept = model.GetStats(threshold);
+    const InventoryStats scanned = ScannedStats(model, threshold);
+    EXPECT_EQ(kept.position, scanned.position);
+    EXPECT_EQ(kept.item_count, scanned.item_count);
+    EXPECT_EQ(kept.active_item_count, scanned.active_item_count);
+    EXPECT_EQ(kept.total_quantity_on_hand, scanned.total_quantity_on_hand);
+    EXPECT_EQ(kept.low_stock_item_count, scanned.low_stock_item_count);
+    EXPECT_EQ(kept.low_stock_item_ids, scanned.low_stock_item_ids);
+  }
+}
+
+// A log of random (but seeded) events of every type for `items` items.
+std::vector<Event> RandomLog(int items, int events, uint32_t seed) {
+  std::mt19937 rng(seed);
+  EventLog log;
+  std::vector<Event> out;
+  std::vector<bool> created(items, false), active(items, false);
+  for (int n = 0; n < events; ++n) {
+    const int i = static_cast<int>(rng() % static_cast<uint32_t>(items));
+    const std::string id = absl::StrFormat("item-%03d", i);
+    if (!created[i]) {
+      out.push_back(log.Create(id, "SKU", "Thing"));
+      created[i] = active[i] = true;
+      continue;
+    }
+    switch (rng() % 6) {
+      case 0:
+        out.push_back(log.Rename(id, absl::StrCat("Thing ", n)));
+        break;
+      case 1:
+      case 2:
+        out.push_back(log.CheckIn(id, 1 + rng() % 30));
+        break;
+      case 3:  // sometimes more than is on hand: clamped at 0
+        out.push_back(log.Remove(id, 1 + rng() % 40));
+        break;
+      default:
+        out.push_back(active[i] ? log.Deactivate(id) : log.Reactivate(id));
+        active[i] = !active[i];
+        break;
+    }
+  }
+  return out;
+}
+
+TEST(InventoryReadModelTest, IncrementalStatsEqualAFullScanAfterEveryEvent) {
+  const std::vector<Event> events = RandomLog(40, 1500, 16);
+  InventoryReadModel model;
+  for (size_t n = 0; n < events.size(); ++n) {
+    ApplyOk(model, events[n]);
+    if (n % 10 == 0 || n + 1 == events.size()) {
+      SCOPED_TRACE(absl::StrCat("after event ", n + 1));
+      ExpectStatsAsScanned(model);
+    }
+  }
+  const InventoryStats before = model.GetStats(20);
+
+  // Rebuilt from the start: the same figures.
+  model.Reset();
+  ExpectStatsAsScanned(model);
+  EXPECT_EQ(model.GetStats(std::numeric_limits<int64_t>::max()).item_count, 0);
+  for (const Event& event : events) ApplyOk(model, event);
+  ExpectStatsAsScanned(model);
+  const InventoryStats after = model.GetStats(20);
+  EXPECT_EQ(after.active_item_count, before.active_item_count);
+  EXPECT_EQ(after.total_quantity_on_hand, before.total_quantity_on_hand);
+  EXPECT_EQ(after.low_stock_item_ids, before.low_stock_item_ids);
+
+  // Reset, then another log applied in one batch.
+  model.Reset();
+  google::protobuf::RepeatedPtrField<Event> batch;
+  for (const Event& event : RandomLog(25, 600, 61)) *batch.Add() = event;
+  ASSERT_TRUE(model.ApplyAll(&batch).ok());
+  ExpectStatsAsScanned(model);
+}
+
+TEST(InventoryReadModelTest, LowStockIdsCostTheIdsReturnedNotTheItemCount) {
+  InventoryReadModel model;
+  EventLog log;
+  constexpr int kItems = 5000;
+  for (int i = 0; i < kItems; ++i) {
+    const std::string id = absl::StrFormat("item-%04d", i);
+    ApplyOk(model, log.Create(id, "SKU", "x"));
+    if (i != 2500) ApplyOk(model, log.CheckIn(id, 10));
+  }
+  InventoryStats stats = model.GetStats(1);
+  EXPECT_EQ(stats.low_stock_item_count, 1);
+  EXPECT_THAT(stats.low_stock_item_ids, ElementsAre("item-2500"));
+  // A red-black tree of 5000 entries is at most 2 * log2(5001) < 25 high;
+  // finding one id visits a path down and the siblings beside it.
+  EXPECT_LE(stats.index_nodes_visited, 4 * 25);
+
+  stats = model.GetStats(0);
+  EXPECT_EQ(stats.low_stock_item_count, 0);
+  EXPECT_LE(stats.index_nodes_visited, 1);
+
+  // Every item low: the cost follows the 1000 ids returned.
+  stats = model.GetStats(11);
+  EXPECT_EQ(stats.low_stock_item_count, kItems);
+  ASSERT_EQ(stats.low_stock_item_ids.size(),
+            InventoryReadModel::kMaxLowStockIds);
+  EXPECT_GE(stats.index_nodes_visited, 1000);
+  EXPECT_LT(stats.index_nodes_visited, kItems);
 }
 
 // --- Waiting -----------------------------------------------------------------

@@ -1,5 +1,6 @@
 #include "query-service/server/query_server.h"
 
+#include "absl/status/status.h"
 #include "common/grpc_credentials.h"
 #include "common/grpc_server.h"
 
@@ -13,6 +14,11 @@ QueryServer::QueryServer(const QueryServerOptions& options)
 
 absl::StatusOr<std::unique_ptr<QueryServer>> QueryServer::Start(
     const QueryServerOptions& options) {
+  if (options.query.list_scan_limit < 1) {
+    return absl::InvalidArgumentError(
+        "list_scan_limit must be at least 1 (items one ListItems call may "
+        "check)");
+  }
   std::unique_ptr<QueryServer> server(new QueryServer(options));
   GrpcServerSettings settings;
   settings.listen = options.listen;

@@ -54,7 +54,8 @@ struct QueryServerOptions {
 class QueryServer {
  public:
   // Starts serving (NOT_SERVING) and subscribing. UNAVAILABLE when the
-  // address cannot be bound.
+  // address cannot be bound; INVALID_ARGUMENT when query.list_scan_limit
+  // is below 1.
   static absl::StatusOr<std::unique_ptr<QueryServer>> Start(
       const QueryServerOptions& options);
   ~QueryServer();

@@ -204,8 +204,10 @@ grpc::Status QueryService::ListItems(
     if (request->has_active()) filter.active = request->active();
     filter.name_contains = request->name_contains();
     filter.sku_prefix = request->sku_prefix();
-    ASSIGN_OR_RETURN(ItemPage page, model_->ListItems(filter, page_size,
-                                                      request->page_token()));
+    ASSIGN_OR_RETURN(
+        ItemPage page,
+        model_->ListItems(filter, page_size, request->page_token(),
+                          static_cast<size_t>(options_.list_scan_limit)));
     for (auto& item : page.items) *response->add_items() = std::move(item);
     response->set_next_page_token(page.next_page_token);
     response->set_position(page.position);

@@ -13,9 +13,11 @@
 //
 // Limits: calls waiting for their min_position and open WatchItem streams
 // each hold a gRPC thread, so each kind has a cap (Options); a call beyond
-// it is RESOURCE_EXHAUSTED at once. Requests are decoded by
-// RawRequestService, so a string that is not valid UTF-8 is
-// INVALID_ARGUMENT naming the field.
+// it is RESOURCE_EXHAUSTED at once. A ListItems call checks at most
+// Options::list_scan_limit items, so a filter that matches little costs a
+// bounded amount per call: its page may then be short, even empty, with a
+// next_page_token. Requests are decoded by RawRequestService, so a string
+// that is not valid UTF-8 is INVALID_ARGUMENT naming the field.
 #ifndef INVENTORY_QUERY_SERVICE_SERVER_QUERY_SERVICE_H_
 #define INVENTORY_QUERY_SERVICE_SERVER_QUERY_SERVICE_H_
 
@@ -49,6 +51,11 @@ class QueryService final
     // A watcher that reads nothing for this long while a message waits for
     // it is dropped, and its slot and thread come free.
     absl::Duration write_timeout = absl::Seconds(30);
+    // Items one ListItems call may check against its filter; at least 1.
+    // A call that reaches it before its page is full returns what it found
+    // with a next_page_token that continues the scan (inventory_read_model.h).
+    int64_t list_scan_limit =
+        static_cast<int64_t>(InventoryReadModel::kDefaultListScanLimit);
   };
 
   // `model` must outlive the service.
