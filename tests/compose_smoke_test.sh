@@ -118,7 +118,8 @@ docker build -q --network host -f "$ROOT/deploy/postgres.Dockerfile" \
 
 # 3. The defaults: no start without a password; loopback only.
 say "checking the defaults of deploy/compose.yaml"
-if refusal=$(env -u POSTGRES_PASSWORD docker-compose --env-file /dev/null \
+: >"$WORK/empty.env"  # ignore a deploy/.env of the developer's
+if refusal=$(env -u POSTGRES_PASSWORD docker-compose --env-file "$WORK/empty.env" \
     -f "$ROOT/deploy/compose.yaml" config 2>&1); then
   echo "compose accepted a configuration without POSTGRES_PASSWORD"; exit 1
 fi
