@@ -1,8 +1,13 @@
 #!/usr/bin/env bash
-# Compose smoke test: builds the images, runs deploy/compose.yaml (with the
-# host-network override, so every connection stays on 127.0.0.1), drives
-# the CQRS flow from the host, restarts the command-service container and
-# checks that the query-service recovers, then removes what it built.
+# Compose smoke test: checks the safe defaults of deploy/compose.yaml (no
+# start without a database password; ports published on 127.0.0.1 only),
+# builds the images, runs deploy/compose.yaml with the TLS-and-tokens
+# override (deploy/compose.tls.yaml, certificates and tokens from
+# scripts/dev-certs.sh) and the host-network override (so every connection
+# stays on 127.0.0.1), checks that a call without a token is refused,
+# drives the CQRS flow from the host over TLS with the tokens, restarts the
+# command-service container and checks that the query-service recovers,
+# then removes what it built.
 #
 # No image can be pulled here, so the Debian 12 base is made locally with
 # debootstrap + docker import (cached between runs as inventory-base:bookworm)
@@ -63,7 +68,8 @@ fi
 PROJECT=inventory-smoke-$$
 # Compose v1 refuses published ports together with host networking and an
 # override cannot remove list entries, so the test runs the merged
-# configuration (compose.yaml + compose.hostnet.yaml) without `ports`.
+# configuration (compose.yaml + compose.tls.yaml + compose.hostnet.yaml)
+# without `ports`.
 COMPOSE=(docker-compose -p "$PROJECT" -f "$WORK/compose.smoke.yaml")
 free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
@@ -72,6 +78,9 @@ export BASE_IMAGE=inventory-base:bookworm
 export POSTGRES_IMAGE=inventory-postgres:$PROJECT
 export INVENTORY_IMAGE=inventory-es:$PROJECT
 export PG_PORT=$(free_port) COMMAND_PORT=$(free_port) QUERY_PORT=$(free_port)
+# A fresh database password per run: compose has no default.
+export POSTGRES_PASSWORD=$(openssl rand -hex 16)
+unset PUBLISH_ADDRESS INVENTORY_UID INVENTORY_GID
 
 cleanup() {
   local code=$?
@@ -107,10 +116,57 @@ say "building $POSTGRES_IMAGE"
 docker build -q --network host -f "$ROOT/deploy/postgres.Dockerfile" \
   --build-arg BASE_IMAGE="$BASE_IMAGE" -t "$POSTGRES_IMAGE" "$ROOT" >/dev/null
 
-# 3. The stack.
-say "validating and building the compose project"
-docker-compose -f "$ROOT/deploy/compose.yaml" config -q
+# 3. The defaults: no start without a password; loopback only.
+say "checking the defaults of deploy/compose.yaml"
+: >"$WORK/empty.env"  # ignore a deploy/.env of the developer's
+if refusal=$(env -u POSTGRES_PASSWORD docker-compose --env-file "$WORK/empty.env" \
+    -f "$ROOT/deploy/compose.yaml" config 2>&1); then
+  echo "compose accepted a configuration without POSTGRES_PASSWORD"; exit 1
+fi
+grep -q 'no database password - set POSTGRES_PASSWORD' <<<"$refusal" ||
+  { echo "$refusal"; exit 1; }
+docker-compose -f "$ROOT/deploy/compose.yaml" config >"$WORK/default.yaml"
 docker-compose -f "$ROOT/deploy/compose.yaml" \
+  -f "$ROOT/deploy/compose.hostnet.yaml" config >"$WORK/hostnet.yaml"
+/usr/bin/python3 - "$WORK/default.yaml" "$WORK/hostnet.yaml" <<'PYTHON'
+import sys, yaml
+default = yaml.safe_load(open(sys.argv[1]))["services"]
+published = {name: service.get("ports", []) for name, service in default.items()}
+assert published["postgres"] == [], published
+for name in ("command-service", "query-service"):
+    ports = published[name]
+    assert ports, (name, "publishes nothing")
+    for port in ports:
+        text = port if isinstance(port, str) else \
+            "%s:%s" % (port.get("host_ip", ""), port.get("published"))
+        assert text.startswith("127.0.0.1:"), (name, port)
+    print("%s publishes %s" % (name, ", ".join(map(str, ports))))
+hostnet = yaml.safe_load(open(sys.argv[2]))["services"]
+for name in ("command-service", "query-service"):
+    listen = hostnet[name]["environment"]["LISTEN_ADDR"]
+    assert listen.startswith("127.0.0.1:"), (name, listen)
+assert "listen_addresses=127.0.0.1" in hostnet["postgres"]["command"]
+print("host network: services and PostgreSQL listen on 127.0.0.1")
+PYTHON
+
+# 4. Certificates and tokens for the TLS override. The containers run as
+# uid 10001 unless told otherwise: as root, give the files to it (as in
+# production); otherwise run the containers as the files' owner.
+scripts_dir=$ROOT/scripts
+export TLS_DIR=$WORK/tls
+"$scripts_dir/dev-certs.sh" "$TLS_DIR" command-service query-service >/dev/null
+if [ "$(id -u)" -eq 0 ]; then
+  chown -R 10001:10001 "$TLS_DIR"
+else
+  export INVENTORY_UID=$(id -u) INVENTORY_GID=$(id -g)
+fi
+
+# 5. The stack, with TLS and tokens.
+say "validating and building the compose project (TLS and tokens on)"
+docker-compose -f "$ROOT/deploy/compose.yaml" \
+  -f "$ROOT/deploy/compose.tls.yaml" config -q
+docker-compose -f "$ROOT/deploy/compose.yaml" \
+  -f "$ROOT/deploy/compose.tls.yaml" \
   -f "$ROOT/deploy/compose.hostnet.yaml" config >"$WORK/compose.smoke.yaml"
 /usr/bin/python3 -c 'import sys, yaml
 path = sys.argv[1]
@@ -123,7 +179,7 @@ yaml.safe_dump(config, open(path, "w"))' "$WORK/compose.smoke.yaml"
 say "starting it (postgres on $PG_PORT, services on $COMMAND_PORT, $QUERY_PORT)"
 "${COMPOSE[@]}" up -d
 
-# 4. Health, the flow, a restart.
+# 6. Health (the health checks speak TLS), the flow, a restart.
 await_healthy() {
   local service=$1 id status
   id=$("${COMPOSE[@]}" ps -q "$service")
@@ -140,31 +196,54 @@ for service in postgres command-service query-service; do
 done
 say "all healthy"
 
+# Calls over TLS, trusting the dev CA; the schema comes from proto/, so a
+# call without a token is refused itself (not its reflection request).
+WRITER="authorization: Bearer $(cat "$TLS_DIR/writer.token")"
+READER="authorization: Bearer $(cat "$TLS_DIR/reader.token")"
 call() {
   local address=$1 method=$2 data=$3
-  "$BUF" curl --protocol grpc --http2-prior-knowledge -d "$data" \
-    "http://$address/$method"
+  shift 3
+  "$BUF" curl --protocol grpc --cacert "$TLS_DIR/ca.pem" \
+    --schema "$ROOT/proto" "$@" -d "$data" "https://$address/$method"
 }
 position_of() { grep -o '"globalPosition": "[0-9]*"' | grep -o '[0-9]*'; }
 COMMAND=127.0.0.1:$COMMAND_PORT
 QUERY=127.0.0.1:$QUERY_PORT
+CREATE='{"item_id":"boxed-1","sku":"BOX-1","name":"Boxed widget"}'
 
-call "$COMMAND" inventory.v1.CommandService/CreateItem \
-  '{"item_id":"boxed-1","sku":"BOX-1","name":"Boxed widget"}' >/dev/null
+# Refusals: no token (either service), the reader token on a command.
+refused=$(call "$COMMAND" inventory.v1.CommandService/CreateItem "$CREATE" 2>&1) &&
+  { echo "a command without a token was accepted: $refused"; exit 1; }
+grep -q '"code": "unauthenticated"' <<<"$refused" || { echo "$refused"; exit 1; }
+refused=$(call "$QUERY" inventory.v1.QueryService/GetItem \
+  '{"item_id":"boxed-1"}' 2>&1) &&
+  { echo "a query without a token was answered: $refused"; exit 1; }
+grep -q '"code": "unauthenticated"' <<<"$refused" || { echo "$refused"; exit 1; }
+refused=$(call "$COMMAND" inventory.v1.CommandService/CreateItem "$CREATE" \
+  -H "$READER" 2>&1) &&
+  { echo "the reader token sent a command: $refused"; exit 1; }
+grep -q '"code": "permission_denied"' <<<"$refused" || { echo "$refused"; exit 1; }
+say "no token: UNAUTHENTICATED; reader token on a command: PERMISSION_DENIED: ok"
+
+call "$COMMAND" inventory.v1.CommandService/CreateItem "$CREATE" \
+  -H "$WRITER" >/dev/null
 position=$(call "$COMMAND" inventory.v1.CommandService/CheckInItems \
-  '{"item_id":"boxed-1","quantity":7}' | position_of)
+  '{"item_id":"boxed-1","quantity":7}' -H "$WRITER" | position_of)
 item=$(call "$QUERY" inventory.v1.QueryService/GetItem \
-  "{\"item_id\":\"boxed-1\",\"min_position\":$position}")
+  "{\"item_id\":\"boxed-1\",\"min_position\":$position}" -H "$READER")
 grep -q '"quantityOnHand": "7"' <<<"$item" || { echo "$item"; exit 1; }
-say "create, check in, query with min_position: ok"
+query_log=$("${COMPOSE[@]}" logs --no-color query-service 2>&1)
+grep -q 'tls=on writer_token=set reader_token=set command_service_tls=on command_service_token=set' \
+  <<<"$query_log" || { echo "the query-service did not log TLS and tokens on"; exit 1; }
+say "over TLS with tokens: create, check in, query with min_position: ok"
 
 say "restarting the command-service container"
 "${COMPOSE[@]}" restart command-service >/dev/null
 await_healthy command-service
 position=$(call "$COMMAND" inventory.v1.CommandService/CheckInItems \
-  '{"item_id":"boxed-1","quantity":3}' | position_of)
+  '{"item_id":"boxed-1","quantity":3}' -H "$WRITER" | position_of)
 item=$(call "$QUERY" inventory.v1.QueryService/GetItem \
-  "{\"item_id\":\"boxed-1\",\"min_position\":$position}")
+  "{\"item_id\":\"boxed-1\",\"min_position\":$position}" -H "$READER")
 grep -q '"quantityOnHand": "10"' <<<"$item" || { echo "$item"; exit 1; }
 say "the query-service followed the restarted command-service: ok"
 echo PASS
