@@ -33,8 +33,7 @@ void ConcurrencyLimit::Slot::Release() {
 }
 
 ConcurrencyLimit::ConcurrencyLimit(int64_t limit, absl::string_view what,
-                                   absl::string_view reason,
-                                   int64_t per_client)
+                                   absl::string_view reason, int64_t per_client)
     : limit_(std::max<int64_t>(1, limit)),
       per_client_(std::max<int64_t>(0, per_client)),
       what_(what),

@@ -298,10 +298,35 @@ struct ListenerConfig {
   std::string check_token;  // payload prefix of this store's checks
 };
 
-// Body of the listener thread: LISTEN, and on each notification raise
-// shared->notified_head; reconnects with backoff until shared->stopping.
-// Uses nothing of the store but `shared` and `pool`, which it co-owns, so it
-// may outlive the store (see PostgresEventStoreOptions::stop_timeout).
+// A notification is a hint, never a fact: any role that may connect may
+// NOTIFY the channel with any payload. So a position announced beyond what
+// this store knows is committed is checked against the database (one
+// query per round of notifications, on the listener's connection) and
+// clamped to the real head before anyone acts on it.
+void ClampAnnounced(pqxx::connection& connection, SocketWatchdog& watchdog,
+                    const ListenerConfig& config,
+                    PostgresEventStore::Shared& shared, int64_t announced) {
+  {
+    absl::MutexLock lock(&shared.mu);
+    if (announced <= shared.notified_head) return;
+  }
+  const int64_t watch =
+      watchdog.Watch(connection.sock(), absl::Now() + config.check_interval);
+  absl::Cleanup unwatch = [&] { watchdog.Unwatch(watch); };
+  pqxx::nontransaction tx(connection);
+  const int64_t head =
+      tx.exec1("SELECT coalesce(max(global_position), 0) FROM events")[0]
+          .as<int64_t>();
+  absl::MutexLock lock(&shared.mu);
+  shared.notified_head =
+      std::max(shared.notified_head, std::min(announced, head));
+}
+
+// Body of the listener thread: LISTEN, and on each round of notifications
+// raise shared->notified_head (clamped: ClampAnnounced()); reconnects with
+// backoff until shared->stopping. Uses nothing of the store but `shared` and
+// `pool`, which it co-owns, so it may outlive the store (see
+// PostgresEventStoreOptions::stop_timeout).
 //
 // A connection can die without a FIN (a host or a middlebox gone): no error
 // ever comes, and notifications silently stop. So every check_interval the
@@ -330,17 +355,18 @@ void Listen(std::shared_ptr<PostgresEventStore::Shared> shared,
       const int64_t listen_watch = watchdog.Watch(
           connection.sock(), absl::Now() + config.check_interval);
       absl::Cleanup unwatch = [&] { watchdog.Unwatch(listen_watch); };
+      // The highest position announced since the last clamp.
+      int64_t announced = 0;
       NotificationReceiver receiver(
           connection, kChannel,
-          [&shared, &awaited_check](const std::string& p) {
+          [&announced, &awaited_check](const std::string& p) {
             if (!awaited_check.empty() && p == awaited_check) {
               awaited_check.clear();
               return;
             }
             int64_t position = 0;
             if (!absl::SimpleAtoi(p, &position)) return;
-            absl::MutexLock lock(&shared->mu);
-            shared->notified_head = std::max(shared->notified_head, position);
+            announced = std::max(announced, position);
           });
       if (watchdog.Unwatch(listen_watch)) {
         throw std::runtime_error(
@@ -357,6 +383,10 @@ void Listen(std::shared_ptr<PostgresEventStore::Shared> shared,
       absl::Time check_deadline = absl::InfiniteFuture();
       while (!is_stopping()) {
         connection.await_notification(0, 200'000);
+        if (announced > 0) {
+          ClampAnnounced(connection, watchdog, config, *shared, announced);
+          announced = 0;
+        }
         const absl::Time now = absl::Now();
         if (awaited_check.empty()) {
           check_deadline = absl::InfiniteFuture();

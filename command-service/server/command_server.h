@@ -28,9 +28,9 @@ namespace inventory {
 struct CommandServerOptions {
   // host:port to listen on; port 0 picks a free port (see port()).
   std::string listen = "127.0.0.1:50051";
-  int max_message_bytes = 4 << 20;    // per request and response
-  int max_concurrent_streams = 100;   // per client connection
-  int max_threads = 512;              // gRPC threads; each subscriber uses one
+  int max_message_bytes = 4 << 20;   // per request and response
+  int max_concurrent_streams = 100;  // per client connection
+  int max_threads = 512;             // gRPC threads; each subscriber uses one
   // TLS and bearer tokens (off by default). With tokens, CommandService
   // takes the writer token; EventStreamService and reflection the reader
   // or the writer token; health checking none.
