@@ -20,7 +20,8 @@ int64_t WholeSeconds(absl::Duration d, int64_t at_least) {
 // `url` with `key=value` parameters added, in the URL's own syntax.
 std::string WithParameters(
     absl::string_view url,
-    std::initializer_list<std::pair<absl::string_view, int64_t>> parameters) {
+    std::initializer_list<std::pair<absl::string_view, std::string>>
+        parameters) {
   const bool uri = absl::StartsWith(url, "postgresql://") ||
                    absl::StartsWith(url, "postgres://");
   std::string out(url);
@@ -39,17 +40,25 @@ std::string WithParameters(
 
 std::string WithConnectTimeout(absl::string_view url, absl::Duration timeout) {
   if (absl::StrContains(url, "connect_timeout")) return std::string(url);
-  return WithParameters(url, {{"connect_timeout", WholeSeconds(timeout, 2)}});
+  return WithParameters(
+      url, {{"connect_timeout", absl::StrCat(WholeSeconds(timeout, 2))}});
 }
 
 std::string WithKeepalives(absl::string_view url, absl::Duration idle) {
   if (absl::StrContains(url, "keepalives")) return std::string(url);
   const int64_t idle_seconds = WholeSeconds(idle, 1);
-  return WithParameters(
-      url, {{"keepalives", 1},
-            {"keepalives_idle", idle_seconds},
-            {"keepalives_interval", std::max<int64_t>(1, idle_seconds / 2)},
-            {"keepalives_count", 3}});
+  return WithParameters(url,
+                        {{"keepalives", "1"},
+                         {"keepalives_idle", absl::StrCat(idle_seconds)},
+                         {"keepalives_interval",
+                          absl::StrCat(std::max<int64_t>(1, idle_seconds / 2))},
+                         {"keepalives_count", "3"}});
+}
+
+std::string WithFallbackApplicationName(absl::string_view url,
+                                        absl::string_view name) {
+  return WithParameters(url,
+                        {{"fallback_application_name", std::string(name)}});
 }
 
 PostgresConnectionPool::PostgresConnectionPool(Options options)

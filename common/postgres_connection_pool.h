@@ -172,6 +172,12 @@ std::string WithConnectTimeout(absl::string_view url, absl::Duration timeout);
 // would otherwise go unnoticed.
 std::string WithKeepalives(absl::string_view url, absl::Duration idle);
 
+// `url` naming its connections `name` in pg_stat_activity, unless it sets
+// application_name itself. `name` must be a plain word (no spaces or
+// quotes).
+std::string WithFallbackApplicationName(absl::string_view url,
+                                        absl::string_view name);
+
 }  // namespace inventory
 
 #endif  // INVENTORY_COMMON_POSTGRES_CONNECTION_POOL_H_

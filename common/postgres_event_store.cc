@@ -59,6 +59,8 @@ constexpr const char* kAppendEvents = "append_events";
 constexpr const char* kReadStream = "read_stream";
 constexpr const char* kReadAll = "read_all";
 constexpr const char* kHeadPosition = "head_position";
+// How the listener's connection shows in pg_stat_activity.
+constexpr const char* kListenerApplicationName = "inventory-listener";
 constexpr const char* kFindRequest = "find_request";
 
 void PrepareConnection(pqxx::connection& connection) {
@@ -448,8 +450,10 @@ absl::StatusOr<std::unique_ptr<PostgresEventStore>> PostgresEventStore::Open(
           ? options.statement_timeout
           : absl::Seconds(10);
   ListenerConfig config{
-      WithKeepalives(WithConnectTimeout(options.url, connect_timeout),
-                     options.listener_check_interval),
+      WithFallbackApplicationName(
+          WithKeepalives(WithConnectTimeout(options.url, connect_timeout),
+                         options.listener_check_interval),
+          kListenerApplicationName),
       options.listener_check_interval, NewUuid()};
   store->listener_ =
       std::thread(Listen, store->shared_, store->pool_, std::move(config));
