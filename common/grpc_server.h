@@ -8,6 +8,7 @@
 
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -38,6 +39,23 @@ struct GrpcServerSettings {
   absl::Duration max_connection_age_grace = absl::Hours(1);
   ServerReflection::Options reflection;
 };
+
+// Settings from a server's options (CommandServerOptions,
+// QueryServerOptions: the fields of the same names), and the services the
+// reader token may call.
+template <typename ServerOptions>
+GrpcServerSettings SettingsFrom(const ServerOptions& options,
+                                std::vector<std::string> read_services) {
+  GrpcServerSettings settings;
+  settings.listen = options.listen;
+  settings.max_message_bytes = options.max_message_bytes;
+  settings.max_concurrent_streams = options.max_concurrent_streams;
+  settings.max_threads = options.max_threads;
+  settings.security = options.security;
+  settings.reflection = options.reflection;
+  settings.read_services = std::move(read_services);
+  return settings;
+}
 
 // A service to register, with its full name (for reflection's list).
 struct NamedService {

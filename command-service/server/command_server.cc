@@ -31,17 +31,9 @@ CommandServer::CommandServer(EventStore* store,
 absl::StatusOr<std::unique_ptr<CommandServer>> CommandServer::Start(
     EventStore* store, const CommandServerOptions& options) {
   std::unique_ptr<CommandServer> server(new CommandServer(store, options));
-  GrpcServerSettings settings;
-  settings.listen = options.listen;
-  settings.max_message_bytes = options.max_message_bytes;
-  settings.max_concurrent_streams = options.max_concurrent_streams;
-  settings.max_threads = options.max_threads;
-  settings.security = options.security;
-  settings.reflection = options.reflection;
-  settings.read_services = {
-      inventory::v1::EventStreamService::service_full_name()};
   absl::StatusOr<std::unique_ptr<GrpcServer>> grpc_server = StartGrpcServer(
-      settings,
+      SettingsFrom(options,
+                   {inventory::v1::EventStreamService::service_full_name()}),
       {{inventory::v1::CommandService::service_full_name(),
         &server->command_service_},
        {inventory::v1::EventStreamService::service_full_name(),

@@ -20,16 +20,8 @@ absl::StatusOr<std::unique_ptr<QueryServer>> QueryServer::Start(
         "check)");
   }
   std::unique_ptr<QueryServer> server(new QueryServer(options));
-  GrpcServerSettings settings;
-  settings.listen = options.listen;
-  settings.max_message_bytes = options.max_message_bytes;
-  settings.max_concurrent_streams = options.max_concurrent_streams;
-  settings.max_threads = options.max_threads;
-  settings.security = options.security;
-  settings.reflection = options.reflection;
-  settings.read_services = {inventory::v1::QueryService::service_full_name()};
   absl::StatusOr<std::unique_ptr<GrpcServer>> grpc_server = StartGrpcServer(
-      settings,
+      SettingsFrom(options, {inventory::v1::QueryService::service_full_name()}),
       {{inventory::v1::QueryService::service_full_name(),
         &server->query_service_},
        {grpc::health::v1::Health::service_full_name(), &server->health_}},
