@@ -3,6 +3,7 @@
 #include <optional>
 #include <utility>
 
+#include "absl/strings/str_cat.h"
 #include "common/error_reason.h"
 #include "common/grpc_status.h"
 #include "common/log.h"
@@ -58,14 +59,11 @@ class BearerTokenProcessor final : public grpc::AuthMetadataProcessor {
   // so both are escaped; and a client that keeps trying gets a few lines
   // per window per status code, not one per call.
   void LogRefusal(absl::string_view path, const absl::Status& refusal) {
-    const LogRateLimiter::Decision decision =
-        refusals_.Admit(absl::StatusCodeToString(refusal.code()));
-    if (!decision.log) return;
-    if (decision.suppressed > 0) {
-      LogWarning(decision.suppressed, " similar lines suppressed (calls ",
-                 "refused: ", absl::StatusCodeToString(refusal.code()), ")");
-    }
-    LogWarning(EscapeForLog(path), " refused: ", StatusForLog(refusal));
+    LogWarningLimited(
+        refusals_,
+        absl::StrCat("calls refused: ",
+                     absl::StatusCodeToString(refusal.code())),
+        absl::StrCat(EscapeForLog(path), " refused: ", StatusForLog(refusal)));
   }
 
   const BearerTokenCheck check_;

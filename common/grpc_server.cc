@@ -1,10 +1,14 @@
 #include "common/grpc_server.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
 #include <algorithm>
 #include <limits>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "common/grpc_credentials.h"
 
 namespace inventory {
@@ -70,16 +74,42 @@ absl::StatusOr<std::unique_ptr<GrpcServer>> StartGrpcServer(
 }
 
 std::string ClientAddress(absl::string_view peer) {
-  if (!absl::StartsWith(peer, "ipv4:") && !absl::StartsWith(peer, "ipv6:")) {
+  absl::string_view rest = peer;
+  if (absl::ConsumePrefix(&rest, "ipv4:")) {
+    const size_t colon = rest.rfind(':');
+    if (colon == absl::string_view::npos) return std::string(peer);
+    return absl::StrCat("ipv4:", rest.substr(0, colon));
+  }
+  if (!absl::ConsumePrefix(&rest, "ipv6:")) {
     return std::string(peer);  // unix sockets and the like: as given
   }
-  const size_t colon = peer.rfind(':');
-  // "ipv6:[::1]:5000": the port follows the closing bracket.
-  if (colon == absl::string_view::npos || colon < peer.find(':') + 1 ||
-      (absl::StartsWith(peer, "ipv6:") && peer[colon - 1] != ']')) {
+  // "[addr]:port", or, as gRPC writes it, "%5Baddr%5D:port".
+  absl::string_view host;
+  if (absl::ConsumePrefix(&rest, "[")) {
+    host = rest.substr(0, rest.find(']'));
+  } else if (absl::ConsumePrefix(&rest, "%5B") ||
+             absl::ConsumePrefix(&rest, "%5b")) {
+    const size_t end = std::min(rest.find("%5D"), rest.find("%5d"));
+    host = rest.substr(0, end);
+  } else {
     return std::string(peer);
   }
-  return std::string(peer.substr(0, colon));
+  host = host.substr(0, host.find('%'));  // a zone: "fe80::1%25eth0"
+  in6_addr address;
+  if (inet_pton(AF_INET6, std::string(host).c_str(), &address) != 1) {
+    return std::string(peer);
+  }
+  char text[INET6_ADDRSTRLEN];
+  if (IN6_IS_ADDR_V4MAPPED(&address)) {
+    // An IPv4 client of a dual-stack socket: the same client as over IPv4.
+    inet_ntop(AF_INET, &address.s6_addr[12], text, sizeof(text));
+    return absl::StrCat("ipv4:", text);
+  }
+  // One host usually holds a whole /64 (SLAAC, privacy addresses): it
+  // counts as one client, whichever of its addresses it uses.
+  std::fill(&address.s6_addr[8], &address.s6_addr[16], 0);
+  inet_ntop(AF_INET6, &address, text, sizeof(text));
+  return absl::StrCat("ipv6:", text, "/64");
 }
 
 }  // namespace inventory

@@ -81,10 +81,13 @@ absl::StatusOr<std::unique_ptr<GrpcServer>> StartGrpcServer(
     const GrpcServerSettings& settings,
     const std::vector<NamedService>& services, int* port);
 
-// The client's address without its port, from ServerContext::peer()
-// ("ipv4:10.0.0.7:53211" -> "ipv4:10.0.0.7", "ipv6:[::1]:5000" ->
-// "ipv6:[::1]"): what limits per client count by. Every connection of one
-// host counts as one client; behind a proxy, every client is the proxy.
+// The client, from ServerContext::peer(), as limits per client count it:
+// an IPv4 address without its port ("ipv4:10.0.0.7:53211" ->
+// "ipv4:10.0.0.7"), an IPv6 address's /64 ("ipv6:%5B2001:db8::7%5D:5000"
+// -> "ipv6:2001:db8::/64"; an IPv4-mapped one as IPv4). Every connection
+// of one host counts as one client; behind a proxy or a NAT (Docker's
+// published ports included), every client is the proxy. Anything else is
+// returned as given.
 std::string ClientAddress(absl::string_view peer);
 
 }  // namespace inventory

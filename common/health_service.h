@@ -29,7 +29,7 @@ class HealthService final : public grpc::health::v1::Health::CallbackService {
   struct Options {
     // Watch streams open at once, and per client address; one more is
     // RESOURCE_EXHAUSTED, reason TOO_MANY_STREAMS.
-    int64_t max_watches = 100;
+    int64_t max_watches = 1000;
     int64_t max_watches_per_client = 10;
   };
 

@@ -2,6 +2,10 @@
 
 #include <utility>
 
+#include "absl/strings/str_cat.h"
+#include "common/error_reason.h"
+#include "common/log.h"
+
 namespace inventory {
 
 LogRateLimiter::LogRateLimiter(LogRateLimiterOptions options)
@@ -24,6 +28,24 @@ LogRateLimiter::Decision LogRateLimiter::Admit(absl::string_view kind) {
     ++window.suppressed;
   }
   return decision;
+}
+
+void LogWarningLimited(LogRateLimiter& limiter, absl::string_view kind,
+                       absl::string_view line) {
+  const LogRateLimiter::Decision decision = limiter.Admit(kind);
+  if (!decision.log) return;
+  if (decision.suppressed > 0) {
+    LogWarning(decision.suppressed, " similar lines suppressed (", kind, ")");
+  }
+  LogWarning(line);
+}
+
+void LogFailedCall(absl::string_view method, const absl::Status& status) {
+  static auto* const limiter = new LogRateLimiter();
+  LogWarningLimited(*limiter,
+                    absl::StrCat(method, " failed: ",
+                                 absl::StatusCodeToString(status.code())),
+                    absl::StrCat(method, " failed: ", StatusForLog(status)));
 }
 
 }  // namespace inventory

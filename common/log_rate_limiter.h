@@ -9,6 +9,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
+#include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
@@ -54,6 +55,19 @@ class LogRateLimiter {
   absl::Mutex mu_;
   absl::flat_hash_map<std::string, Window> windows_ ABSL_GUARDED_BY(mu_);
 };
+
+// Writes `line` as a warning unless lines of `kind` are over `limiter`'s
+// rate; when some were held back since the last one written, a line
+// "N similar lines suppressed (<kind>)" comes first.
+void LogWarningLimited(LogRateLimiter& limiter, absl::string_view kind,
+                       absl::string_view line);
+
+// "<method> failed: <status>" (the status escaped: StatusForLog()) for a
+// call a service refused or failed, at most 10 lines per 10 s for each
+// method and status code, so that no client can flood the log with bad
+// requests. `method` is the service's own name for it (never the
+// client's bytes).
+void LogFailedCall(absl::string_view method, const absl::Status& status);
 
 }  // namespace inventory
 

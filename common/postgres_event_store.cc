@@ -717,6 +717,11 @@ absl::StatusOr<bool> PostgresEventStore::WaitForEventsAfter(
   }
 }
 
+int64_t PostgresEventStore::announced_head() const {
+  absl::MutexLock lock(&shared_->mu);
+  return shared_->notified_head;
+}
+
 void PostgresEventStore::StopWaiting() {
   absl::MutexLock lock(&shared_->mu);
   shared_->waiters_stopped = true;

@@ -170,6 +170,10 @@ class PostgresEventStore final : public EventStore {
       absl::string_view request_id) override;
   void StopWaiting() override;
 
+  // The highest position this store knows is committed: its own appends,
+  // and notifications once checked against the database. For tests.
+  int64_t announced_head() const;
+
   // What the listener thread shares with the store; it may outlive the
   // store (see stop_timeout).
   struct Shared {

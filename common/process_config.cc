@@ -10,6 +10,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/synchronization/mutex.h"
+#include "common/connection_string_redaction.h"
 
 namespace inventory {
 namespace {
@@ -44,7 +45,8 @@ bool AbslParseFlag(absl::string_view text, SecretFlag* flag,
 }
 
 std::string AbslUnparseFlag(const SecretFlag& flag) {
-  return flag.given.value_or("");
+  // --help prints a flag's current value: never its password.
+  return RedactConnectionString(flag.given.value_or(""));
 }
 
 std::string FlagOrEnv(const SecretFlag& flag, const char* name) {

@@ -36,6 +36,7 @@
 #include "absl/time/time.h"
 #include "common/grpc_status.h"
 #include "common/log.h"
+#include "common/log_rate_limiter.h"
 #include "common/request_decoding.h"
 #include "common/watchdog.h"
 #include "google/protobuf/descriptor.h"
@@ -178,7 +179,7 @@ class RawRequestService : public GeneratedService {
           "request: the call carried no request message"));
     }
     const absl::Status status = DecodeRequest(raw, request);
-    if (!status.ok()) LogWarning(method, " failed: ", status.ToString());
+    if (!status.ok()) LogFailedCall(method, status);
     return ToGrpcStatus(status);
   }
 

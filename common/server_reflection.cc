@@ -97,16 +97,18 @@ class ReflectionStream final
     }
   }
 
-  // The file, and every file it depends on that this stream has not sent
-  // yet (a client then needs no second request per import).
+  // The file and every file it depends on, each once (a client then needs
+  // no second request per import, and needs to remember nothing from
+  // earlier answers).
   void SendFile(const FileDescriptor* file) {
     if (file == nullptr) return SendError(grpc::StatusCode::NOT_FOUND);
     auto* files = response_.mutable_file_descriptor_response();
+    absl::flat_hash_set<const FileDescriptor*> sent;
     std::vector<const FileDescriptor*> pending = {file};
     while (!pending.empty()) {
       const FileDescriptor* next = pending.back();
       pending.pop_back();
-      if (!sent_.insert(next->name()).second && next != file) continue;
+      if (!sent.insert(next).second) continue;
       google::protobuf::FileDescriptorProto proto;
       next->CopyTo(&proto);
       proto.SerializeToString(files->add_file_descriptor_proto());
@@ -125,7 +127,6 @@ class ReflectionStream final
 
   const std::vector<std::string>* const services_;
   const ConcurrencyLimit::Slot slot_;  // released when the call is done
-  absl::flat_hash_set<std::string> sent_;
   Request request_;
   Response response_;
 };

@@ -62,7 +62,7 @@ ABSL_FLAG(bool, health_check, false,
           "scripts and container health checks.");
 ABSL_FLAG(int, max_streams_per_client,
           EnvOr("MAX_STREAMS_PER_CLIENT", int64_t{32}),
-          "Watchitem streams open at once from one client address (all "
+          "WatchItem streams open at once from one client address (all "
           "clients behind one proxy count as one); 0: no cap per client [env "
           "MAX_STREAMS_PER_CLIENT].");
 ABSL_FLAG(absl::Duration, stream_write_timeout, absl::Seconds(30),

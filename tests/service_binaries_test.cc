@@ -300,6 +300,13 @@ TEST(ServiceBinariesTest, HelpShowsNoSecretFromTheEnvironment) {
     EXPECT_THAT(help.output, HasSubstr("--listen")) << binary;
     EXPECT_THAT(help.output, Not(HasSubstr("S3CRET"))) << binary;
   }
+  // Given as a flag, the URL shows in --help as its current value, with
+  // the password masked.
+  auto help = RunCommand(
+      {COMMAND_SERVICE_BINARY,
+       "--database_url=postgresql://inventory:S3CRET@db/inventory", "--help"});
+  EXPECT_THAT(help.output, HasSubstr("postgresql://inventory:***@db"));
+  EXPECT_THAT(help.output, Not(HasSubstr("S3CRET")));
 }
 
 TEST(CommandServiceBinaryTest, DatabaseUrlFromTheEnvironmentIsLoggedRedacted) {

@@ -6,7 +6,7 @@
 #include "common/error_reason.h"
 #include "common/field_violation.h"
 #include "common/grpc_status.h"
-#include "common/log.h"
+#include "common/log_rate_limiter.h"
 #include "common/status_macros.h"
 
 namespace inventory {
@@ -59,7 +59,7 @@ grpc::Status CommandService::Handle(const char* method,
   };
   absl::StatusOr<CommandResult> result = run();
   if (!result.ok()) {
-    LogWarning(method, " failed: ", StatusForLog(result.status()));
+    LogFailedCall(method, result.status());
     return ToGrpcStatus(result.status());
   }
   response->set_item_id(result->item_id);

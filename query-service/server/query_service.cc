@@ -11,6 +11,7 @@
 #include "common/grpc_server.h"
 #include "common/grpc_status.h"
 #include "common/log.h"
+#include "common/log_rate_limiter.h"
 #include "common/status_macros.h"
 
 namespace inventory {
@@ -72,7 +73,6 @@ absl::Status StoppedBelow(const InventoryReadModel& model,
        {"position", absl::StrCat(position)}});
 }
 
-// A slot of `limit`, or its RESOURCE_EXHAUSTED refusal with `why`.
 // The read model answers NOT_FOUND both for an unknown item and for a
 // version the item does not have (as_of_version); the reasons tell them
 // apart. Other statuses (and ones that have a reason) pass unchanged.
@@ -98,7 +98,7 @@ absl::Status WithNotFoundReason(const InventoryReadModel& model,
 
 // Logs a failed call and converts its status.
 grpc::Status Finish(const char* method, const absl::Status& status) {
-  if (!status.ok()) LogWarning(method, " failed: ", StatusForLog(status));
+  if (!status.ok()) LogFailedCall(method, status);
   return ToGrpcStatus(status);
 }
 
