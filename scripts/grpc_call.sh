@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Defines grpc_call, grpcurl's command line as the README and the tutorial
 # use it, run through `buf curl` (which scripts/run.sh installs with npm ci,
 # pinned by package-lock.json). In bash:

@@ -104,7 +104,8 @@ if ! type -P grpcurl >/dev/null; then
     fail "no grpcurl here, and the banner does not source scripts/grpc_call.sh first"
 fi
 paste_script "${lines[@]}" >"$WORK/paste.sh"
-WORK=$WORK bash "$WORK/paste.sh" </dev/null
+export WORK
+bash "$WORK/paste.sh" </dev/null
 # out_of PATTERN: the output of the line that matches PATTERN.
 out_of() {
   local n=0 line
