@@ -1,10 +1,15 @@
 #!/usr/bin/env python3
 """Checks that keep the project's markdown true (used by tests/docs_test.sh).
 
-  markdown_doc.py steps DOC OUT_DIR REPLACEMENTS
+  markdown_doc.py steps DOC OUT_DIR REPLACEMENTS [--every-shell-block]
       Writes each hands-on step of DOC as OUT_DIR/NNN.sh, with its expected
-      output (NNN.expected) and what it should exit with (NNN.exit: "0" or
-      "nonzero") and where it is (NNN.where: "file:line").
+      output (NNN.expected), what it should exit with (NNN.exit: "0" or
+      "nonzero"), where it is (NNN.where: "file:line") and how its JSON
+      output names fields (NNN.names: "proto" for a step that calls
+      `grpcurl`, "json" otherwise). Prints the number of steps; reports
+      each block marked not-run, with its reason, on stderr. With
+      --every-shell-block, a shell block (sh, bash, shell) that is neither a
+      step nor marked not-run is an error.
   markdown_doc.py compare STEP_PREFIX REPLACEMENTS
       Compares STEP_PREFIX.out (what the step printed) with
       STEP_PREFIX.expected; exits 1 with a diff when they differ.
@@ -14,9 +19,9 @@
       a #fragment of a markdown target must name one of its headings. In a
       paragraph, list item or table row that links to test files, a test
       name in `code` (CamelCase) must occur in one of those files.
-  markdown_doc.py flags README HELP_FILE...
-      Every --flag and [env VAR] in the --help texts must appear in README
-      as `--flag` and `VAR`.
+  markdown_doc.py flags REFERENCE HELP_FILE...
+      Every --flag and [env VAR] in the --help texts must appear in the
+      configuration reference (docs/configuration.md) as `--flag` and `VAR`.
 
 The markdown conventions (see the end of docs/tutorial.md):
 
@@ -24,6 +29,8 @@ The markdown conventions (see the end of docs/tutorial.md):
   ```sh title="tutorial-step" exit="nonzero"   a step that must fail
   ```text title="expected"               the output of the step before it:
                                          stdout and stderr together
+  ```sh title="not-run" reason="..."     shown, never run; the reason says
+                                         why (needs Docker, another host...)
 
 Steps run in order in one bash shell from the repository root, as a reader
 would type them. REPLACEMENTS ("50051=41234,/tmp/x=/tmp/y,...") replaces
@@ -33,9 +40,19 @@ have timestamps and UUIDs replaced by placeholders and trailing blanks
 removed. An expected line that is exactly "..." matches any number of
 lines; one that ends in "..." matches any line starting with what precedes
 it.
+
+Field names: a real grpcurl prints the proto's field names ("item_id"), and
+that is what the docs show for a `grpcurl` command; `buf curl`, which
+stands in for grpcurl in the test (grpcurl is not packaged for Debian),
+prints the JSON names ("itemId"). So the object keys in the JSON output of
+a step that calls `grpcurl` are turned back from lowerCamelCase into
+snake_case before comparing (keys only, never string values; safe because
+no field of the API has a digit or an upper-case letter in its name). A
+step that calls `buf curl` itself is compared as it prints, JSON names.
 """
 
 import difflib
+import json
 import os
 import re
 import sys
@@ -45,7 +62,8 @@ ATTRIBUTE = re.compile(r'(\w+)="([^"]*)"')
 
 
 def fenced_blocks(path):
-    """Yields (line number, info attributes, body) of each fenced block."""
+    """Yields (line number, info attributes, body, language) of each fenced
+    block."""
     with open(path, encoding="utf-8") as f:
         lines = f.read().split("\n")
     i = 0
@@ -62,7 +80,8 @@ def fenced_blocks(path):
             body.append(lines[i])
             i += 1
         i += 1  # the closing fence
-        yield start, dict(ATTRIBUTE.findall(info)), "\n".join(body)
+        language = info.split()[0] if info.split() else ""
+        yield start, dict(ATTRIBUTE.findall(info)), "\n".join(body), language
 
 
 def parse_replacements(text):
@@ -77,13 +96,18 @@ def substitute(text, replacements, reverse=False):
     return text
 
 
-def command_steps(doc, out_dir, replacements_text):
+SHELL_LANGUAGES = ("sh", "bash", "shell")
+CALLS_GRPCURL = re.compile(r"(^|[\s;&|(`])grpcurl\s")
+
+
+def command_steps(doc, out_dir, replacements_text, every_shell_block=False):
     replacements = parse_replacements(replacements_text)
     os.makedirs(out_dir, exist_ok=True)
     count = 0
     last = None
-    for line, attributes, body in fenced_blocks(doc):
+    for line, attributes, body, language in fenced_blocks(doc):
         title = attributes.get("title")
+        where = "%s:%d" % (doc, line)
         if title == "tutorial-step":
             count += 1
             last = os.path.join(out_dir, "%03d" % count)
@@ -92,17 +116,28 @@ def command_steps(doc, out_dir, replacements_text):
             with open(last + ".exit", "w", encoding="utf-8") as f:
                 f.write(attributes.get("exit", "0") + "\n")
             with open(last + ".where", "w", encoding="utf-8") as f:
-                f.write("%s:%d\n" % (doc, line))
+                f.write(where + "\n")
+            with open(last + ".names", "w", encoding="utf-8") as f:
+                f.write(("proto" if CALLS_GRPCURL.search(body) else "json")
+                        + "\n")
             with open(last + ".expected", "w", encoding="utf-8") as f:
                 f.write("")
         elif title == "expected":
             if last is None:
-                sys.exit("%s:%d: expected output before any step" % (doc, line))
+                sys.exit("%s: expected output before any step" % where)
             with open(last + ".expected", "w", encoding="utf-8") as f:
                 f.write(body + "\n")
             last = None  # one expected block per step
+        elif title == "not-run":
+            if not attributes.get("reason"):
+                sys.exit('%s: a not-run block needs reason="..."' % where)
+            sys.stderr.write("skipped %s: %s\n" % (where, attributes["reason"]))
         elif title is not None:
-            sys.exit("%s:%d: unknown block title %r" % (doc, line, title))
+            sys.exit("%s: unknown block title %r" % (where, title))
+        elif every_shell_block and language in SHELL_LANGUAGES:
+            sys.exit('%s: a shell block must be a step (title="tutorial-step")'
+                     ' or say why it is not run (title="not-run" reason="...")'
+                     % where)
     if count == 0:
         sys.exit("%s: no tutorial steps found" % doc)
     print(count)
@@ -152,12 +187,57 @@ def matches(expected, actual):
     return reachable[len(actual)]
 
 
+JSON_STRING = re.compile(r'"((?:[^"\\]|\\.)*)"(\s*:)?')
+
+
+def proto_names(json_text):
+    """`json_text` (one JSON document) with every object key turned from
+    lowerCamelCase (protobuf's JSON name) into snake_case (the proto field
+    name). A string followed by a colon is a key; string values and
+    everything else are left as they are."""
+    def key(match):
+        if not match.group(2):
+            return match.group(0)
+        name = re.sub(r"[A-Z]", lambda m: "_" + m.group(0).lower(),
+                      match.group(1))
+        return '"%s"%s' % (name, match.group(2))
+    return JSON_STRING.sub(key, json_text)
+
+
+def with_proto_names(text):
+    """`text` with the keys of every JSON document in it (one that starts a
+    line) in snake_case; other text is left as it is."""
+    decoder = json.JSONDecoder()
+    result = []
+    i = 0
+    while i < len(text):
+        if text[i] in "{[" and (i == 0 or text[i - 1] == "\n"):
+            try:
+                _, end = decoder.raw_decode(text, i)
+            except ValueError:
+                end = None
+            if end is not None:
+                result.append(proto_names(text[i:end]))
+                i = end
+                continue
+        result.append(text[i])
+        i += 1
+    return "".join(result)
+
+
 def command_compare(prefix, replacements_text):
     replacements = parse_replacements(replacements_text)
     with open(prefix + ".expected", encoding="utf-8") as f:
         expected = normalise(f.read())
     with open(prefix + ".out", encoding="utf-8", errors="replace") as f:
-        actual = normalise(substitute(f.read(), replacements, reverse=True))
+        output = substitute(f.read(), replacements, reverse=True)
+    names = "json"
+    if os.path.exists(prefix + ".names"):
+        with open(prefix + ".names", encoding="utf-8") as f:
+            names = f.read().strip()
+    if names == "proto":
+        output = with_proto_names(output)
+    actual = normalise(output)
     if matches(expected, actual):
         return
     sys.stdout.writelines(
@@ -306,8 +386,8 @@ def command_links(files):
     print("%d links checked" % count)
 
 
-def command_flags(readme, help_files):
-    with open(readme, encoding="utf-8") as f:
+def command_flags(reference, help_files):
+    with open(reference, encoding="utf-8") as f:
         text = f.read()
     problems = []
     for help_file in help_files:
@@ -320,11 +400,11 @@ def command_flags(readme, help_files):
         for flag in flags:
             if "`--%s`" % flag not in text:
                 problems.append("%s: --%s (%s) is not documented"
-                                % (readme, flag, os.path.basename(help_file)))
+                                % (reference, flag, os.path.basename(help_file)))
         for env in envs:
             if "`%s`" % env not in text:
                 problems.append("%s: env %s (%s) is not documented"
-                                % (readme, env, os.path.basename(help_file)))
+                                % (reference, env, os.path.basename(help_file)))
     for problem in problems:
         print(problem)
     if problems:
@@ -333,8 +413,9 @@ def command_flags(readme, help_files):
 
 
 def main(argv):
-    if len(argv) == 4 and argv[0] == "steps":
-        command_steps(argv[1], argv[2], argv[3])
+    if len(argv) in (4, 5) and argv[0] == "steps" and (
+            len(argv) == 4 or argv[4] == "--every-shell-block"):
+        command_steps(argv[1], argv[2], argv[3], len(argv) == 5)
     elif len(argv) == 3 and argv[0] == "compare":
         command_compare(argv[1], argv[2])
     elif len(argv) >= 2 and argv[0] == "links":
