@@ -85,7 +85,7 @@ ABSL_FLAG(
 ABSL_FLAG(absl::Duration, shutdown_grace, absl::Seconds(5),
           "On SIGINT/SIGTERM, how long in-flight calls may take to finish "
           "(and the longest the exit waits for the database listener).");
-// TLS and bearer tokens (README, "Security"). Tokens come from files or
+// TLS and bearer tokens (docs/security.md). Tokens come from files or
 // the environment, never from flags: command lines are visible to all.
 ABSL_FLAG(std::string, tls_cert_file, EnvOr("TLS_CERT_FILE", ""),
           "PEM certificate (chain) to serve TLS with; with --tls_key_file. "

@@ -23,8 +23,7 @@ namespace inventory {
 inline constexpr absl::string_view kErrorDomain = "inventory.v1";
 
 // The reasons, as listed in proto/inventory/v1/command_service.proto (the
-// query-service's own in query_service.proto) and in README.md's error
-// table.
+// query-service's own in query_service.proto) and in docs/errors.md.
 namespace reason {
 inline constexpr absl::string_view kInvalidField = "INVALID_FIELD";
 inline constexpr absl::string_view kItemNotFound = "ITEM_NOT_FOUND";

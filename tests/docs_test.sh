@@ -15,8 +15,9 @@
 # free loopback ports in a scratch data folder, so its positions start at 1.
 # A page's steps run in one bash shell, in order, from a scratch copy of the
 # repository root (symbolic links) whose build-release/ is the build under
-# test; the documented ports (50051, 50052, 55432, 50061) and data folder
-# (/tmp/inventory-tutorial) are replaced by the test's own. Pages other than
+# test; the documented ports (50051, 50052, 55432, 50061) are replaced by
+# the test's own, and .data/ (the documented data folder) links to the
+# system's scratch data folder. Pages other than
 # the tutorial get its `grpcurl` function first
 # (tests/support/grpcurl_via_buf.sh), and every shell block in them must be
 # a step or be marked not-run with its reason (listed as skipped). See
@@ -80,7 +81,6 @@ start_system() {
   pg_port=$(free_port) COMMAND_PORT=$(free_port) QUERY_PORT=$(free_port)
   spare_port=$(free_port)
   REPLACEMENTS=50051=$COMMAND_PORT,50052=$QUERY_PORT,55432=$pg_port,50061=$spare_port
-  REPLACEMENTS+=,/tmp/inventory-tutorial=$data
   # A background job of a script starts with SIGINT ignored; restore it, so
   # that the Ctrl-C sent at the end reaches run.sh as it would from a
   # terminal.
@@ -141,6 +141,9 @@ run_page() {
   local name=$1 doc=$2 prelude=$3 options=$4 count
   echo "== $name: start the system with scripts/run.sh"
   start_system "$name"
+  # The pages' data folder, .data/ under the repository root, is this
+  # system's.
+  ln -sfn "$WORK/$name/data" "$REPO/.data"
   STEPS=$WORK/$name/steps
   # shellcheck disable=SC2086  # options: empty or one word
   count=$(python3 "$DOC_TOOL" steps "$doc" "$STEPS" "$REPLACEMENTS" $options) ||
