@@ -1,16 +1,14 @@
 // The command-service's log of its health: a change of the database
 // probe's answer is one line, whatever the number of probes, in process on
 // an in-memory store whose HeadPosition (the probe) can be made to fail.
-#include <atomic>
 #include <memory>
-#include <optional>
 #include <string>
-#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "command-service/server/command_server.h"
+#include "common/forwarding_event_store.h"
 #include "common/in_memory_event_store.h"
 #include "common/log_capture.h"
 #include "gtest/gtest.h"
@@ -20,10 +18,12 @@ namespace {
 
 constexpr absl::Duration kWaitTimeout = absl::Seconds(15);
 
-// An InMemoryEventStore whose HeadPosition fails while `down` is set, and
+// An in-memory store whose HeadPosition fails while `down` is set, and
 // which counts the calls of it, so that a test can wait for probes.
-class ProbedStore final : public EventStore {
+class ProbedStore final : public ForwardingEventStore {
  public:
+  ProbedStore() : ForwardingEventStore(&store_) {}
+
   void SetDown(bool down) {
     absl::MutexLock lock(&mu_);
     down_ = down;
@@ -41,36 +41,17 @@ class ProbedStore final : public EventStore {
     return probes_;
   }
 
-  absl::StatusOr<AppendResult> Append(const AppendRequest& request) override {
-    return store_.Append(request);
-  }
-  absl::StatusOr<std::vector<RecordedEvent>> ReadStream(
-      absl::string_view stream_id, int64_t from_version,
-      int64_t max_count) override {
-    return store_.ReadStream(stream_id, from_version, max_count);
-  }
-  absl::StatusOr<std::vector<RecordedEvent>> ReadAll(
-      int64_t after_position, int64_t max_count) override {
-    return store_.ReadAll(after_position, max_count);
-  }
   absl::StatusOr<int64_t> HeadPosition() override {
-    absl::MutexLock lock(&mu_);
-    ++probes_;
-    if (down_) {
-      return absl::UnavailableError(
-          "connection to server failed: Connection refused\n\tIs the server "
-          "running?");
+    {
+      absl::MutexLock lock(&mu_);
+      ++probes_;
+      if (down_) {
+        return absl::UnavailableError(
+            "connection to server failed: Connection refused\n\tIs the "
+            "server running?");
+      }
     }
-    return store_.HeadPosition();
-  }
-  absl::StatusOr<bool> WaitForEventsAfter(int64_t after_position,
-                                          absl::Time deadline) override {
-    return store_.WaitForEventsAfter(after_position, deadline);
-  }
-  void StopWaiting() override { store_.StopWaiting(); }
-  absl::StatusOr<std::optional<RecordedRequest>> FindRequest(
-      absl::string_view request_id) override {
-    return store_.FindRequest(request_id);
+    return ForwardingEventStore::HeadPosition();
   }
 
  private:
