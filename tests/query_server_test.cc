@@ -895,6 +895,19 @@ TEST_F(QueryServerTest, EveryValidationErrorIsInvalidArgumentNamingTheField) {
     EXPECT_THAT(status.error_message(), HasSubstr(c.field));
   }
 
+  // A token the service never issued is not called one of another query;
+  // a real one of another query is.
+  for (const std::string token : {"garbage", "Z2FyYmFnZQ", "garbage!!"}) {
+    SCOPED_TRACE(token);
+    const grpc::Status status =
+        list([&](auto& r) { r.set_page_token(token); })();
+    EXPECT_EQ(status.error_message(),
+              "page_token: not a token issued by this service");
+  }
+  EXPECT_EQ(
+      list([&](auto& r) { r.set_page_token(history_token); })().error_message(),
+      "page_token: was issued for a different query or filter");
+
   // The limits themselves are fine.
   const std::vector<std::pair<std::string, std::function<grpc::Status()>>>
       valid = {
