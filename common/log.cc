@@ -1,8 +1,12 @@
 #include "common/log.h"
 
 #include <cstdio>
+#include <utility>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/strings/ascii.h"
+#include "absl/strings/str_format.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 
@@ -17,7 +21,16 @@ void AppendHexEscape(unsigned char byte, std::string* out) {
 
 bool IsControl(unsigned char byte) { return byte < 0x20 || byte == 0x7f; }
 
+absl::Mutex sink_mu(absl::kConstInit);
+LogSink* sink ABSL_GUARDED_BY(sink_mu) = nullptr;
+
 }  // namespace
+
+void SetLogSink(LogSink new_sink) {
+  absl::MutexLock lock(&sink_mu);
+  delete sink;
+  sink = new_sink ? new LogSink(std::move(new_sink)) : nullptr;
+}
 
 void Log(LogLevel level, absl::string_view message) {
   const char* tag = level == LogLevel::kInfo      ? "INFO "
@@ -39,7 +52,10 @@ void Log(LogLevel level, absl::string_view message) {
       line.push_back(c);
     }
   }
-  std::fprintf(stderr, "%s %s %s\n", time.c_str(), tag, line.c_str());
+  const std::string full = absl::StrFormat("%s %s %s", time, tag, line);
+  std::fprintf(stderr, "%s\n", full.c_str());
+  absl::MutexLock lock(&sink_mu);
+  if (sink != nullptr) (*sink)(full);
 }
 
 std::string EscapeForLog(absl::string_view text, size_t max_bytes) {

@@ -10,6 +10,7 @@
 #define INVENTORY_COMMON_LOG_H_
 
 #include <cstddef>
+#include <functional>
 #include <string>
 
 #include "absl/strings/str_cat.h"
@@ -21,6 +22,14 @@ enum class LogLevel { kInfo, kWarning, kError };
 
 // Writes "2026-11-26T13:45:00.123Z WARN  <message>" to stderr.
 void Log(LogLevel level, absl::string_view message);
+
+// Test hook: while a sink is set, every line Log() writes (as written,
+// without the newline) is also passed to it, on the logging thread, one
+// line at a time. SetLogSink(nullptr) removes it; it returns once no call
+// of the old sink is running. Thread-safe. See common/log_capture.h for a
+// ready-made sink that tests can wait on.
+using LogSink = std::function<void(absl::string_view line)>;
+void SetLogSink(LogSink sink);
 
 template <typename... Args>
 void LogInfo(const Args&... args) {

@@ -1,14 +1,19 @@
 #include "common/log.h"
 
 #include <string>
+#include <vector>
 
+#include "absl/time/time.h"
+#include "common/log_capture.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
 namespace inventory {
 namespace {
 
+using ::testing::ElementsAre;
 using ::testing::HasSubstr;
+using ::testing::MatchesRegex;
 using ::testing::Not;
 
 TEST(EscapeForLogTest, KeepsPrintableAscii) {
@@ -58,6 +63,26 @@ TEST(LogTest, EveryLineIsOneLineWithoutControlBytes) {
   EXPECT_THAT(written, HasSubstr(R"( WARN  first second\x1b[2J\x07 end)"));
   EXPECT_EQ(written.find('\n'), written.size() - 1) << written;
   EXPECT_THAT(written, Not(HasSubstr("\x1b")));
+}
+
+TEST(LogCaptureTest, SeesEachLineAsWrittenWhileItExists) {
+  LogWarning("before the capture");
+  std::vector<std::string> lines;
+  {
+    LogCapture capture;
+    LogInfo("one ", 1);
+    LogError("two\nlines");
+    EXPECT_EQ(capture.Count("one 1"), 1);
+    EXPECT_EQ(capture.Count("before"), 0);
+    EXPECT_TRUE(capture.WaitFor("two lines", absl::ZeroDuration()));
+    EXPECT_FALSE(capture.WaitFor("three", absl::Milliseconds(1)));
+    EXPECT_FALSE(capture.WaitFor("one", absl::Milliseconds(1), /*count=*/2));
+    lines = capture.Lines();
+  }
+  EXPECT_THAT(lines, ElementsAre(MatchesRegex("[-0-9T:.]+Z INFO  one 1"),
+                                 MatchesRegex("[-0-9T:.]+Z ERROR two lines")));
+  // Removed with the capture: logging goes on without it.
+  LogInfo("after the capture");
 }
 
 }  // namespace

@@ -2,11 +2,18 @@
 
 #include <signal.h>
 
+#include <algorithm>
 #include <cstdlib>
+#include <iostream>
+#include <vector>
 
+#include "absl/flags/commandlineflag.h"
+#include "absl/flags/internal/usage.h"
 #include "absl/flags/parse.h"
+#include "absl/flags/reflection.h"
 #include "absl/flags/usage.h"
 #include "absl/flags/usage_config.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/synchronization/mutex.h"
@@ -21,6 +28,32 @@ sigset_t ShutdownSignals() {
   sigaddset(&set, SIGINT);
   sigaddset(&set, SIGTERM);
   return set;
+}
+
+// The flags a program's --help describes: those defined in its main.cc
+// (flags are defined only there), by name.
+bool IsProgramFlag(absl::string_view file) {
+  return absl::EndsWith(file, "/main.cc");
+}
+
+// --help as this program prints it: the usage text, then each of its own
+// flags in Abseil's format ("    --name (help); default: ...;"), without
+// Abseil's per-file headers, the flags of the libraries it links, or the
+// hint about --helpfull (which still lists everything).
+void PrintHelp(std::ostream& out, absl::string_view usage) {
+  std::vector<const absl::CommandLineFlag*> flags;
+  for (const auto& [name, flag] : absl::GetAllFlags()) {
+    if (IsProgramFlag(flag->Filename())) flags.push_back(flag);
+  }
+  std::sort(flags.begin(), flags.end(),
+            [](const absl::CommandLineFlag* a, const absl::CommandLineFlag* b) {
+              return a->Name() < b->Name();
+            });
+  out << absl::StripTrailingAsciiWhitespace(usage) << "\n\nFlags:\n";
+  for (const absl::CommandLineFlag* flag : flags) {
+    absl::flags_internal::FlagHelp(
+        out, *flag, absl::flags_internal::HelpFormat::kHumanReadable);
+  }
 }
 
 }  // namespace
@@ -55,12 +88,30 @@ std::string FlagOrEnv(const SecretFlag& flag, const char* name) {
 
 void ParseFlags(int argc, char** argv, absl::string_view usage) {
   absl::FlagsUsageConfig config;
-  config.contains_help_flags = [](absl::string_view file) {
-    return absl::EndsWith(file, "/main.cc");
-  };
+  config.contains_help_flags = IsProgramFlag;
+  config.contains_helpshort_flags = IsProgramFlag;
   absl::SetFlagsUsageConfig(config);
   absl::SetProgramUsageMessage(usage);
-  absl::ParseCommandLine(argc, argv);
+  // A plain --help is answered here (see PrintHelp); the other flags are
+  // parsed first, so that it shows the values given with it.
+  std::vector<char*> args;
+  bool help = false;
+  bool flags_ended = false;
+  for (int i = 0; i < argc; ++i) {
+    const absl::string_view arg = argv[i];
+    if (arg == "--") flags_ended = true;
+    if (i > 0 && !flags_ended && (arg == "--help" || arg == "-help")) {
+      help = true;
+    } else {
+      args.push_back(argv[i]);
+    }
+  }
+  absl::ParseCommandLine(static_cast<int>(args.size()), args.data());
+  if (help) {
+    PrintHelp(std::cout, usage);
+    // As Abseil's own --help does.
+    std::exit(1);
+  }
 #ifdef NDEBUG
   // Debian's Abseil is built with mutex deadlock detection on, which
   // updates a lock graph on every lock; release builds of our services

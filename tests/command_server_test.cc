@@ -36,6 +36,7 @@
 #include "command-service/application/item_event_codec.h"
 #include "common/error_reason.h"
 #include "common/field_violation.h"
+#include "common/forwarding_event_store.h"
 #include "common/grpc_status.h"
 #include "common/in_memory_event_store.h"
 #include "common/postgres_event_store.h"
@@ -85,13 +86,13 @@ absl::Time Deadline(absl::Duration timeout) { return absl::Now() + timeout; }
 // start below a given position: reads of old events, which only a
 // subscription that is not served from the live window makes. A hook may
 // run before each Append(), e.g. another writer appending first.
-class ObservedStore final : public EventStore {
+class ObservedStore final : public ForwardingEventStore {
  public:
   // Runs before an Append() is forwarded, with the store forwarded to.
   using AppendHook = std::function<void(EventStore& inner)>;
 
   explicit ObservedStore(std::unique_ptr<EventStore> inner)
-      : inner_(std::move(inner)) {}
+      : ForwardingEventStore(inner.get()), inner_(std::move(inner)) {}
 
   absl::StatusOr<AppendResult> Append(const AppendRequest& request) override {
     AppendHook hook;
@@ -102,11 +103,6 @@ class ObservedStore final : public EventStore {
     if (hook) hook(*inner_);
     return inner_->Append(request);
   }
-  absl::StatusOr<std::vector<RecordedEvent>> ReadStream(
-      absl::string_view stream_id, int64_t from_version,
-      int64_t max_count) override {
-    return inner_->ReadStream(stream_id, from_version, max_count);
-  }
   absl::StatusOr<std::vector<RecordedEvent>> ReadAll(
       int64_t after_position, int64_t max_count) override {
     {
@@ -114,18 +110,6 @@ class ObservedStore final : public EventStore {
       if (after_position < count_below_) ++reads_below_;
     }
     return inner_->ReadAll(after_position, max_count);
-  }
-  absl::StatusOr<int64_t> HeadPosition() override {
-    return inner_->HeadPosition();
-  }
-  absl::StatusOr<bool> WaitForEventsAfter(int64_t after_position,
-                                          absl::Time deadline) override {
-    return inner_->WaitForEventsAfter(after_position, deadline);
-  }
-  void StopWaiting() override { inner_->StopWaiting(); }
-  absl::StatusOr<std::optional<RecordedRequest>> FindRequest(
-      absl::string_view request_id) override {
-    return inner_->FindRequest(request_id);
   }
 
   // From now on, counts ReadAll() calls with after_position < `position`.

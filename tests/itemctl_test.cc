@@ -215,5 +215,34 @@ TEST_F(ItemctlTest, QuitEndsTheShellAndEndOfInputExitsZero) {
             "error: unknown command \"frobnicate\"; type help for the list\n");
 }
 
+// --help is itemctl's usage and its own flags, nothing from the libraries
+// it links (no "Flags from <file>:" headers, no Abseil flags). The flags
+// given before it are parsed: their values show as "currently".
+TEST(ItemctlHelpTest, ListsOnlyItemctlsOwnFlags) {
+  const CommandOutput help =
+      RunCommand({ITEMCTL_BINARY, "--timeout=3s", "--help"});
+  EXPECT_THAT(help.output, HasSubstr("Usage: itemctl"));
+  for (const char* flag :
+       {"--command (", "--query (", "--timeout (", "--ca_file (",
+        "--token_file (", "--min_position ("}) {
+    EXPECT_THAT(help.output, HasSubstr(flag));
+  }
+  EXPECT_THAT(help.output, HasSubstr("currently: 3s"));
+  for (const char* noise :
+       {"Flags from", "--flagfile", "--helpfull", "--fromenv", "--tryfromenv",
+        "--undefok", "--version", "--only_check_args", "Try --helpfull"}) {
+    EXPECT_THAT(help.output, Not(HasSubstr(noise)));
+  }
+  // Each flag line is "    --name (...": the form the docs tests read.
+  const std::regex kFlagLine(R"((^|\n)    --(\w+) \()");
+  int flags = 0;
+  for (auto it = std::sregex_iterator(help.output.begin(), help.output.end(),
+                                      kFlagLine);
+       it != std::sregex_iterator(); ++it) {
+    ++flags;
+  }
+  EXPECT_EQ(flags, 6) << help.output;
+}
+
 }  // namespace
 }  // namespace inventory

@@ -40,6 +40,7 @@
 #include "common/field_violation.h"
 #include "common/grpc_status.h"
 #include "common/in_memory_event_store.h"
+#include "common/log_capture.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/util/message_differencer.h"
 #include "grpc/health/v1/health.grpc.pb.h"
@@ -894,6 +895,19 @@ TEST_F(QueryServerTest, EveryValidationErrorIsInvalidArgumentNamingTheField) {
     EXPECT_THAT(status.error_message(), HasSubstr(c.field));
   }
 
+  // A token the service never issued is not called one of another query;
+  // a real one of another query is.
+  for (const std::string token : {"garbage", "Z2FyYmFnZQ", "garbage!!"}) {
+    SCOPED_TRACE(token);
+    const grpc::Status status =
+        list([&](auto& r) { r.set_page_token(token); })();
+    EXPECT_EQ(status.error_message(),
+              "page_token: not a token issued by this service");
+  }
+  EXPECT_EQ(
+      list([&](auto& r) { r.set_page_token(history_token); })().error_message(),
+      "page_token: was issued for a different query or filter");
+
   // The limits themselves are fine.
   const std::vector<std::pair<std::string, std::function<grpc::Status()>>>
       valid = {
@@ -1157,6 +1171,47 @@ bool Eventually(const std::function<bool()>& condition,
   return true;
 }
 
+TEST_F(QueryServerTest, LogsABreakOfTheEventStreamOnceAndItsResumption) {
+  ExpectedItem item = NewItem("stream-break");
+  const int64_t position = CreateWithStock(item, 4);
+  v1::GetItemResponse response;
+  ASSERT_TRUE(GetItem(queries(), ItemRequest(item.id, position), &response,
+                      kWaitTimeout)
+                  .ok());
+  LogCapture log;
+  const int connections = query_->server->subscriber().connections();
+  const int port = command_->server->port();
+  command_.reset();
+  // Several attempts to reconnect fail while the command-service is away...
+  ASSERT_TRUE(Eventually([&] {
+    return query_->server->subscriber().connections() >= connections + 4;
+  }));
+  // ...but the break is one line.
+  EXPECT_EQ(log.Count("event stream broken at position"), 1);
+  EXPECT_EQ(log.Count(absl::StrCat("event stream broken at position ", position,
+                                   ": ")),
+            1);
+
+  command_ = StartCommandNode(&store_, absl::StrCat("127.0.0.1:", port));
+  ASSERT_NE(command_, nullptr);
+  const std::string resumed =
+      absl::StrCat("event stream resumed after position ", position);
+  ASSERT_TRUE(log.WaitFor(resumed, kWaitTimeout));
+  ExpectedItem later = NewItem("stream-break-later");
+  const int64_t later_position = CreateWithStock(later, 0);
+  ASSERT_TRUE(GetItem(queries(), ItemRequest(later.id, later_position),
+                      &response, kWaitTimeout)
+                  .ok());
+  EXPECT_EQ(log.Count("event stream resumed"), 1);
+  EXPECT_EQ(log.Count("event stream broken"), 1);
+  // A broken stream leaves the read model fit to serve what it has.
+  EXPECT_EQ(log.Count("health: SERVING (caught up") +
+                log.Count("health: NOT_SERVING (not caught up") +
+                log.Count("health: NOT_SERVING (the event log") +
+                log.Count("health: NOT_SERVING (read model stopped"),
+            0);
+}
+
 // Subscribes with `request`: OK with the first message in *first, or the
 // status the subscription ended with before sending any.
 grpc::Status FirstMessage(v1::EventStreamService::Stub& events,
@@ -1387,6 +1442,7 @@ void ExpectExactlyTheShorterLog(QueryNode& query,
 }
 
 TEST(QueryServerLogTest, RebuildsWhenTheCommandServiceReturnsWithAShorterLog) {
+  LogCapture log;
   InMemoryEventStore shorter;
   const std::vector<ExpectedItem> short_items = WriteShorterLog(&shorter);
   ASSERT_EQ(short_items.size(), 2u);
@@ -1416,6 +1472,26 @@ TEST(QueryServerLogTest, RebuildsWhenTheCommandServiceReturnsWithAShorterLog) {
   }));
   ASSERT_TRUE(AwaitHealth(*query->health, "", HealthCheckResponse::SERVING));
   ExpectExactlyTheShorterLog(*query, short_items);
+  // Each change of health logged once, with its reason: not caught up at
+  // the start, caught up, rebuilding, caught up again.
+  EXPECT_EQ(log.Count("health: NOT_SERVING (not caught up with the event "
+                      "log yet)"),
+            1);
+  EXPECT_EQ(log.Count("health: SERVING (caught up with the event log at "
+                      "position 10)"),
+            1);
+  EXPECT_EQ(log.Count("health: NOT_SERVING (the event log is shorter than "
+                      "the read model; rebuilding it from position 0)"),
+            1);
+  EXPECT_EQ(log.Count("health: SERVING (caught up with the event log at "
+                      "position 3)"),
+            1);
+  // The command-service's own lines ("health: SERVING (database
+  // answers)") are not the query-service's.
+  EXPECT_EQ(log.Count("health: SERVING (caught up") +
+                log.Count("health: NOT_SERVING (not caught up") +
+                log.Count("health: NOT_SERVING (the event log"),
+            4);
 
   // It follows the shorter log from there.
   ExpectedItem next = NewItem("short-3");

@@ -270,6 +270,10 @@ TEST(QueryServiceBinaryTest, HelpDocumentsEveryFlag) {
         "--health_check", "LISTEN_ADDR", "COMMAND_SERVICE_ADDR"}) {
     EXPECT_THAT(help.output, HasSubstr(flag));
   }
+  // Its own flags only: no per-file headers, none of Abseil's flags.
+  for (const char* noise : {"Flags from", "--flagfile", "--undefok"}) {
+    EXPECT_THAT(help.output, Not(HasSubstr(noise)));
+  }
 }
 
 TEST(CommandServiceBinaryTest, HelpDocumentsEveryFlag) {
@@ -280,6 +284,10 @@ TEST(CommandServiceBinaryTest, HelpDocumentsEveryFlag) {
         "--live_buffer_events", "--shutdown_grace", "--startup_timeout",
         "--health_check", "LISTEN_ADDR", "DATABASE_URL"}) {
     EXPECT_THAT(help.output, HasSubstr(flag));
+  }
+  // Its own flags only: no per-file headers, none of Abseil's flags.
+  for (const char* noise : {"Flags from", "--flagfile", "--undefok"}) {
+    EXPECT_THAT(help.output, Not(HasSubstr(noise)));
   }
 }
 

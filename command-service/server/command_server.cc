@@ -51,8 +51,22 @@ CommandServer::~CommandServer() { Shutdown(absl::Seconds(5)); }
 
 void CommandServer::ProbeDatabase() {
   const absl::StatusOr<int64_t> head = store_->HeadPosition();
-  health_.SetAll(head.ok() ? HealthCheckResponse::SERVING
-                           : HealthCheckResponse::NOT_SERVING);
+  const bool answers = head.ok();
+  health_.SetAll(answers ? HealthCheckResponse::SERVING
+                         : HealthCheckResponse::NOT_SERVING);
+  // A change is logged once, not every probe.
+  if (database_answered_.has_value() && *database_answered_ == answers) return;
+  if (answers) {
+    LogInfo("health: SERVING (database answers",
+            database_answered_.has_value() ? " again" : "", ")");
+  } else {
+    // The first line of the store's message is reason enough; the rest
+    // (a libpq hint, a query) would repeat it.
+    const absl::string_view message = head.status().message();
+    LogWarning("health: NOT_SERVING (database unreachable: ",
+               EscapeForLog(message.substr(0, message.find('\n')), 160), ")");
+  }
+  database_answered_ = answers;
 }
 
 void CommandServer::ProbeLoop() {

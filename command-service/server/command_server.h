@@ -8,6 +8,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 
@@ -71,7 +72,9 @@ class CommandServer {
 
  private:
   CommandServer(EventStore* store, const CommandServerOptions& options);
-  // Sets health from one probe of the store.
+  // Sets health from one probe of the store, and logs a change of it
+  // ("health: SERVING (database answers again)", "health: NOT_SERVING
+  // (database unreachable: <reason>)").
   void ProbeDatabase();
   void ProbeLoop();
 
@@ -89,6 +92,9 @@ class CommandServer {
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   bool shut_down_ ABSL_GUARDED_BY(mu_) = false;
   std::thread prober_;
+  // Whether the last probe's store answered (nullopt: no probe yet).
+  // Touched by Start()'s first probe, then by the probing thread only.
+  std::optional<bool> database_answered_;
 };
 
 }  // namespace inventory

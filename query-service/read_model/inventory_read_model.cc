@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <iterator>
 #include <limits>
+#include <optional>
+#include <utility>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
@@ -27,20 +29,43 @@ std::string MakeToken(absl::string_view scope, absl::string_view cursor) {
   return absl::WebSafeBase64Escape(absl::StrCat(scope, "\n", cursor));
 }
 
-absl::StatusOr<std::string> CursorOf(const std::string& token,
-                                     absl::string_view scope) {
+// What a token says, or nullopt when it is not one MakeToken() wrote: it
+// must decode, re-encode to itself, and name a scope of a kind this
+// service issues, so that arbitrary text is told apart from a real token
+// used with another query.
+struct DecodedToken {
+  std::string scope;
+  std::string cursor;
+};
+std::optional<DecodedToken> DecodeToken(const std::string& token) {
   std::string decoded;
-  if (!absl::WebSafeBase64Unescape(token, &decoded)) {
-    return InvalidField("page_token", "is not a token this service issued");
+  if (!absl::WebSafeBase64Unescape(token, &decoded) ||
+      absl::WebSafeBase64Escape(decoded) != token) {
+    return std::nullopt;
   }
   // The cursor never holds a newline; the scope may (a filter's text).
   const size_t separator = decoded.rfind('\n');
-  if (separator == std::string::npos ||
-      absl::string_view(decoded).substr(0, separator) != scope) {
+  if (separator == std::string::npos) return std::nullopt;
+  DecodedToken parts{decoded.substr(0, separator),
+                     decoded.substr(separator + 1)};
+  if (!absl::StartsWith(parts.scope, "items:") &&
+      !absl::StartsWith(parts.scope, "history:")) {
+    return std::nullopt;
+  }
+  return parts;
+}
+
+constexpr absl::string_view kNotIssued = "not a token issued by this service";
+
+absl::StatusOr<std::string> CursorOf(const std::string& token,
+                                     absl::string_view scope) {
+  std::optional<DecodedToken> decoded = DecodeToken(token);
+  if (!decoded.has_value()) return InvalidField("page_token", kNotIssued);
+  if (decoded->scope != scope) {
     return InvalidField("page_token",
                         "was issued for a different query or filter");
   }
-  return decoded.substr(separator + 1);
+  return std::move(decoded->cursor);
 }
 
 std::string FilterScope(const ItemFilter& filter) {
@@ -314,7 +339,7 @@ absl::StatusOr<HistoryPage> InventoryReadModel::GetItemHistory(
     absl::StatusOr<std::string> cursor = CursorOf(page_token, scope);
     if (!cursor.ok()) return cursor.status();
     if (!absl::SimpleAtoi(*cursor, &after_version) || after_version < 0) {
-      return InvalidField("page_token", "is not a token this service issued");
+      return InvalidField("page_token", kNotIssued);
     }
   }
   absl::ReaderMutexLock lock(&mu_);

@@ -153,8 +153,10 @@ class InventoryReadModel {
 
   // Items in item_id order matching `filter`, at most `page_size`, after
   // the page `page_token` ended (empty: from the start). INVALID_ARGUMENT
-  // when the token is malformed or was made for another filter; also when
-  // `page_size` or `scan_limit` is 0.
+  // (field page_token) "not a token issued by this service" when the token
+  // is not one this service wrote, "was issued for a different query or
+  // filter" when it was written for another filter or for a history; also
+  // INVALID_ARGUMENT when `page_size` or `scan_limit` is 0.
   //
   // A call checks at most `scan_limit` items against the filter
   // (ItemPage::items_scanned). When it reaches that many before the page is
@@ -169,7 +171,8 @@ class InventoryReadModel {
 
   // The item's events, oldest first, a page at a time (a token holds the
   // stream_version of the last event returned). NOT_FOUND for an unknown
-  // item; INVALID_ARGUMENT for a malformed token.
+  // item; INVALID_ARGUMENT for a token that is not one this service wrote
+  // or that was written for another query (as ListItems).
   absl::StatusOr<HistoryPage> GetItemHistory(
       const std::string& item_id, size_t page_size,
       const std::string& page_token) const;

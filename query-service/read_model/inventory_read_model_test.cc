@@ -887,16 +887,45 @@ TEST(InventoryReadModelTest, AGarbagePageTokenIsInvalid) {
   InventoryReadModel model;
   EventLog log;
   AddFilterFixture(model, log);
-  absl::StatusOr<HistoryPage> history = model.GetItemHistory("i2", 1, "");
-  ASSERT_TRUE(history.ok());
-  ASSERT_NE(history->next_page_token, "");
+  absl::StatusOr<ItemPage> items = model.ListItems(ItemFilter(), 1, "");
+  ASSERT_TRUE(items.ok());
+  ASSERT_NE(items->next_page_token, "");
+  // Text that decodes (or not) but was never written by the service: it
+  // must not be described as a token of another query.
   for (const std::string& token :
        {std::string("!!!not base64!!!"), std::string("garbage"),
         std::string("a"), absl::WebSafeBase64Escape("items:"),
         absl::WebSafeBase64Escape("hello\nworld"), std::string(1, '\0') + "x",
-        history->next_page_token}) {
+        items->next_page_token + "="}) {
     SCOPED_TRACE(token);
-    ExpectInvalidPageToken(model.ListItems(ItemFilter(), 10, token).status());
+    for (const absl::Status& status :
+         {model.ListItems(ItemFilter(), 10, token).status(),
+          model.GetItemHistory("i2", 10, token).status()}) {
+      ExpectInvalidPageToken(status);
+      EXPECT_EQ(status.message(),
+                "page_token: not a token issued by this service");
+    }
+  }
+}
+
+TEST(InventoryReadModelTest, ARealTokenOfAnotherQueryIsSaidToBeOne) {
+  InventoryReadModel model;
+  EventLog log;
+  AddFilterFixture(model, log);
+  absl::StatusOr<HistoryPage> history = model.GetItemHistory("i2", 1, "");
+  ASSERT_TRUE(history.ok());
+  ASSERT_NE(history->next_page_token, "");
+  absl::StatusOr<ItemPage> items = model.ListItems(Active(true), 1, "");
+  ASSERT_TRUE(items.ok());
+  ASSERT_NE(items->next_page_token, "");
+  for (const absl::Status& status :
+       {model.ListItems(ItemFilter(), 10, history->next_page_token).status(),
+        model.ListItems(ItemFilter(), 10, items->next_page_token).status(),
+        model.GetItemHistory("i2", 10, items->next_page_token).status(),
+        model.GetItemHistory("i3", 10, history->next_page_token).status()}) {
+    ExpectInvalidPageToken(status);
+    EXPECT_EQ(status.message(),
+              "page_token: was issued for a different query or filter");
   }
 }
 

@@ -3,6 +3,7 @@
 #include "absl/status/status.h"
 #include "common/grpc_credentials.h"
 #include "common/grpc_server.h"
+#include "common/log.h"
 
 namespace inventory {
 
@@ -38,11 +39,16 @@ absl::StatusOr<std::unique_ptr<QueryServer>> QueryServer::Start(
       options.command_service, options.command_service_security, channel_args);
   HealthService* health = &server->health_;
   server->subscriber_ = std::make_unique<EventSubscriber>(
-      channel, &server->model_, options.subscriber, [health](bool serving) {
+      channel, &server->model_, options.subscriber,
+      [health](bool serving, const std::string& why) {
+        // The subscriber calls only on a change: one line per change.
+        LogInfo("health: ", serving ? "SERVING" : "NOT_SERVING", " (", why,
+                ")");
         health->SetAll(
             serving ? grpc::health::v1::HealthCheckResponse::SERVING
                     : grpc::health::v1::HealthCheckResponse::NOT_SERVING);
       });
+  LogInfo("health: NOT_SERVING (not caught up with the event log yet)");
   server->subscriber_->Start();
   return server;
 }

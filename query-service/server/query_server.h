@@ -7,7 +7,9 @@
 // log for the first time, then SERVING: a load balancer never routes a
 // query to a replica that is still rebuilding. It turns NOT_SERVING again
 // while the read model is stopped at an event it cannot project, or is
-// being rebuilt because the log became shorter (event_subscriber.h).
+// being rebuilt because the log became shorter (event_subscriber.h). Each
+// change is logged once with its reason ("health: SERVING (caught up with
+// the event log at position 34)").
 #ifndef INVENTORY_QUERY_SERVICE_SERVER_QUERY_SERVER_H_
 #define INVENTORY_QUERY_SERVICE_SERVER_QUERY_SERVER_H_
 

@@ -5,7 +5,6 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_format.h"
 #include "common/error_reason.h"
 #include "common/grpc_status.h"
 #include "common/log.h"
@@ -14,7 +13,7 @@ namespace inventory {
 
 EventSubscriber::EventSubscriber(std::shared_ptr<grpc::Channel> channel,
                                  InventoryReadModel* model, Options options,
-                                 std::function<void(bool)> on_serving)
+                                 ServingCallback on_serving)
     : stub_(inventory::v1::EventStreamService::NewStub(channel)),
       model_(model),
       options_(options),
@@ -52,17 +51,18 @@ int EventSubscriber::rebuilds() const {
   return rebuilds_;
 }
 
-void EventSubscriber::SetServing(bool serving) {
+void EventSubscriber::SetServing(bool serving, const std::string& why) {
   {
     absl::MutexLock lock(&mu_);
     if (serving_ == serving) return;
     serving_ = serving;
   }
-  if (on_serving_) on_serving_(serving);
+  if (on_serving_) on_serving_(serving, why);
 }
 
 void EventSubscriber::Run() {
   absl::Duration backoff = options_.initial_backoff;
+  progress_mark_ = {absl::Now(), model_->position()};
   for (;;) {
     const int64_t before = model_->position();
     const Ending ending = SubscribeOnce();
@@ -84,11 +84,13 @@ void EventSubscriber::Run() {
             "): it was restored from a backup or failed over to a copy that "
             "lacks the last events, so the read model describes a different "
             "log. NOT_SERVING; rebuilding it from position 0");
-        SetServing(false);
+        SetServing(false,
+                   "the event log is shorter than the read model; rebuilding "
+                   "it from position 0");
         model_->Reset();
         logged_stop_ = -1;
-        last_progress_log_ = absl::InfinitePast();
-        last_progress_position_ = 0;
+        progress_mark_ = {absl::Now(), 0};
+        known_head_.reset();
         {
           absl::MutexLock lock(&mu_);
           ++rebuilds_;
@@ -97,8 +99,15 @@ void EventSubscriber::Run() {
         pause = absl::ZeroDuration();
         break;
       case Ending::Kind::kProjectionStopped: {
-        SetServing(false);
         const std::optional<ProjectionStop> stop = model_->stop();
+        SetServing(
+            false,
+            absl::StrCat("read model stopped at position ", model_->position(),
+                         stop.has_value()
+                             ? absl::StrCat(": the event at position ",
+                                            stop->global_position,
+                                            " cannot be projected")
+                             : std::string()));
         if (stop.has_value() && stop->global_position != logged_stop_) {
           logged_stop_ = stop->global_position;
           LogError(
@@ -118,8 +127,15 @@ void EventSubscriber::Run() {
         break;
       }
       case Ending::Kind::kBroken:
-        LogWarning(ending.why, " at position ", model_->position(),
-                   "; reconnecting in ", absl::FormatDuration(backoff));
+        // Once per break: the retries until it resumes say nothing new.
+        if (!stream_broken_) {
+          stream_broken_ = true;
+          LogWarning("event stream broken at position ", model_->position(),
+                     ": ", ending.why, "; reconnecting (backoff ",
+                     absl::FormatDuration(backoff), " up to ",
+                     absl::FormatDuration(options_.max_backoff),
+                     "), quietly until it resumes");
+        }
         backoff = std::min(backoff * 2, options_.max_backoff);
         break;
     }
@@ -217,6 +233,10 @@ EventSubscriber::Ending EventSubscriber::SubscribeOnce() {
       absl::MutexLock lock(&mu_);
       last_message_ = absl::Now();
     }
+    if (stream_broken_) {
+      stream_broken_ = false;
+      LogInfo("event stream resumed after position ", checkpoint.position);
+    }
     if (!queue.Push(std::move(message))) break;
   }
   queue.Close();
@@ -279,12 +299,13 @@ std::optional<EventSubscriber::Ending> EventSubscriber::ApplyMessages(
             {Ending::Kind::kBroken, absl::StrCat("event stream abandoned (",
                                                  applied.ToString(), ")")});
       }
-      LogProgress(0, /*force=*/false);
+      LogProgress(/*force=*/false);
     } else if (message->has_caught_up() || message->has_heartbeat()) {
       const int64_t head = message->has_caught_up()
                                ? message->caught_up().head_position()
                                : message->heartbeat().head_position();
       const int64_t position = model_->position();
+      known_head_ = head;
       if (head < position) {
         return end(
             {Ending::Kind::kLogShorter,
@@ -292,14 +313,16 @@ std::optional<EventSubscriber::Ending> EventSubscriber::ApplyMessages(
                           ", below this read model's position ", position)});
       }
       if (message->has_caught_up() && !serving()) {
-        LogProgress(head, /*force=*/true);
+        LogProgress(/*force=*/true);
         LogInfo("caught up with the event log at position ", position);
         if (logged_stop_ >= 0) {
           LogInfo("read model resumed: the event at position ", logged_stop_,
                   " was projected after all");
           logged_stop_ = -1;
         }
-        SetServing(true);
+        SetServing(true,
+                   absl::StrCat("caught up with the event log at position ",
+                                position));
       }
     }
     queue->Recycle(std::move(message));
@@ -307,21 +330,14 @@ std::optional<EventSubscriber::Ending> EventSubscriber::ApplyMessages(
   return std::nullopt;
 }
 
-void EventSubscriber::LogProgress(int64_t head, bool force) {
-  const absl::Time now = absl::Now();
-  if (!force && now - last_progress_log_ < options_.progress_interval) return;
-  const int64_t position = model_->position();
-  if (last_progress_log_ != absl::InfinitePast()) {
-    const double seconds = absl::ToDoubleSeconds(now - last_progress_log_);
-    const double rate =
-        seconds > 0 ? (position - last_progress_position_) / seconds : 0;
-    LogInfo("applying the event log: ", position - last_progress_position_,
-            " events applied, position ", position,
-            head > 0 ? absl::StrCat(" of ", head) : std::string(), ", ",
-            absl::StrFormat("%.0f", rate), " events/s");
+void EventSubscriber::LogProgress(bool force) {
+  const ProgressMark now{absl::Now(), model_->position()};
+  if (now.position == progress_mark_.position) return;
+  if (!force && now.time - progress_mark_.time < options_.progress_interval) {
+    return;
   }
-  last_progress_log_ = now;
-  last_progress_position_ = position;
+  LogInfo(ProgressLine(progress_mark_, now, known_head_));
+  progress_mark_ = now;
 }
 
 void EventSubscriber::Watchdog() {

@@ -5,7 +5,9 @@
 // each event in order, and, when the stream breaks (command-service
 // restarted, network cut, a stream silent for longer than stall_timeout),
 // reconnects with capped exponential backoff and resumes after the
-// checkpoint. Because the read model ignores positions it already has and
+// checkpoint. A break is logged once, with its reason, and the resumption
+// once ("event stream resumed after position N"); the retries between them
+// are quiet. Because the read model ignores positions it already has and
 // refuses gaps, every event is applied exactly once, in order.
 //
 // Two ends of a subscription are not ordinary breaks:
@@ -42,6 +44,7 @@
 #include "absl/time/time.h"
 #include "inventory/v1/event_stream_service.grpc.pb.h"
 #include "query-service/read_model/inventory_read_model.h"
+#include "query-service/subscriber/progress_line.h"
 
 namespace inventory {
 
@@ -64,13 +67,18 @@ class EventSubscriber {
     absl::Duration stopped_retry_interval = absl::Seconds(30);
   };
 
-  // `model` must outlive the subscriber. `on_serving` runs on the
-  // subscriber's threads each time the model becomes fit to serve (true: a
-  // CaughtUp marker was reached, the first time or after a rebuild or a
-  // stop) or stops being so (false: stopped at an event, or rebuilding).
+  // Called on the subscriber's threads each time the model becomes fit to
+  // serve (true: a CaughtUp marker was reached, the first time or after a
+  // rebuild or a stop) or stops being so (false: stopped at an event, or
+  // rebuilding), with why, e.g. "caught up with the event log at position
+  // 34".
+  using ServingCallback =
+      std::function<void(bool serving, const std::string& why)>;
+
+  // `model` must outlive the subscriber.
   EventSubscriber(std::shared_ptr<grpc::Channel> channel,
                   InventoryReadModel* model, Options options,
-                  std::function<void(bool serving)> on_serving);
+                  ServingCallback on_serving);
   // Stops and joins the thread.
   ~EventSubscriber();
 
@@ -106,14 +114,16 @@ class EventSubscriber {
   // `context` and says why.
   std::optional<Ending> ApplyMessages(MessageQueue* queue,
                                       grpc::ClientContext* context);
-  void SetServing(bool serving);
+  void SetServing(bool serving, const std::string& why);
   void Watchdog();
-  void LogProgress(int64_t head, bool force);
+  // Logs a progress line (progress_line.h) when events were applied since
+  // the last one and progress_interval passed, or `force` (caught up).
+  void LogProgress(bool force);
 
   const std::unique_ptr<inventory::v1::EventStreamService::Stub> stub_;
   InventoryReadModel* const model_;
   const Options options_;
-  std::function<void(bool)> on_serving_;
+  ServingCallback on_serving_;
 
   mutable absl::Mutex mu_;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
@@ -125,9 +135,14 @@ class EventSubscriber {
   std::thread runner_;
   std::thread watchdog_;
 
-  // Progress reporting, touched by the applying thread only.
-  absl::Time last_progress_log_ = absl::InfinitePast();
-  int64_t last_progress_position_ = 0;
+  // Progress reporting: where the last line (or the counting) started, and
+  // the last head the command-service reported. Set by the running thread
+  // before it starts an applying thread, then touched by that thread only.
+  ProgressMark progress_mark_;
+  std::optional<int64_t> known_head_;
+  // A break of the event stream was logged and its resumption not yet:
+  // retries stay quiet meanwhile. Touched by the running thread only.
+  bool stream_broken_ = false;
   // The position of the refused event last logged (-1: none), so that a
   // stop is logged once however often the subscription is retried. Touched
   // by the running thread and the applying thread it starts and joins.
