@@ -1,5 +1,6 @@
 #include "common/log.h"
 
+#include <atomic>
 #include <cstdio>
 #include <utility>
 
@@ -23,6 +24,8 @@ bool IsControl(unsigned char byte) { return byte < 0x20 || byte == 0x7f; }
 
 absl::Mutex sink_mu(absl::kConstInit);
 LogSink* sink ABSL_GUARDED_BY(sink_mu) = nullptr;
+// Whether a sink is set: lines skip the lock when none is (production).
+std::atomic<bool> has_sink{false};
 
 }  // namespace
 
@@ -30,6 +33,7 @@ void SetLogSink(LogSink new_sink) {
   absl::MutexLock lock(&sink_mu);
   delete sink;
   sink = new_sink ? new LogSink(std::move(new_sink)) : nullptr;
+  has_sink = sink != nullptr;
 }
 
 void Log(LogLevel level, absl::string_view message) {
@@ -54,6 +58,7 @@ void Log(LogLevel level, absl::string_view message) {
   }
   const std::string full = absl::StrFormat("%s %s %s", time, tag, line);
   std::fprintf(stderr, "%s\n", full.c_str());
+  if (!has_sink) return;
   absl::MutexLock lock(&sink_mu);
   if (sink != nullptr) (*sink)(full);
 }

@@ -26,8 +26,9 @@ void Log(LogLevel level, absl::string_view message);
 // Test hook: while a sink is set, every line Log() writes (as written,
 // without the newline) is also passed to it, on the logging thread, one
 // line at a time. SetLogSink(nullptr) removes it; it returns once no call
-// of the old sink is running. Thread-safe. See common/log_capture.h for a
-// ready-made sink that tests can wait on.
+// of the old sink is running. Thread-safe. The sink must not log (it runs
+// under the hook's lock). See common/log_capture.h for a ready-made sink
+// that tests can wait on.
 using LogSink = std::function<void(absl::string_view line)>;
 void SetLogSink(LogSink sink);
 

@@ -5,10 +5,10 @@
 //
 // Invariants checked:
 //  * validation accepts a request exactly when an independent reading of
-//    the value-object rules (item_id, sku, name, quantity; README "The
-//    domain") does; a refusal is INVALID_ARGUMENT naming the first bad
-//    field; an accepted envelope carries the request's values (the name
-//    trimmed);
+//    the value-object rules (item_id, sku, name, quantity;
+//    docs/architecture.md, "The domain") does; a refusal is INVALID_ARGUMENT
+//    naming the first bad field; an accepted envelope carries the request's
+//    values (the name trimmed);
 //  * Evolve keeps stock within [0, INT64_MAX], counts versions, and Replay
 //    is the same fold;
 //  * Decide answers with exactly the status item.h documents for the state

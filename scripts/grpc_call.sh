@@ -23,18 +23,23 @@ grpc_call() {
     return 127
   fi
   local data='{}'
-  [ "$1" != -plaintext ] || shift
-  if [ "$1" = -d ]; then data=$2; shift 2; fi
-  case $2 in
+  while [ $# -gt 0 ]; do
+    case $1 in
+      -plaintext) shift ;;
+      -d) data=${2:-}; shift 2 || shift ;;
+      *) break ;;
+    esac
+  done
+  case ${2:-} in
     list)
       "$_grpc_call_buf" curl --protocol grpc --http2-prior-knowledge \
-        --list-services "http://$1" ;;
+        --list-services "http://${1:-}" ;;
     describe)
       echo "grpc_call: buf curl cannot describe; install grpcurl for that" >&2
       return 2 ;;
     *)
       "$_grpc_call_buf" curl --protocol grpc --http2-prior-knowledge \
-        -d "$data" "http://$1/$2" ;;
+        -d "$data" "http://${1:-}/${2:-}" ;;
   esac
 }
 

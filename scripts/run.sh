@@ -179,9 +179,9 @@ cat <<EOT
     # Check stock in; the answer (shown) carries the event's "global_position", kept in \$position:
     position=\$(grpcurl -plaintext -d '{"item_id":"$ITEM","quantity":5}' $COMMAND_ADDR inventory.v1.CommandService/CheckInItems | tee /dev/stderr | sed -En 's/.*"global_?[pP]osition": *"([0-9]+)".*/\1/p')
     # Read your write: min_position makes the query wait until the read model has applied it:
-    grpcurl -plaintext -d '{"item_id":"$ITEM","min_position":'"\$position"'}' $QUERY_ADDR inventory.v1.QueryService/GetItem
-    # The same with the item shell (each query waits for the shell's own last command):
-    $ITEMCTL_LINE show $ITEM
+    grpcurl -plaintext -d '{"item_id":"$ITEM","min_position":'"\${position:-0}"'}' $QUERY_ADDR inventory.v1.QueryService/GetItem
+    # The same with the item shell, waiting for the same position:
+    $ITEMCTL_LINE --min_position=\${position:-0} show $ITEM
     # The event log from the start, then live events; it runs until Ctrl-C:
     grpcurl -plaintext -d '{"after_position":0}' $COMMAND_ADDR inventory.v1.EventStreamService/Subscribe
 

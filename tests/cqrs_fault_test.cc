@@ -1156,8 +1156,8 @@ TEST_F(CqrsFaultTest, PostgresRestartWhileCommandsFlowLosesNothing) {
 // commands in flight (retries and replayed answers above zero).
 TEST_F(CqrsFaultTest, ChaosUnderLoadLosesNothingAcknowledged) {
   constexpr int kClients = 32;
-  // The documented bound (README, Limits) on what a stalled subscriber may
-  // add to the command-service's memory while writers go on.
+  // The documented bound (docs/security.md, Limits) on what a stalled
+  // subscriber may add to the command-service's memory while writers go on.
   constexpr int64_t kStalledSubscriberBoundKiB = 24 * 1024;
   const absl::Time started = absl::Now();
   AwaitQueryServing();

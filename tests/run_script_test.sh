@@ -130,7 +130,7 @@ stored=$(sed -En 's/.*"global_?[pP]osition": *"([0-9]+)".*/\1/p' <<<"$checkin")
   fail "the banner kept position '$(cat "$WORK/position")', the check-in said $stored"
 item_line=$(out_of /GetItem)
 grep -q '"quantity_\{0,1\}[oO]nHand": "5"' <<<"$item_line" || fail "query"
-grep -q '"min_position":'"'"'"$position"' <<<"$(printf '%s\n' "${lines[@]}")" ||
+grep -q '"min_position":'"'"'"${position:-0}"' <<<"$(printf '%s\n' "${lines[@]}")" ||
   fail "GetItem does not take min_position from \$position"
 grep -q 'on hand: *5' <<<"$(out_of ' show ')" || fail "itemctl show"
 grep -q -i '"caught_\{0,1\}up"' <<<"$(out_of /Subscribe)" || fail "subscribe"

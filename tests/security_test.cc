@@ -457,7 +457,7 @@ TEST_F(SecurityTest, QueryServiceSubscribesWithItsTokenEndToEnd) {
       GetItem(query_channel, "e2e-1", 0, Bearer(other().reader())).error_code(),
       grpc::StatusCode::UNAUTHENTICATED);
 
-  // As the README shows it: buf curl with the CA and a token, for the
+  // As docs/security.md shows it: buf curl with the CA and a token, for the
   // call and for reflection.
   const auto curl = RunCommand(
       {BUF_BINARY, "curl", "--protocol", "grpc", "--cacert",
