@@ -26,41 +26,12 @@ function parseArgs(argv) {
   return args;
 }
 
-const PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1');
-const HEADERS = 1;
-const RST_STREAM = 3;
-const SETTINGS = 4;
-const GOAWAY = 7;
-const END_STREAM = 0x1;
-const ACK = 0x1;
-const END_HEADERS = 0x4;
-
-function frame(type, flags, streamId, payload) {
-  const header = Buffer.alloc(9);
-  header.writeUIntBE(payload.length, 0, 3);
-  header[3] = type;
-  header[4] = flags;
-  header.writeUInt32BE(streamId, 5);
-  return Buffer.concat([header, payload]);
-}
-
-// An HPACK string literal, not Huffman-coded, of any length.
-function literal(value) {
-  const bytes = Buffer.from(value, 'latin1');
-  const prefix = [];
-  if (bytes.length < 127) {
-    prefix.push(bytes.length);
-  } else {
-    prefix.push(127);
-    let rest = bytes.length - 127;
-    while (rest >= 128) {
-      prefix.push((rest % 128) + 128);
-      rest = Math.floor(rest / 128);
-    }
-    prefix.push(rest);
-  }
-  return Buffer.concat([Buffer.from(prefix), bytes]);
-}
+const {PREFACE, TYPE, FLAG_END_STREAM, FLAG_ACK, FLAG_END_HEADERS, frame,
+       literal} = require('./support/raw_http2.js');
+const {HEADERS, RST_STREAM, SETTINGS, GOAWAY} = TYPE;
+const END_STREAM = FLAG_END_STREAM;
+const ACK = FLAG_ACK;
+const END_HEADERS = FLAG_END_HEADERS;
 
 // A header "without indexing" with a literal name.
 function header(name, value) {

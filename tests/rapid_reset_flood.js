@@ -34,28 +34,10 @@ function parseArgs(argv) {
 
 // --- raw HTTP/2 frames -------------------------------------------------------
 
-const PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1');
-const TYPE = {DATA: 0, HEADERS: 1, RST_STREAM: 3, SETTINGS: 4, PING: 6,
-              GOAWAY: 7, WINDOW_UPDATE: 8};
-const FLAG_ACK = 0x1;
-const FLAG_END_HEADERS = 0x4;
+const {PREFACE, TYPE, FLAG_ACK, FLAG_END_HEADERS, frame, literal} =
+    require('./support/raw_http2.js');
 const CANCEL = 0x8;
 
-function frame(type, flags, streamId, payload) {
-  const header = Buffer.alloc(9);
-  header.writeUIntBE(payload.length, 0, 3);
-  header[3] = type;
-  header[4] = flags;
-  header.writeUInt32BE(streamId & 0x7fffffff, 5);
-  return Buffer.concat([header, payload]);
-}
-
-// HPACK, without the dynamic table: indexed static entries and literals
-// "without indexing", so every block decodes alone (lengths < 127).
-function literal(value) {
-  const bytes = Buffer.from(value, 'latin1');
-  return Buffer.concat([Buffer.from([bytes.length]), bytes]);
-}
 function healthCheckHeaders(authority) {
   return Buffer.concat([
     Buffer.from([0x83]),                                // :method POST
