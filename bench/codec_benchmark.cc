@@ -10,8 +10,8 @@
 #include "benchmark/benchmark.h"
 #include "command-service/application/item_event_codec.h"
 #include "command-service/domain/item_events.h"
-#include "common/event_codec.h"
-#include "common/event_store.h"
+#include "common/api/event_codec.h"
+#include "common/eventstore/event_store.h"
 #include "inventory/v1/events.pb.h"
 
 namespace inventory::bench {
@@ -45,12 +45,13 @@ BENCHMARK_CAPTURE(BM_ToEventData, ItemsCheckedIn, &CheckedIn);
 
 void BM_ToProtoEvent(benchmark::State& state, ItemEvent (*make_event)()) {
   const RecordedEvent recorded = Recorded(make_event);
-  if (!ToProtoEvent(recorded).ok()) {
-    state.SkipWithError("fixture: ToProtoEvent failed");
+  if (!DecodeEventOrDataLoss(recorded).ok()) {
+    state.SkipWithError("fixture: DecodeEventOrDataLoss failed");
     return;
   }
   for (auto _ : state) {
-    absl::StatusOr<inventory::v1::Event> event = ToProtoEvent(recorded);
+    absl::StatusOr<inventory::v1::Event> event =
+        DecodeEventOrDataLoss(recorded);
     benchmark::DoNotOptimize(event);
   }
   state.SetItemsProcessed(state.iterations());

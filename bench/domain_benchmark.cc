@@ -11,10 +11,10 @@
 #include "command-service/domain/item.h"
 #include "command-service/domain/item_commands.h"
 #include "command-service/domain/item_events.h"
-#include "command-service/domain/item_id.h"
 #include "command-service/domain/item_name.h"
 #include "command-service/domain/quantity.h"
 #include "command-service/domain/sku.h"
+#include "common/api/item_id.h"
 
 namespace inventory::bench {
 namespace {

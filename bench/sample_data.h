@@ -19,9 +19,9 @@
 #include "absl/time/time.h"
 #include "command-service/application/item_event_codec.h"
 #include "command-service/domain/item_events.h"
-#include "command-service/domain/item_id.h"
-#include "common/event_codec.h"
-#include "common/event_store.h"
+#include "common/api/event_codec.h"
+#include "common/api/item_id.h"
+#include "common/eventstore/event_store.h"
 #include "inventory/v1/events.pb.h"
 
 namespace inventory::bench {
@@ -184,7 +184,7 @@ inline inventory::v1::Event SampleProtoEvent(const ItemEvent& event,
                                              const std::string& item_id,
                                              int64_t global_position,
                                              int64_t stream_version) {
-  return Must(ToProtoEvent(
+  return Must(DecodeEventOrDataLoss(
       SampleRecorded(event, item_id, global_position, stream_version)));
 }
 

@@ -13,13 +13,13 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "command-service/server/command_server.h"
-#include "common/connection_string_redaction.h"
-#include "common/health_check.h"
-#include "common/in_memory_event_store.h"
-#include "common/log.h"
-#include "common/postgres_event_store.h"
-#include "common/process_config.h"
-#include "common/security_config.h"
+#include "common/base/connection_string_redaction.h"
+#include "common/base/log.h"
+#include "common/base/process_config.h"
+#include "common/eventstore/in_memory_event_store.h"
+#include "common/eventstore/postgres/postgres_event_store.h"
+#include "common/rpc/health_client.h"
+#include "common/rpc/security/security_config.h"
 
 using inventory::EnvOr;
 

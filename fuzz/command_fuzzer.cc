@@ -35,7 +35,7 @@
 #include "command-service/application/item_event_codec.h"
 #include "command-service/domain/item.h"
 #include "command-service/server/command_requests.h"
-#include "common/field_violation.h"
+#include "common/base/field_violation.h"
 #include "fuzz/fuzz_check.h"
 #include "google/protobuf/util/message_differencer.h"
 

@@ -1,5 +1,5 @@
 // Fuzzes the event codecs: the stored form (type name + JSON payload,
-// common/event_codec.h) and the domain's events (item_event_codec.h).
+// common/api/event_codec.h) and the domain's events (item_event_codec.h).
 //
 // The first input byte picks a mode, the second a payload type, each read
 // as (byte - '0') modulo n, so that the digits of the seed files mean what
@@ -8,7 +8,7 @@
 // The rest is the body:
 //   0  the body is a JSON payload of that type. ParsePayloadJson (with its
 //      fast path for flat objects) accepts it exactly when protobuf's JSON
-//      parser does, with an equal message; ToProtoEvent agrees (OK or
+//      parser does, with an equal message; DecodeEventOrDataLoss agrees (OK or
 //      DATA_LOSS, never quoting the payload); what it decodes encodes and
 //      decodes again to the same payload.
 //   1  the body is a binary inventory.v1.Event (its unknown fields, which
@@ -17,9 +17,9 @@
 //      decodes to the same payload, metadata and envelope; the domain event
 //      of the payload converts back to the same payload.
 //   2  the body describes a stored event (FuzzedDataProvider: type name,
-//      JSON, position, time). ToProtoEvent is OK or DATA_LOSS; an unknown
-//      type is DATA_LOSS; the time keeps every microsecond, with nanos in
-//      [0, 1e9); an OK event survives another encode and decode.
+//      JSON, position, time). DecodeEventOrDataLoss is OK or DATA_LOSS; an
+//      unknown type is DATA_LOSS; the time keeps every microsecond, with nanos
+//      in [0, 1e9); an OK event survives another encode and decode.
 //   3  the body describes a domain event (FuzzedDataProvider). Its stored
 //      form decodes to the same event; encoding fails only for text that
 //      is not valid UTF-8 (which validated commands never produce).
@@ -34,8 +34,8 @@
 #include "absl/strings/match.h"
 #include "absl/strings/string_view.h"
 #include "command-service/application/item_event_codec.h"
-#include "common/event_codec.h"
-#include "common/utf8.h"
+#include "common/api/event_codec.h"
+#include "common/base/utf8.h"
 #include "fuzz/fuzz_check.h"
 #include "google/protobuf/stubs/logging.h"
 #include "google/protobuf/util/json_util.h"
@@ -77,7 +77,7 @@ void CheckReencodes(const Event& event) {
   RecordedEvent again;
   again.event_type = data->event_type;
   again.payload_json = data->payload_json;
-  absl::StatusOr<Event> decoded = ToProtoEvent(again);
+  absl::StatusOr<Event> decoded = DecodeEventOrDataLoss(again);
   FUZZ_CHECK(decoded.ok(), "cannot decode our own encoding ",
              Quote(data->payload_json), ": ", decoded.status().ToString());
   FUZZ_CHECK(
@@ -113,7 +113,7 @@ void JsonPayload(int type, absl::string_view json) {
   recorded.event_type = std::string(EventTypeName(
       static_cast<Event::PayloadCase>(kFirstPayloadField + type)));
   recorded.payload_json = std::string(json);
-  absl::StatusOr<Event> event = ToProtoEvent(recorded);
+  absl::StatusOr<Event> event = DecodeEventOrDataLoss(recorded);
   if (!ours_ok) {
     FUZZ_CHECK(event.status().code() == absl::StatusCode::kDataLoss,
                event.status().ToString());
@@ -122,10 +122,12 @@ void JsonPayload(int type, absl::string_view json) {
                "the error quotes the payload");
     return;
   }
-  FUZZ_CHECK(event.ok(), "ToProtoEvent refused what ParsePayloadJson took: ",
+  FUZZ_CHECK(event.ok(),
+             "DecodeEventOrDataLoss refused what ParsePayloadJson took: ",
              event.status().ToString());
   FUZZ_CHECK(MessageDifferencer::Equals(*PayloadOf(*event), *ours),
-             "ToProtoEvent decoded another payload from ", Quote(json));
+             "DecodeEventOrDataLoss decoded another payload from ",
+             Quote(json));
   CheckReencodes(*event);
 }
 
@@ -164,7 +166,7 @@ void WireEvent(absl::string_view bytes) {
   recorded.payload_json = data->payload_json;
   recorded.metadata = data->metadata;
   recorded.recorded_at = absl::FromUnixSeconds(1700000000);
-  absl::StatusOr<Event> decoded = ToProtoEvent(recorded);
+  absl::StatusOr<Event> decoded = DecodeEventOrDataLoss(recorded);
   FUZZ_CHECK(decoded.ok(), "cannot decode ", Quote(data->payload_json), ": ",
              decoded.status().ToString());
   FUZZ_CHECK(
@@ -200,7 +202,7 @@ void StoredEvent(int type, FuzzedDataProvider* in) {
   const int64_t micros = in->ConsumeIntegral<int64_t>();
   recorded.recorded_at = absl::FromUnixMicros(micros);
   recorded.payload_json = in->ConsumeRemainingBytesAsString();
-  absl::StatusOr<Event> event = ToProtoEvent(recorded);
+  absl::StatusOr<Event> event = DecodeEventOrDataLoss(recorded);
   if (!IsKnownEventType(recorded.event_type)) {
     FUZZ_CHECK(event.status().code() == absl::StatusCode::kDataLoss,
                "unknown type ", Quote(recorded.event_type), ": ",

@@ -31,7 +31,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
-#include "common/field_violation.h"
+#include "common/base/field_violation.h"
 #include "fuzz/fuzz_check.h"
 #include "query-service/read_model/inventory_read_model.h"
 

@@ -8,10 +8,10 @@
 
 #include "absl/flags/flag.h"
 #include "absl/time/time.h"
-#include "common/health_check.h"
-#include "common/log.h"
-#include "common/process_config.h"
-#include "common/security_config.h"
+#include "common/base/log.h"
+#include "common/base/process_config.h"
+#include "common/rpc/health_client.h"
+#include "common/rpc/security/security_config.h"
 #include "query-service/server/query_server.h"
 
 using inventory::EnvOr;

@@ -8,9 +8,9 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "command-service/server/command_server.h"
-#include "common/forwarding_event_store.h"
-#include "common/in_memory_event_store.h"
-#include "common/log_capture.h"
+#include "common/base/log_capture.h"
+#include "common/eventstore/forwarding_event_store.h"
+#include "common/eventstore/in_memory_event_store.h"
 #include "gtest/gtest.h"
 
 namespace inventory {

@@ -2,7 +2,7 @@
 // suite, plus what only a database can show (durability across re-opens,
 // concurrent migrations, notifications across connections, a server
 // restart, concurrent writer processes, psql-readable payloads).
-#include "common/postgres_event_store.h"
+#include "common/eventstore/postgres/postgres_event_store.h"
 
 #include <cstdio>
 #include <functional>
@@ -15,8 +15,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
-#include "common/event_store_contract_test.h"
-#include "common/postgres_schema.h"
+#include "common/eventstore/event_store_contract_test.h"
+#include "common/eventstore/postgres/postgres_schema.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/support/postgres_test_main.h"

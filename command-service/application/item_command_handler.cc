@@ -4,11 +4,11 @@
 
 #include "absl/strings/str_cat.h"
 #include "command-service/application/item_event_codec.h"
-#include "command-service/domain/overloaded.h"
-#include "common/error_reason.h"
-#include "common/field_violation.h"
-#include "common/status_macros.h"
-#include "common/uuid.h"
+#include "common/base/error_reason.h"
+#include "common/base/field_violation.h"
+#include "common/base/overloaded.h"
+#include "common/base/status_macros.h"
+#include "common/base/uuid.h"
 
 namespace inventory {
 namespace {
@@ -43,7 +43,7 @@ CommandResult ResultOf(const ItemId& item_id, const AppendResult& append) {
 
 }  // namespace
 
-std::string Fingerprint(const CommandEnvelope& envelope) {
+std::string CommandFingerprint(const CommandEnvelope& envelope) {
   std::string out;
   std::visit(
       Overloaded{
@@ -86,11 +86,12 @@ absl::StatusOr<ItemState> ItemCommandHandler::CatchUp(const ItemId& item_id,
                                                       ItemState state) {
   const std::string stream_id = item_id.StreamId();
   for (;;) {
-    ASSIGN_OR_RETURN(
+    INVENTORY_ASSIGN_OR_RETURN(
         std::vector<RecordedEvent> page,
         store_->ReadStream(stream_id, state.version + 1, kLoadPageSize));
     for (const RecordedEvent& recorded : page) {
-      ASSIGN_OR_RETURN(ItemEvent event, ItemEventFromRecorded(recorded));
+      INVENTORY_ASSIGN_OR_RETURN(ItemEvent event,
+                                 ItemEventFromRecorded(recorded));
       state = Evolve(std::move(state), event);
     }
     if (static_cast<int64_t>(page.size()) < kLoadPageSize) return state;
@@ -99,9 +100,9 @@ absl::StatusOr<ItemState> ItemCommandHandler::CatchUp(const ItemId& item_id,
 
 absl::StatusOr<CommandResult> ItemCommandHandler::Handle(
     const CommandEnvelope& envelope) {
-  RETURN_IF_ERROR(ValidateEnvelope(envelope));
+  INVENTORY_RETURN_IF_ERROR(ValidateEnvelope(envelope));
   const ItemId& item_id = TargetOf(envelope.command);
-  const std::string fingerprint = Fingerprint(envelope);
+  const std::string fingerprint = CommandFingerprint(envelope);
 
   // `fresh`: the state was just read from the store, so a refusal computed
   // from it is the answer. A cached state gets read again first.
@@ -111,11 +112,11 @@ absl::StatusOr<CommandResult> ItemCommandHandler::Handle(
   if (cached.has_value()) {
     state = std::move(*cached);
   } else {
-    ASSIGN_OR_RETURN(state, Load(item_id));
+    INVENTORY_ASSIGN_OR_RETURN(state, Load(item_id));
     cache_.Put(item_id.value(), state);
   }
   auto refresh = [&]() -> absl::Status {
-    ASSIGN_OR_RETURN(state, CatchUp(item_id, std::move(state)));
+    INVENTORY_ASSIGN_OR_RETURN(state, CatchUp(item_id, std::move(state)));
     cache_.Put(item_id.value(), state);
     fresh = true;
     return absl::OkStatus();
@@ -126,13 +127,13 @@ absl::StatusOr<CommandResult> ItemCommandHandler::Handle(
         DecideAppend(envelope, state, fingerprint);
     if (!decision.ok()) {
       if (!fresh) {
-        RETURN_IF_ERROR(refresh());
+        INVENTORY_RETURN_IF_ERROR(refresh());
         continue;
       }
       // A refused command may be the retry of one that was applied: then
       // the original answer is due, not the refusal.
-      ASSIGN_OR_RETURN(std::optional<CommandResult> replay,
-                       FindReplay(envelope, fingerprint));
+      INVENTORY_ASSIGN_OR_RETURN(std::optional<CommandResult> replay,
+                                 FindReplay(envelope, fingerprint));
       if (replay.has_value()) return *replay;
       return decision.status();
     }
@@ -163,15 +164,15 @@ absl::StatusOr<CommandResult> ItemCommandHandler::Handle(
           reason::kConcurrentModification,
           {{"attempts", absl::StrCat(attempt)}});
     }
-    RETURN_IF_ERROR(refresh());
+    INVENTORY_RETURN_IF_ERROR(refresh());
   }
 }
 
 absl::StatusOr<std::optional<CommandResult>> ItemCommandHandler::FindReplay(
     const CommandEnvelope& envelope, const std::string& fingerprint) {
   if (envelope.request_id.empty()) return std::optional<CommandResult>();
-  ASSIGN_OR_RETURN(std::optional<RecordedRequest> recorded,
-                   store_->FindRequest(envelope.request_id));
+  INVENTORY_ASSIGN_OR_RETURN(std::optional<RecordedRequest> recorded,
+                             store_->FindRequest(envelope.request_id));
   if (!recorded.has_value()) return std::optional<CommandResult>();
   if (recorded->fingerprint != fingerprint) return RequestIdReused();
   CommandResult result = ResultOf(TargetOf(envelope.command), recorded->result);
@@ -193,7 +194,7 @@ absl::StatusOr<ItemCommandHandler::Decision> ItemCommandHandler::DecideAppend(
          {"actual_version", absl::StrCat(state.version)}});
   }
   Decision decision;
-  ASSIGN_OR_RETURN(decision.events, Decide(state, envelope.command));
+  INVENTORY_ASSIGN_OR_RETURN(decision.events, Decide(state, envelope.command));
   EventMetadata metadata;
   metadata.request_id = envelope.request_id;
   metadata.causation_id =
@@ -207,7 +208,7 @@ absl::StatusOr<ItemCommandHandler::Decision> ItemCommandHandler::DecideAppend(
   append.request_id = envelope.request_id;
   append.request_fingerprint = fingerprint;
   for (const ItemEvent& event : decision.events) {
-    ASSIGN_OR_RETURN(EventData data, ToEventData(event, metadata));
+    INVENTORY_ASSIGN_OR_RETURN(EventData data, ToEventData(event, metadata));
     append.events.push_back(std::move(data));
   }
   return decision;

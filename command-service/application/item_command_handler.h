@@ -26,7 +26,7 @@
 #include "command-service/application/item_state_cache.h"
 #include "command-service/domain/item.h"
 #include "command-service/domain/item_commands.h"
-#include "common/event_store.h"
+#include "common/eventstore/event_store.h"
 
 namespace inventory {
 
@@ -110,7 +110,7 @@ class ItemCommandHandler {
 // A canonical encoding of the command, its expected version and its target:
 // equal for equal requests, different for any difference. Recorded with a
 // request_id to recognise a retried request.
-std::string Fingerprint(const CommandEnvelope& envelope);
+std::string CommandFingerprint(const CommandEnvelope& envelope);
 
 }  // namespace inventory
 

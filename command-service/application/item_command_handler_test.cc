@@ -6,9 +6,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "command-service/application/item_event_codec.h"
-#include "common/error_reason.h"
-#include "common/field_violation.h"
-#include "common/in_memory_event_store.h"
+#include "common/base/error_reason.h"
+#include "common/base/field_violation.h"
+#include "common/eventstore/in_memory_event_store.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -470,9 +470,10 @@ TEST(FingerprintTest, DiffersForEveryDifference) {
       CommandEnvelope{CheckInItems{Id("a-1"), Quantity::Create(1).value()}, 3,
                       "", ""}};
   for (size_t i = 0; i < commands.size(); ++i) {
-    EXPECT_EQ(Fingerprint(commands[i]), Fingerprint(commands[i]));
+    EXPECT_EQ(CommandFingerprint(commands[i]), CommandFingerprint(commands[i]));
     for (size_t j = i + 1; j < commands.size(); ++j) {
-      EXPECT_NE(Fingerprint(commands[i]), Fingerprint(commands[j]))
+      EXPECT_NE(CommandFingerprint(commands[i]),
+                CommandFingerprint(commands[j]))
           << i << " vs " << j;
     }
   }
@@ -480,7 +481,7 @@ TEST(FingerprintTest, DiffersForEveryDifference) {
   CommandEnvelope with_ids = Create("a-1");
   with_ids.request_id = "r";
   with_ids.correlation_id = "c";
-  EXPECT_EQ(Fingerprint(with_ids), Fingerprint(Create("a-1")));
+  EXPECT_EQ(CommandFingerprint(with_ids), CommandFingerprint(Create("a-1")));
 }
 
 }  // namespace

@@ -1,9 +1,9 @@
 #include "command-service/application/item_event_codec.h"
 
 #include "absl/strings/str_cat.h"
-#include "command-service/domain/overloaded.h"
-#include "common/event_codec.h"
-#include "common/status_macros.h"
+#include "common/api/event_codec.h"
+#include "common/base/overloaded.h"
+#include "common/base/status_macros.h"
 
 namespace inventory {
 
@@ -70,13 +70,14 @@ absl::StatusOr<EventData> ToEventData(const ItemEvent& event,
                                       const EventMetadata& metadata) {
   inventory::v1::Event proto;
   SetPayload(event, &proto);
-  ASSIGN_OR_RETURN(EventData data, ToEventData(proto));
+  INVENTORY_ASSIGN_OR_RETURN(EventData data, ToEventData(proto));
   data.metadata = metadata;
   return data;
 }
 
 absl::StatusOr<ItemEvent> ItemEventFromRecorded(const RecordedEvent& event) {
-  ASSIGN_OR_RETURN(inventory::v1::Event proto, ToProtoEvent(event));
+  INVENTORY_ASSIGN_OR_RETURN(inventory::v1::Event proto,
+                             DecodeEventOrDataLoss(event));
   return ItemEventFromProto(proto);
 }
 

@@ -1,11 +1,11 @@
 // Converts the domain's ItemEvent to and from the inventory.v1.Event
-// payload (and, through common/event_codec.h, to and from the stored form).
+// payload (and, through common/api/event_codec.h, to and from the stored form).
 #ifndef INVENTORY_COMMAND_SERVICE_APPLICATION_ITEM_EVENT_CODEC_H_
 #define INVENTORY_COMMAND_SERVICE_APPLICATION_ITEM_EVENT_CODEC_H_
 
 #include "absl/status/statusor.h"
 #include "command-service/domain/item_events.h"
-#include "common/event_store.h"
+#include "common/eventstore/event_store.h"
 #include "inventory/v1/events.pb.h"
 
 namespace inventory {

@@ -2,7 +2,7 @@
 
 #include <vector>
 
-#include "common/event_codec.h"
+#include "common/api/event_codec.h"
 #include "gtest/gtest.h"
 
 namespace inventory {

@@ -4,8 +4,8 @@
 #include <variant>
 
 #include "absl/strings/str_cat.h"
-#include "command-service/domain/overloaded.h"
-#include "common/error_reason.h"
+#include "common/base/error_reason.h"
+#include "common/base/overloaded.h"
 
 namespace inventory {
 namespace {

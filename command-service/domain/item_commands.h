@@ -6,10 +6,10 @@
 
 #include <variant>
 
-#include "command-service/domain/item_id.h"
 #include "command-service/domain/item_name.h"
 #include "command-service/domain/quantity.h"
 #include "command-service/domain/sku.h"
+#include "common/api/item_id.h"
 
 namespace inventory {
 

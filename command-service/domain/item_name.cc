@@ -2,8 +2,8 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
-#include "common/field_violation.h"
-#include "common/utf8.h"
+#include "common/base/field_violation.h"
+#include "common/base/utf8.h"
 
 namespace inventory {
 

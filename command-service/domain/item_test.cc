@@ -12,11 +12,11 @@
 #include "absl/strings/string_view.h"
 #include "command-service/domain/item_commands.h"
 #include "command-service/domain/item_events.h"
-#include "command-service/domain/item_id.h"
 #include "command-service/domain/item_name.h"
 #include "command-service/domain/quantity.h"
 #include "command-service/domain/sku.h"
-#include "common/error_reason.h"
+#include "common/api/item_id.h"
+#include "common/base/error_reason.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 

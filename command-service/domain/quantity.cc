@@ -1,7 +1,7 @@
 #include "command-service/domain/quantity.h"
 
 #include "absl/strings/str_cat.h"
-#include "common/field_violation.h"
+#include "common/base/field_violation.h"
 
 namespace inventory {
 

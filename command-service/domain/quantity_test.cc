@@ -7,7 +7,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "common/field_violation.h"
+#include "common/base/field_violation.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 

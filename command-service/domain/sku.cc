@@ -2,7 +2,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
-#include "common/field_violation.h"
+#include "common/base/field_violation.h"
 
 namespace inventory {
 

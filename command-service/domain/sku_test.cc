@@ -6,7 +6,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "common/field_violation.h"
+#include "common/base/field_violation.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 

@@ -3,7 +3,7 @@
 #include <optional>
 #include <utility>
 
-#include "common/status_macros.h"
+#include "common/base/status_macros.h"
 
 namespace inventory {
 namespace {
@@ -26,9 +26,9 @@ CommandEnvelope Envelope(ItemCommand command, const Request& request,
 absl::StatusOr<CommandEnvelope> ToEnvelope(
     const inventory::v1::CreateItemRequest& request,
     std::string correlation_id) {
-  ASSIGN_OR_RETURN(ItemId id, ItemId::Create(request.item_id()));
-  ASSIGN_OR_RETURN(Sku sku, Sku::Create(request.sku()));
-  ASSIGN_OR_RETURN(ItemName name, ItemName::Create(request.name()));
+  INVENTORY_ASSIGN_OR_RETURN(ItemId id, ItemId::Create(request.item_id()));
+  INVENTORY_ASSIGN_OR_RETURN(Sku sku, Sku::Create(request.sku()));
+  INVENTORY_ASSIGN_OR_RETURN(ItemName name, ItemName::Create(request.name()));
   return CommandEnvelope{
       CreateItem{std::move(id), std::move(sku), std::move(name)}, std::nullopt,
       request.request_id(), std::move(correlation_id)};
@@ -37,8 +37,8 @@ absl::StatusOr<CommandEnvelope> ToEnvelope(
 absl::StatusOr<CommandEnvelope> ToEnvelope(
     const inventory::v1::RenameItemRequest& request,
     std::string correlation_id) {
-  ASSIGN_OR_RETURN(ItemId id, ItemId::Create(request.item_id()));
-  ASSIGN_OR_RETURN(ItemName name, ItemName::Create(request.name()));
+  INVENTORY_ASSIGN_OR_RETURN(ItemId id, ItemId::Create(request.item_id()));
+  INVENTORY_ASSIGN_OR_RETURN(ItemName name, ItemName::Create(request.name()));
   return Envelope(RenameItem{std::move(id), std::move(name)}, request,
                   std::move(correlation_id));
 }
@@ -46,8 +46,9 @@ absl::StatusOr<CommandEnvelope> ToEnvelope(
 absl::StatusOr<CommandEnvelope> ToEnvelope(
     const inventory::v1::CheckInItemsRequest& request,
     std::string correlation_id) {
-  ASSIGN_OR_RETURN(ItemId id, ItemId::Create(request.item_id()));
-  ASSIGN_OR_RETURN(Quantity quantity, Quantity::Create(request.quantity()));
+  INVENTORY_ASSIGN_OR_RETURN(ItemId id, ItemId::Create(request.item_id()));
+  INVENTORY_ASSIGN_OR_RETURN(Quantity quantity,
+                             Quantity::Create(request.quantity()));
   return Envelope(CheckInItems{std::move(id), quantity}, request,
                   std::move(correlation_id));
 }
@@ -55,8 +56,9 @@ absl::StatusOr<CommandEnvelope> ToEnvelope(
 absl::StatusOr<CommandEnvelope> ToEnvelope(
     const inventory::v1::RemoveItemsRequest& request,
     std::string correlation_id) {
-  ASSIGN_OR_RETURN(ItemId id, ItemId::Create(request.item_id()));
-  ASSIGN_OR_RETURN(Quantity quantity, Quantity::Create(request.quantity()));
+  INVENTORY_ASSIGN_OR_RETURN(ItemId id, ItemId::Create(request.item_id()));
+  INVENTORY_ASSIGN_OR_RETURN(Quantity quantity,
+                             Quantity::Create(request.quantity()));
   return Envelope(RemoveItems{std::move(id), quantity}, request,
                   std::move(correlation_id));
 }
@@ -64,7 +66,7 @@ absl::StatusOr<CommandEnvelope> ToEnvelope(
 absl::StatusOr<CommandEnvelope> ToEnvelope(
     const inventory::v1::DeactivateItemRequest& request,
     std::string correlation_id) {
-  ASSIGN_OR_RETURN(ItemId id, ItemId::Create(request.item_id()));
+  INVENTORY_ASSIGN_OR_RETURN(ItemId id, ItemId::Create(request.item_id()));
   return Envelope(DeactivateItem{std::move(id)}, request,
                   std::move(correlation_id));
 }
@@ -72,7 +74,7 @@ absl::StatusOr<CommandEnvelope> ToEnvelope(
 absl::StatusOr<CommandEnvelope> ToEnvelope(
     const inventory::v1::ReactivateItemRequest& request,
     std::string correlation_id) {
-  ASSIGN_OR_RETURN(ItemId id, ItemId::Create(request.item_id()));
+  INVENTORY_ASSIGN_OR_RETURN(ItemId id, ItemId::Create(request.item_id()));
   return Envelope(ReactivateItem{std::move(id)}, request,
                   std::move(correlation_id));
 }

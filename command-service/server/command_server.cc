@@ -1,7 +1,7 @@
 #include "command-service/server/command_server.h"
 
-#include "common/grpc_server.h"
-#include "common/log.h"
+#include "common/base/log.h"
+#include "common/rpc/grpc_server.h"
 
 namespace inventory {
 namespace {

@@ -19,10 +19,10 @@
 #include "command-service/server/command_service.h"
 #include "command-service/server/event_stream_service.h"
 #include "command-service/server/live_event_buffer.h"
-#include "common/event_store.h"
-#include "common/grpc_server.h"
-#include "common/health_service.h"
-#include "common/security_config.h"
+#include "common/eventstore/event_store.h"
+#include "common/rpc/grpc_server.h"
+#include "common/rpc/health_service.h"
+#include "common/rpc/security/security_config.h"
 
 namespace inventory {
 

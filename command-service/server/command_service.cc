@@ -3,11 +3,11 @@
 #include <string>
 
 #include "command-service/server/command_requests.h"
-#include "common/error_reason.h"
-#include "common/field_violation.h"
-#include "common/grpc_status.h"
-#include "common/log_rate_limiter.h"
-#include "common/status_macros.h"
+#include "common/base/error_reason.h"
+#include "common/base/field_violation.h"
+#include "common/base/log_rate_limiter.h"
+#include "common/base/status_macros.h"
+#include "common/rpc/grpc_status.h"
 
 namespace inventory {
 namespace {
@@ -52,9 +52,10 @@ grpc::Status CommandService::Handle(const char* method,
     if (context->IsCancelled()) {
       return absl::CancelledError("call cancelled or deadline exceeded");
     }
-    ASSIGN_OR_RETURN(std::string correlation_id, CorrelationIdOf(context));
-    ASSIGN_OR_RETURN(CommandEnvelope envelope,
-                     ToEnvelope(request, std::move(correlation_id)));
+    INVENTORY_ASSIGN_OR_RETURN(std::string correlation_id,
+                               CorrelationIdOf(context));
+    INVENTORY_ASSIGN_OR_RETURN(CommandEnvelope envelope,
+                               ToEnvelope(request, std::move(correlation_id)));
     return handler_->Handle(envelope);
   };
   absl::StatusOr<CommandResult> result = run();

@@ -9,7 +9,7 @@
 
 #include "absl/status/statusor.h"
 #include "command-service/application/item_command_handler.h"
-#include "common/raw_request_service.h"
+#include "common/rpc/raw_request_service.h"
 #include "inventory/v1/command_service.grpc.pb.h"
 
 namespace inventory {

@@ -7,13 +7,13 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "common/error_reason.h"
-#include "common/event_codec.h"
-#include "common/field_violation.h"
-#include "common/grpc_server.h"
-#include "common/grpc_status.h"
-#include "common/log.h"
-#include "common/status_macros.h"
+#include "common/api/event_codec.h"
+#include "common/base/error_reason.h"
+#include "common/base/field_violation.h"
+#include "common/base/log.h"
+#include "common/base/status_macros.h"
+#include "common/rpc/grpc_server.h"
+#include "common/rpc/grpc_status.h"
 #include "google/protobuf/util/time_util.h"
 
 namespace inventory {
@@ -70,7 +70,7 @@ class Sender {
       return true;
     }
     inventory::v1::Event* slot = NextSlot();
-    ToWireEvent(recorded, slot);
+    DecodeEventKeepingEnvelope(recorded, slot);
     return Added(*slot);
   }
   // The same for an event of the live window.
@@ -156,8 +156,8 @@ absl::Status BeyondTheHead(int64_t requested_position, int64_t head_position) {
 // otherwise the refusal of a subscriber that read another log.
 absl::Status CheckEventAt(EventStore& store, int64_t position,
                           const std::string& event_id) {
-  ASSIGN_OR_RETURN(const std::vector<RecordedEvent> at,
-                   store.ReadAll(position - 1, 1));
+  INVENTORY_ASSIGN_OR_RETURN(const std::vector<RecordedEvent> at,
+                             store.ReadAll(position - 1, 1));
   const std::string actual =
       !at.empty() && at[0].global_position == position ? at[0].event_id : "";
   if (actual == event_id) return absl::OkStatus();
@@ -251,9 +251,9 @@ absl::Status EventStreamService::RunSubscription(
     const SubscribeRequest& request,
     const std::function<bool(const SubscribeResponse&)>& send,
     const std::function<bool()>& cancelled, absl::string_view client) {
-  RETURN_IF_ERROR(ValidateSubscribeRequest(request));
-  ASSIGN_OR_RETURN(const ConcurrencyLimit::Slot slot,
-                   subscribers_.TryAcquire(client));
+  INVENTORY_RETURN_IF_ERROR(ValidateSubscribeRequest(request));
+  INVENTORY_ASSIGN_OR_RETURN(const ConcurrencyLimit::Slot slot,
+                             subscribers_.TryAcquire(client));
   Sender sender(request, send);
   auto shutting_down = [] {
     return WithReason(absl::UnavailableError("server is shutting down"),
@@ -271,7 +271,7 @@ absl::Status EventStreamService::RunSubscription(
     for (;;) {
       if (shutting_down_) return shutting_down();
       if (cancelled()) return ClientGone();
-      RETURN_IF_ERROR(page.status());
+      INVENTORY_RETURN_IF_ERROR(page.status());
       const bool last_page =
           static_cast<int64_t>(page->size()) < options_.catch_up_batch ||
           (until >= 0 && page->back().global_position >= until);
@@ -308,15 +308,15 @@ absl::Status EventStreamService::RunSubscription(
   // Catch-up. The buffer's shrinks are counted from before the head is
   // read, so that none after it goes unnoticed.
   int64_t shrinks_seen = live_->shrinks();
-  ASSIGN_OR_RETURN(const int64_t head, store_->HeadPosition());
+  INVENTORY_ASSIGN_OR_RETURN(const int64_t head, store_->HeadPosition());
   if (sender.position() > head) {
     return BeyondTheHead(sender.position(), head);
   }
   if (!request.after_event_id().empty()) {
-    RETURN_IF_ERROR(CheckEventAt(*store_, request.after_position(),
-                                 request.after_event_id()));
+    INVENTORY_RETURN_IF_ERROR(CheckEventAt(*store_, request.after_position(),
+                                           request.after_event_id()));
   }
-  if (sender.position() < head) RETURN_IF_ERROR(read_store(head));
+  if (sender.position() < head) INVENTORY_RETURN_IF_ERROR(read_store(head));
   if (!sender.CaughtUp(std::max(head, sender.position()))) return ClientGone();
 
   // Live.
@@ -350,12 +350,13 @@ absl::Status EventStreamService::RunSubscription(
       case LiveEventBuffer::Outcome::kTooOld:
         // Fell out of the window: take one batch from the store, then try
         // the window again.
-        RETURN_IF_ERROR(
+        INVENTORY_RETURN_IF_ERROR(
             read_store(sender.position() + options_.catch_up_batch));
         break;
       case LiveEventBuffer::Outcome::kTimeout:
         if (absl::Now() >= heartbeat_due) {
-          ASSIGN_OR_RETURN(const int64_t heartbeat_head, head_for_heartbeat());
+          INVENTORY_ASSIGN_OR_RETURN(const int64_t heartbeat_head,
+                                     head_for_heartbeat());
           if (!sender.Heartbeat(heartbeat_head)) return ClientGone();
         }
         break;

@@ -25,9 +25,9 @@
 #include "absl/status/status.h"
 #include "absl/time/time.h"
 #include "command-service/server/live_event_buffer.h"
-#include "common/concurrency_limit.h"
-#include "common/event_store.h"
-#include "common/raw_request_service.h"
+#include "common/eventstore/event_store.h"
+#include "common/rpc/concurrency_limit.h"
+#include "common/rpc/raw_request_service.h"
 #include "inventory/v1/event_stream_service.grpc.pb.h"
 
 namespace inventory {

@@ -3,13 +3,14 @@
 #include <algorithm>
 #include <atomic>
 
-#include "common/event_codec.h"
-#include "common/log.h"
+#include "common/api/event_codec.h"
+#include "common/base/log.h"
 
 namespace inventory {
 
-void ToWireEvent(const RecordedEvent& recorded, inventory::v1::Event* out) {
-  const absl::Status converted = ToProtoEvent(recorded, out);
+void DecodeEventKeepingEnvelope(const RecordedEvent& recorded,
+                                inventory::v1::Event* out) {
+  const absl::Status converted = DecodeEventOrDataLoss(recorded, out);
   if (converted.ok()) return;
   // Logged the first time each such event is sent, not every time a
   // subscriber (one stopped at it retries now and then) reads it again.
@@ -32,7 +33,7 @@ void ToWireEvent(const RecordedEvent& recorded, inventory::v1::Event* out) {
 
 SharedEvent ToSharedEvent(const RecordedEvent& recorded) {
   auto event = std::make_shared<inventory::v1::Event>();
-  ToWireEvent(recorded, event.get());
+  DecodeEventKeepingEnvelope(recorded, event.get());
   return event;
 }
 

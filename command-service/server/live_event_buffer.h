@@ -21,7 +21,7 @@
 
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
-#include "common/event_store.h"
+#include "common/eventstore/event_store.h"
 #include "inventory/v1/events.pb.h"
 
 namespace inventory {
@@ -31,7 +31,8 @@ using SharedEvent = std::shared_ptr<const inventory::v1::Event>;
 // The wire form of a recorded event. An event whose payload cannot be
 // decoded keeps its envelope (position, stream, type) without payload, so
 // that subscribers still see every position; the problem is logged.
-void ToWireEvent(const RecordedEvent& recorded, inventory::v1::Event* out);
+void DecodeEventKeepingEnvelope(const RecordedEvent& recorded,
+                                inventory::v1::Event* out);
 SharedEvent ToSharedEvent(const RecordedEvent& recorded);
 
 // Thread-safe.

@@ -2,8 +2,8 @@
 
 #include "absl/strings/cord.h"
 #include "absl/strings/str_cat.h"
-#include "common/error_reason.h"
-#include "common/field_violation.h"
+#include "common/base/error_reason.h"
+#include "common/base/field_violation.h"
 
 namespace inventory::itemctl {
 namespace {

@@ -1,7 +1,7 @@
 #include "examples/itemctl/error_line.h"
 
-#include "common/error_reason.h"
-#include "common/field_violation.h"
+#include "common/base/error_reason.h"
+#include "common/base/field_violation.h"
 #include "gtest/gtest.h"
 
 namespace inventory::itemctl {

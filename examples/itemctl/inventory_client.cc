@@ -2,8 +2,8 @@
 
 #include <algorithm>
 
-#include "common/grpc_credentials.h"
-#include "common/grpc_status.h"
+#include "common/rpc/grpc_status.h"
+#include "common/rpc/security/grpc_credentials.h"
 
 namespace inventory::itemctl {
 namespace {

@@ -9,7 +9,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
-#include "common/status_macros.h"
+#include "common/base/status_macros.h"
 #include "examples/itemctl/cancel_on_interrupt.h"
 #include "examples/itemctl/error_line.h"
 #include "examples/itemctl/response_text.h"
@@ -23,8 +23,8 @@ using Handler = std::function<absl::Status(const Invocation&, InventoryClient&,
 // Sets the options every write command shares.
 template <typename Request>
 absl::Status SetWriteOptions(const Invocation& invocation, Request& request) {
-  ASSIGN_OR_RETURN(std::optional<int64_t> expected,
-                   invocation.IntOption("expect"));
+  INVENTORY_ASSIGN_OR_RETURN(std::optional<int64_t> expected,
+                             invocation.IntOption("expect"));
   if (expected.has_value()) request.set_expected_version(*expected);
   request.set_request_id(invocation.Text("request-id").value_or(""));
   return absl::OkStatus();
@@ -46,7 +46,8 @@ absl::Status Create(const Invocation& in, InventoryClient& client,
   request.set_request_id(in.Text("request-id").value_or(""));
   // CreateItem has no expected_version: an item is created at most once.
   if (in.Has("expect")) {
-    ASSIGN_OR_RETURN(std::optional<int64_t> expected, in.IntOption("expect"));
+    INVENTORY_ASSIGN_OR_RETURN(std::optional<int64_t> expected,
+                               in.IntOption("expect"));
     if (*expected != 0) {
       return UsageError("create makes a new item: --expect can only be 0");
     }
@@ -59,7 +60,7 @@ absl::Status Rename(const Invocation& in, InventoryClient& client,
   v1::RenameItemRequest request;
   request.set_item_id(in.args[0]);
   request.set_name(in.args[1]);
-  RETURN_IF_ERROR(SetWriteOptions(in, request));
+  INVENTORY_RETURN_IF_ERROR(SetWriteOptions(in, request));
   return Print(client.RenameItem(request), out);
 }
 
@@ -67,9 +68,9 @@ absl::Status CheckIn(const Invocation& in, InventoryClient& client,
                      std::ostream& out) {
   v1::CheckInItemsRequest request;
   request.set_item_id(in.args[0]);
-  ASSIGN_OR_RETURN(int64_t quantity, in.IntArg(1, "<qty>"));
+  INVENTORY_ASSIGN_OR_RETURN(int64_t quantity, in.IntArg(1, "<qty>"));
   request.set_quantity(quantity);
-  RETURN_IF_ERROR(SetWriteOptions(in, request));
+  INVENTORY_RETURN_IF_ERROR(SetWriteOptions(in, request));
   return Print(client.CheckInItems(request), out);
 }
 
@@ -77,9 +78,9 @@ absl::Status Remove(const Invocation& in, InventoryClient& client,
                     std::ostream& out) {
   v1::RemoveItemsRequest request;
   request.set_item_id(in.args[0]);
-  ASSIGN_OR_RETURN(int64_t quantity, in.IntArg(1, "<qty>"));
+  INVENTORY_ASSIGN_OR_RETURN(int64_t quantity, in.IntArg(1, "<qty>"));
   request.set_quantity(quantity);
-  RETURN_IF_ERROR(SetWriteOptions(in, request));
+  INVENTORY_RETURN_IF_ERROR(SetWriteOptions(in, request));
   return Print(client.RemoveItems(request), out);
 }
 
@@ -87,7 +88,7 @@ absl::Status Deactivate(const Invocation& in, InventoryClient& client,
                         std::ostream& out) {
   v1::DeactivateItemRequest request;
   request.set_item_id(in.args[0]);
-  RETURN_IF_ERROR(SetWriteOptions(in, request));
+  INVENTORY_RETURN_IF_ERROR(SetWriteOptions(in, request));
   return Print(client.DeactivateItem(request), out);
 }
 
@@ -95,7 +96,7 @@ absl::Status Reactivate(const Invocation& in, InventoryClient& client,
                         std::ostream& out) {
   v1::ReactivateItemRequest request;
   request.set_item_id(in.args[0]);
-  RETURN_IF_ERROR(SetWriteOptions(in, request));
+  INVENTORY_RETURN_IF_ERROR(SetWriteOptions(in, request));
   return Print(client.ReactivateItem(request), out);
 }
 
@@ -103,9 +104,11 @@ absl::Status Show(const Invocation& in, InventoryClient& client,
                   std::ostream& out) {
   v1::GetItemRequest request;
   request.set_item_id(in.args[0]);
-  ASSIGN_OR_RETURN(std::optional<int64_t> as_of, in.IntOption("as-of"));
+  INVENTORY_ASSIGN_OR_RETURN(std::optional<int64_t> as_of,
+                             in.IntOption("as-of"));
   if (as_of.has_value()) request.set_as_of_version(*as_of);
-  ASSIGN_OR_RETURN(v1::GetItemResponse response, client.GetItem(request));
+  INVENTORY_ASSIGN_OR_RETURN(v1::GetItemResponse response,
+                             client.GetItem(request));
   out << ItemText(response.item());
   return absl::OkStatus();
 }
@@ -113,24 +116,27 @@ absl::Status Show(const Invocation& in, InventoryClient& client,
 absl::Status List(const Invocation& in, InventoryClient& client,
                   std::ostream& out) {
   v1::ListItemsRequest request;
-  ASSIGN_OR_RETURN(std::optional<bool> active, in.BoolOption("active"));
+  INVENTORY_ASSIGN_OR_RETURN(std::optional<bool> active,
+                             in.BoolOption("active"));
   if (active.has_value()) request.set_active(*active);
   request.set_name_contains(in.Text("name").value_or(""));
   request.set_sku_prefix(in.Text("sku").value_or(""));
-  ASSIGN_OR_RETURN(std::optional<int64_t> page_size, in.IntOption("page-size"));
+  INVENTORY_ASSIGN_OR_RETURN(std::optional<int64_t> page_size,
+                             in.IntOption("page-size"));
   if (page_size.has_value()) {
     request.set_page_size(static_cast<int32_t>(
         std::clamp<int64_t>(*page_size, INT32_MIN, INT32_MAX)));
   }
-  ASSIGN_OR_RETURN(std::vector<v1::Item> items, client.ListItems(request));
+  INVENTORY_ASSIGN_OR_RETURN(std::vector<v1::Item> items,
+                             client.ListItems(request));
   out << ItemsTable(items);
   return absl::OkStatus();
 }
 
 absl::Status History(const Invocation& in, InventoryClient& client,
                      std::ostream& out) {
-  ASSIGN_OR_RETURN(std::vector<v1::Event> events,
-                   client.GetItemHistory(in.args[0]));
+  INVENTORY_ASSIGN_OR_RETURN(std::vector<v1::Event> events,
+                             client.GetItemHistory(in.args[0]));
   out << HistoryTable(events);
   return absl::OkStatus();
 }
@@ -138,10 +144,10 @@ absl::Status History(const Invocation& in, InventoryClient& client,
 absl::Status Stats(const Invocation& in, InventoryClient& client,
                    std::ostream& out) {
   v1::GetInventoryStatsRequest request;
-  ASSIGN_OR_RETURN(std::optional<int64_t> low, in.IntOption("low"));
+  INVENTORY_ASSIGN_OR_RETURN(std::optional<int64_t> low, in.IntOption("low"));
   request.set_low_stock_threshold(low.value_or(0));
-  ASSIGN_OR_RETURN(v1::GetInventoryStatsResponse stats,
-                   client.GetInventoryStats(request));
+  INVENTORY_ASSIGN_OR_RETURN(v1::GetInventoryStatsResponse stats,
+                             client.GetInventoryStats(request));
   out << StatsText(stats, request.low_stock_threshold());
   return absl::OkStatus();
 }
@@ -166,7 +172,8 @@ absl::Status Watch(const Invocation& in, InventoryClient& client,
 
 absl::StatusOr<v1::SubscribeRequest> SubscribeRequestOf(const Invocation& in) {
   v1::SubscribeRequest request;
-  ASSIGN_OR_RETURN(std::optional<int64_t> after, in.IntOption("after"));
+  INVENTORY_ASSIGN_OR_RETURN(std::optional<int64_t> after,
+                             in.IntOption("after"));
   request.set_after_position(after.value_or(0));
   for (absl::string_view type :
        absl::StrSplit(in.Text("type").value_or(""), ',', absl::SkipEmpty())) {
@@ -182,7 +189,8 @@ absl::StatusOr<v1::SubscribeRequest> SubscribeRequestOf(const Invocation& in) {
 
 absl::Status Events(const Invocation& in, InventoryClient& client,
                     std::ostream& out) {
-  ASSIGN_OR_RETURN(v1::SubscribeRequest request, SubscribeRequestOf(in));
+  INVENTORY_ASSIGN_OR_RETURN(v1::SubscribeRequest request,
+                             SubscribeRequestOf(in));
   const bool follow = in.Has("follow");
   grpc::ClientContext context;
   CancelOnInterrupt guard(&context);

@@ -11,8 +11,8 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "common/field_violation.h"
-#include "common/status_macros.h"
+#include "common/base/field_violation.h"
+#include "common/base/status_macros.h"
 #include "query-service/read_model/item_projection.h"
 
 namespace inventory {
@@ -172,7 +172,7 @@ absl::Status InventoryReadModel::ApplyAll(
     google::protobuf::RepeatedPtrField<Event>* events) {
   absl::MutexLock lock(&mu_);
   for (Event& event : *events) {
-    RETURN_IF_ERROR(ApplyLocked(std::move(event)));
+    INVENTORY_RETURN_IF_ERROR(ApplyLocked(std::move(event)));
   }
   return absl::OkStatus();
 }

@@ -1,9 +1,9 @@
 #include "query-service/server/query_server.h"
 
 #include "absl/status/status.h"
-#include "common/grpc_credentials.h"
-#include "common/grpc_server.h"
-#include "common/log.h"
+#include "common/base/log.h"
+#include "common/rpc/grpc_server.h"
+#include "common/rpc/security/grpc_credentials.h"
 
 namespace inventory {
 

@@ -20,9 +20,9 @@
 
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
-#include "common/grpc_server.h"
-#include "common/health_service.h"
-#include "common/security_config.h"
+#include "common/rpc/grpc_server.h"
+#include "common/rpc/health_service.h"
+#include "common/rpc/security/security_config.h"
 #include "query-service/read_model/inventory_read_model.h"
 #include "query-service/server/query_service.h"
 #include "query-service/subscriber/event_subscriber.h"

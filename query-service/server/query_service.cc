@@ -5,14 +5,14 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
-#include "command-service/domain/item_id.h"
-#include "common/error_reason.h"
-#include "common/field_violation.h"
-#include "common/grpc_server.h"
-#include "common/grpc_status.h"
-#include "common/log.h"
-#include "common/log_rate_limiter.h"
-#include "common/status_macros.h"
+#include "common/api/item_id.h"
+#include "common/base/error_reason.h"
+#include "common/base/field_violation.h"
+#include "common/base/log.h"
+#include "common/base/log_rate_limiter.h"
+#include "common/base/status_macros.h"
+#include "common/rpc/grpc_server.h"
+#include "common/rpc/grpc_status.h"
 
 namespace inventory {
 namespace {
@@ -130,12 +130,13 @@ QueryService::QueryService(const InventoryReadModel* model, Options options)
 
 absl::Status QueryService::AwaitPosition(grpc::ServerContext* context,
                                          int64_t min_position) {
-  RETURN_IF_ERROR(ValidateMinPosition(min_position));
+  INVENTORY_RETURN_IF_ERROR(ValidateMinPosition(min_position));
   if (min_position == 0 || model_->position() >= min_position) {
     return absl::OkStatus();
   }
-  RETURN_IF_ERROR(StoppedBelow(*model_, min_position));
-  ASSIGN_OR_RETURN(const ConcurrencyLimit::Slot slot, waiting_.TryAcquire());
+  INVENTORY_RETURN_IF_ERROR(StoppedBelow(*model_, min_position));
+  INVENTORY_ASSIGN_OR_RETURN(const ConcurrencyLimit::Slot slot,
+                             waiting_.TryAcquire());
   const absl::Time call_deadline = absl::FromChrono(context->deadline());
   const absl::Time deadline =
       std::min(call_deadline, absl::Now() + options_.max_wait);
@@ -143,7 +144,7 @@ absl::Status QueryService::AwaitPosition(grpc::ServerContext* context,
   while (!model_->WaitForPosition(
       min_position, std::min(deadline, absl::Now() + kCancelCheckInterval))) {
     if (context->IsCancelled()) return absl::CancelledError("call cancelled");
-    RETURN_IF_ERROR(StoppedBelow(*model_, min_position));
+    INVENTORY_RETURN_IF_ERROR(StoppedBelow(*model_, min_position));
     if (absl::Now() >= deadline) break;
   }
   if (model_->position() >= min_position) return absl::OkStatus();
@@ -161,7 +162,7 @@ grpc::Status QueryService::GetItem(grpc::ServerContext* context,
                                    const inventory::v1::GetItemRequest* request,
                                    inventory::v1::GetItemResponse* response) {
   auto run = [&]() -> absl::Status {
-    RETURN_IF_ERROR(ValidateItemId(request->item_id()));
+    INVENTORY_RETURN_IF_ERROR(ValidateItemId(request->item_id()));
     std::optional<int64_t> as_of;
     if (request->has_as_of_version()) {
       if (request->as_of_version() < 1) {
@@ -169,7 +170,7 @@ grpc::Status QueryService::GetItem(grpc::ServerContext* context,
       }
       as_of = request->as_of_version();
     }
-    RETURN_IF_ERROR(AwaitPosition(context, request->min_position()));
+    INVENTORY_RETURN_IF_ERROR(AwaitPosition(context, request->min_position()));
     absl::StatusOr<ItemAtPosition> found =
         model_->GetItem(request->item_id(), as_of);
     if (!found.ok()) {
@@ -188,8 +189,9 @@ grpc::Status QueryService::ListItems(
     const inventory::v1::ListItemsRequest* request,
     inventory::v1::ListItemsResponse* response) {
   auto run = [&]() -> absl::Status {
-    ASSIGN_OR_RETURN(const size_t page_size, PageSize(request->page_size()));
-    RETURN_IF_ERROR(ValidatePageToken(request->page_token()));
+    INVENTORY_ASSIGN_OR_RETURN(const size_t page_size,
+                               PageSize(request->page_size()));
+    INVENTORY_RETURN_IF_ERROR(ValidatePageToken(request->page_token()));
     if (request->name_contains().size() > kMaxNameFilter) {
       return InvalidField(
           "name_contains",
@@ -199,12 +201,12 @@ grpc::Status QueryService::ListItems(
       return InvalidField("sku_prefix", absl::StrCat("must be at most ",
                                                      kMaxSkuPrefix, " bytes"));
     }
-    RETURN_IF_ERROR(AwaitPosition(context, request->min_position()));
+    INVENTORY_RETURN_IF_ERROR(AwaitPosition(context, request->min_position()));
     ItemFilter filter;
     if (request->has_active()) filter.active = request->active();
     filter.name_contains = request->name_contains();
     filter.sku_prefix = request->sku_prefix();
-    ASSIGN_OR_RETURN(
+    INVENTORY_ASSIGN_OR_RETURN(
         ItemPage page,
         model_->ListItems(filter, page_size, request->page_token(),
                           static_cast<size_t>(options_.list_scan_limit)));
@@ -221,10 +223,11 @@ grpc::Status QueryService::GetItemHistory(
     const inventory::v1::GetItemHistoryRequest* request,
     inventory::v1::GetItemHistoryResponse* response) {
   auto run = [&]() -> absl::Status {
-    RETURN_IF_ERROR(ValidateItemId(request->item_id()));
-    ASSIGN_OR_RETURN(const size_t page_size, PageSize(request->page_size()));
-    RETURN_IF_ERROR(ValidatePageToken(request->page_token()));
-    RETURN_IF_ERROR(AwaitPosition(context, request->min_position()));
+    INVENTORY_RETURN_IF_ERROR(ValidateItemId(request->item_id()));
+    INVENTORY_ASSIGN_OR_RETURN(const size_t page_size,
+                               PageSize(request->page_size()));
+    INVENTORY_RETURN_IF_ERROR(ValidatePageToken(request->page_token()));
+    INVENTORY_RETURN_IF_ERROR(AwaitPosition(context, request->min_position()));
     absl::StatusOr<HistoryPage> page = model_->GetItemHistory(
         request->item_id(), page_size, request->page_token());
     if (!page.ok()) {
@@ -249,7 +252,7 @@ grpc::Status QueryService::GetInventoryStats(
     if (request->low_stock_threshold() < 0) {
       return InvalidField("low_stock_threshold", "must not be negative");
     }
-    RETURN_IF_ERROR(AwaitPosition(context, request->min_position()));
+    INVENTORY_RETURN_IF_ERROR(AwaitPosition(context, request->min_position()));
     InventoryStats stats = model_->GetStats(request->low_stock_threshold());
     response->set_item_count(stats.item_count);
     response->set_active_item_count(stats.active_item_count);
@@ -269,11 +272,12 @@ grpc::Status QueryService::ServeWatchItem(
     const inventory::v1::WatchItemRequest& request,
     const Send<inventory::v1::WatchItemResponse>& send) {
   auto run = [&]() -> absl::Status {
-    RETURN_IF_ERROR(ValidateItemId(request.item_id()));
-    RETURN_IF_ERROR(ValidateMinPosition(request.min_position()));
-    ASSIGN_OR_RETURN(const ConcurrencyLimit::Slot slot,
-                     watchers_.TryAcquire(ClientAddress(context->peer())));
-    RETURN_IF_ERROR(AwaitPosition(context, request.min_position()));
+    INVENTORY_RETURN_IF_ERROR(ValidateItemId(request.item_id()));
+    INVENTORY_RETURN_IF_ERROR(ValidateMinPosition(request.min_position()));
+    INVENTORY_ASSIGN_OR_RETURN(
+        const ConcurrencyLimit::Slot slot,
+        watchers_.TryAcquire(ClientAddress(context->peer())));
+    INVENTORY_RETURN_IF_ERROR(AwaitPosition(context, request.min_position()));
     // A rebuilt model (generation changed) starts the item's versions over:
     // the watch ends rather than wait for a version it has seen already.
     const int64_t generation = model_->generation();

@@ -25,8 +25,8 @@
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
-#include "common/concurrency_limit.h"
-#include "common/raw_request_service.h"
+#include "common/rpc/concurrency_limit.h"
+#include "common/rpc/raw_request_service.h"
 #include "inventory/v1/query_service.grpc.pb.h"
 #include "query-service/read_model/inventory_read_model.h"
 

@@ -5,9 +5,9 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "common/error_reason.h"
-#include "common/grpc_status.h"
-#include "common/log.h"
+#include "common/base/error_reason.h"
+#include "common/base/log.h"
+#include "common/rpc/grpc_status.h"
 
 namespace inventory {
 

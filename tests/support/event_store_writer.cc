@@ -11,7 +11,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "common/postgres_event_store.h"
+#include "common/eventstore/postgres/postgres_event_store.h"
 
 int main(int argc, char** argv) {
   if (argc < 3) {
