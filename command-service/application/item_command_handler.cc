@@ -131,8 +131,10 @@ absl::StatusOr<CommandResult> ItemCommandHandler::Handle(
   INVENTORY_RETURN_IF_ERROR(ValidateEnvelope(envelope));
   const ItemId& item_id = TargetOf(envelope.command);
   ItemChanges changes = ChangesWithoutEvents(envelope);
+  // 1. Load (usually from the cache: maybe stale).
   INVENTORY_ASSIGN_OR_RETURN(LoadedItem item, repository_.Load(item_id));
   for (int attempt = 1;; ++attempt) {
+    // 2. Decide.
     absl::StatusOr<std::vector<ItemEvent>> events =
         DecideOn(envelope, item.state);
     if (!events.ok()) {
@@ -144,6 +146,7 @@ absl::StatusOr<CommandResult> ItemCommandHandler::Handle(
           item, repository_.LoadFresh(item_id, std::move(item.state)));
       continue;
     }
+    // 3. Save, expecting the version decided on.
     changes.events = *std::move(events);
     absl::StatusOr<AppendResult> saved =
         repository_.Save(item_id, item.state, changes);

@@ -6,9 +6,10 @@
 //              recently used items (caching_item_repository.h);
 //   2. decide: the pure domain (item.h) says which events the command
 //              records, or refuses it;
-//   3. save:   append those events expecting the version that was loaded,
-//              so a concurrent writer makes the save fail instead of being
-//              overwritten; then decide again on the item's current events.
+//   3. save:   append those events expecting the version that was loaded:
+//              when another writer appended in between, the save fails
+//              (nothing is overwritten) and the command is decided again on
+//              the item's current events.
 // A cached state may be stale (another replica wrote the item). A stale
 // acceptance is caught by step 3; a refusal decided on a cached state is
 // checked again on a fresh load before it is returned. The cache never
