@@ -1,5 +1,7 @@
 #include "command-service/application/caching_item_repository.h"
 
+#include <string>
+#include <utility>
 #include <vector>
 
 #include "command-service/application/event_store_item_repository.h"

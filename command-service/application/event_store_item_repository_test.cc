@@ -1,5 +1,8 @@
 #include "command-service/application/event_store_item_repository.h"
 
+#include <string>
+#include <utility>
+#include <variant>
 #include <vector>
 
 #include "command-service/application/item_event_codec.h"
