@@ -1,17 +1,19 @@
 // ItemCommandHandler: the application service of the write side.
 //
 // Handling a command is load -> decide -> save:
-//   1. load the item's state: from the cache of recently used items
-//      (item_state_cache.h), or by reading its events from the store and
-//      folding them (replay);
-//   2. ask the pure domain (item.h) which events the command records;
-//   3. append them with the version that was loaded as expected version,
-//      so a concurrent writer makes the append fail instead of being lost.
+//   1. load:   the item's state, folded from its events, through an
+//              ItemRepository (item_repository.h); usually from the cache of
+//              recently used items (caching_item_repository.h);
+//   2. decide: the pure domain (item.h) says which events the command
+//              records, or refuses it;
+//   3. save:   append those events expecting the version that was loaded:
+//              when another writer appended in between, the save fails
+//              (nothing is overwritten) and the command is decided again on
+//              the item's current events.
 // A cached state may be stale (another replica wrote the item). A stale
-// acceptance is caught by step 3 (the store refuses the expected version);
-// a refusal computed from a cached state is checked again after reading
-// the events the cache missed. Either way the command is decided again on
-// the item's current events: the cache never changes an answer.
+// acceptance is caught by step 3; a refusal decided on a cached state is
+// checked again on a fresh load before it is returned. The cache never
+// changes an answer.
 // Idempotency: a command that carries a request_id already recorded with the
 // same content returns the original result and appends nothing.
 #ifndef INVENTORY_COMMAND_SERVICE_APPLICATION_ITEM_COMMAND_HANDLER_H_
@@ -23,7 +25,9 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "command-service/application/item_state_cache.h"
+#include "command-service/application/caching_item_repository.h"
+#include "command-service/application/event_store_item_repository.h"
+#include "command-service/application/item_repository.h"
 #include "command-service/domain/item.h"
 #include "command-service/domain/item_commands.h"
 #include "common/eventstore/event_store.h"
@@ -62,7 +66,7 @@ class ItemCommandHandler {
     size_t cache_capacity = 100'000;
   };
 
-  // `store` must outlive the handler.
+  // Loads and saves items in `store`, which must outlive the handler.
   ItemCommandHandler(EventStore* store, Options options);
 
   // Handles one command. Returns the domain's statuses (see Decide() in
@@ -80,31 +84,23 @@ class ItemCommandHandler {
   absl::StatusOr<CommandResult> Handle(const CommandEnvelope& envelope);
 
   // The item's state rebuilt from its stored events (exists == false when it
-  // has none). DATA_LOSS when a stored event cannot be decoded.
+  // has none), bypassing the cache. DATA_LOSS when a stored event cannot be
+  // decoded.
   absl::StatusOr<ItemState> Load(const ItemId& item_id);
 
   // The number of items in the cache.
-  size_t cached_items() { return cache_.size(); }
+  size_t cached_items() { return repository_.cached_items(); }
 
  private:
-  // A decision ready to append: the request and the events it carries.
-  struct Decision {
-    AppendRequest append;
-    std::vector<ItemEvent> events;
-  };
+  // The answer to a command refused on fresh events: the original result
+  // when it repeats a request that was applied, else `refusal`.
+  absl::StatusOr<CommandResult> Refused(const CommandEnvelope& envelope,
+                                        const std::string& fingerprint,
+                                        absl::Status refusal);
 
-  // `state` with the item's events after state.version folded in.
-  absl::StatusOr<ItemState> CatchUp(const ItemId& item_id, ItemState state);
-  absl::StatusOr<std::optional<CommandResult>> FindReplay(
-      const CommandEnvelope& envelope, const std::string& fingerprint);
-  // Checks the expected version and asks the domain.
-  absl::StatusOr<Decision> DecideAppend(const CommandEnvelope& envelope,
-                                        const ItemState& state,
-                                        const std::string& fingerprint);
-
-  EventStore* const store_;
   const Options options_;
-  ItemStateCache cache_;
+  EventStoreItemRepository store_repository_;
+  CachingItemRepository repository_;  // in front of store_repository_
 };
 
 // A canonical encoding of the command, its expected version and its target:

@@ -1,6 +1,5 @@
 #include "command-service/application/item_command_handler.h"
 
-#include <functional>
 #include <thread>
 #include <vector>
 
@@ -8,14 +7,19 @@
 #include "command-service/application/item_event_codec.h"
 #include "common/base/error_reason.h"
 #include "common/base/field_violation.h"
-#include "common/eventstore/in_memory_event_store.h"
+#include "common/base/status_matchers.h"
+#include "common/eventstore/mock_event_store.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
 namespace inventory {
 namespace {
 
+using ::testing::_;
+using ::testing::DoDefault;
+using ::testing::Eq;
 using ::testing::HasSubstr;
+using ::testing::Return;
 using ::testing::SizeIs;
 
 ItemId Id(absl::string_view id) { return ItemId::Create(id).value(); }
@@ -34,51 +38,6 @@ CommandEnvelope CheckIn(absl::string_view id, int64_t quantity) {
   return Of(CheckInItems{Id(id), Quantity::Create(quantity).value()});
 }
 
-// An EventStore that forwards to an in-memory store, and before each of the
-// first `races` appends runs `before_append`: a stand-in for another writer
-// that commits between the handler's load and its append.
-class RacingEventStore final : public EventStore {
- public:
-  absl::StatusOr<AppendResult> Append(const AppendRequest& request) override {
-    ++appends;
-    if (races > 0) {
-      --races;
-      before_append(request);
-    }
-    return inner.Append(request);
-  }
-  absl::StatusOr<std::vector<RecordedEvent>> ReadStream(
-      absl::string_view stream_id, int64_t from_version,
-      int64_t max_count) override {
-    ++reads;
-    if (!read_status.ok()) return read_status;
-    return inner.ReadStream(stream_id, from_version, max_count);
-  }
-  absl::StatusOr<std::vector<RecordedEvent>> ReadAll(
-      int64_t after_position, int64_t max_count) override {
-    return inner.ReadAll(after_position, max_count);
-  }
-  absl::StatusOr<int64_t> HeadPosition() override {
-    return inner.HeadPosition();
-  }
-  absl::StatusOr<bool> WaitForEventsAfter(int64_t after_position,
-                                          absl::Time deadline) override {
-    return inner.WaitForEventsAfter(after_position, deadline);
-  }
-  void StopWaiting() override { inner.StopWaiting(); }
-  absl::StatusOr<std::optional<RecordedRequest>> FindRequest(
-      absl::string_view request_id) override {
-    return inner.FindRequest(request_id);
-  }
-
-  InMemoryEventStore inner;
-  int races = 0;
-  int appends = 0;
-  int reads = 0;
-  std::function<void(const AppendRequest&)> before_append;
-  absl::Status read_status;
-};
-
 class ItemCommandHandlerTest : public testing::Test {
  protected:
   // Appends one ItemsCheckedIn to `id` directly, as another writer would.
@@ -88,11 +47,19 @@ class ItemCommandHandlerTest : public testing::Test {
     AppendRequest append;
     append.stream_id = Id(id).StreamId();
     append.events.push_back(*data);
-    ASSERT_TRUE(store_.inner.Append(append).ok());
+    ASSERT_THAT(store_.real().Append(append), IsOk());
   }
-  int64_t LogSize() { return *store_.inner.HeadPosition(); }
+  // An Append action: another writer commits to `id` first, then the
+  // handler's append goes to the store (and loses the race).
+  auto OtherWriterWinsOn(absl::string_view id) {
+    return [this, id](const AppendRequest& request) {
+      OtherWriterChecksIn(id);
+      return store_.real().Append(request);
+    };
+  }
+  int64_t LogSize() { return *store_.real().HeadPosition(); }
 
-  RacingEventStore store_;
+  NiceMockEventStore store_;
   ItemCommandHandler handler_{&store_, {}};
 };
 
@@ -104,7 +71,7 @@ TEST_F(ItemCommandHandlerTest, CreateRecordsItemCreated) {
   EXPECT_EQ(result->global_position, 1);
   EXPECT_FALSE(result->replayed);
 
-  auto events = store_.inner.ReadStream("item-a-1", 1, 10);
+  auto events = store_.real().ReadStream("item-a-1", 1, 10);
   ASSERT_TRUE(events.ok());
   ASSERT_THAT(*events, SizeIs(1));
   EXPECT_EQ((*events)[0].event_type, "inventory.v1.ItemCreated");
@@ -141,14 +108,14 @@ TEST_F(ItemCommandHandlerTest, CommandsBuildOnTheReplayedState) {
 }
 
 TEST_F(ItemCommandHandlerTest, RefusedCommandAppendsNothing) {
-  EXPECT_EQ(handler_.Handle(CheckIn("nope", 1)).status().code(),
-            absl::StatusCode::kNotFound);
+  EXPECT_THAT(handler_.Handle(CheckIn("nope", 1)),
+              StatusIs(absl::StatusCode::kNotFound));
   ASSERT_TRUE(handler_.Handle(Create("a-1")).ok());
-  EXPECT_EQ(handler_.Handle(Create("a-1")).status().code(),
-            absl::StatusCode::kAlreadyExists);
+  EXPECT_THAT(handler_.Handle(Create("a-1")),
+              StatusIs(absl::StatusCode::kAlreadyExists));
   auto removed =
       handler_.Handle(Of(RemoveItems{Id("a-1"), Quantity::Create(1).value()}));
-  EXPECT_EQ(removed.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(removed, StatusIs(absl::StatusCode::kFailedPrecondition));
   EXPECT_EQ(LogSize(), 1);
 }
 
@@ -159,7 +126,7 @@ TEST_F(ItemCommandHandlerTest, LoadsLongStreamsPageByPage) {
   AppendRequest many;
   many.stream_id = "item-a-1";
   many.events.assign(1200, *data);
-  ASSERT_TRUE(store_.inner.Append(many).ok());
+  ASSERT_TRUE(store_.real().Append(many).ok());
   auto state = handler_.Load(Id("a-1"));
   ASSERT_TRUE(state.ok());
   EXPECT_EQ(state->version, 1201);
@@ -182,8 +149,8 @@ TEST_F(ItemCommandHandlerTest,
   CommandEnvelope command = CheckIn("a-1", 5);
   command.expected_version = 1;
   auto result = handler_.Handle(command);
-  EXPECT_EQ(result.status().code(), absl::StatusCode::kAborted);
-  EXPECT_THAT(result.status().message(), HasSubstr("version 2"));
+  EXPECT_THAT(result,
+              StatusIs(absl::StatusCode::kAborted, HasSubstr("version 2")));
   EXPECT_EQ(
       ErrorReasonOf(result.status()),
       (ErrorReason{"VERSION_CONFLICT",
@@ -195,7 +162,7 @@ TEST_F(ItemCommandHandlerTest, NegativeExpectedVersionIsInvalid) {
   CommandEnvelope command = CheckIn("a-1", 5);
   command.expected_version = -1;
   auto result = handler_.Handle(command);
-  ASSERT_EQ(result.status().code(), absl::StatusCode::kInvalidArgument);
+  ASSERT_THAT(result, StatusIs(absl::StatusCode::kInvalidArgument));
   EXPECT_EQ(FieldViolationOf(result.status())->field, "expected_version");
   EXPECT_EQ(ErrorReasonOf(result.status())->reason, "INVALID_FIELD");
 }
@@ -207,7 +174,7 @@ TEST_F(ItemCommandHandlerTest, MalformedRequestIdIsInvalid) {
     CommandEnvelope command = Create("a-1");
     command.request_id = bad;
     auto result = handler_.Handle(command);
-    ASSERT_EQ(result.status().code(), absl::StatusCode::kInvalidArgument);
+    ASSERT_THAT(result, StatusIs(absl::StatusCode::kInvalidArgument));
     EXPECT_EQ(FieldViolationOf(result.status())->field, "request_id");
   }
   CommandEnvelope longest = Create("a-1");
@@ -245,7 +212,7 @@ TEST_F(ItemCommandHandlerTest, RequestIdReusedForOtherCommandIsAlreadyExists) {
   CommandEnvelope other = CheckIn("a-1", 3);
   other.request_id = "req-1";
   const absl::Status reused = handler_.Handle(other).status();
-  EXPECT_EQ(reused.code(), absl::StatusCode::kAlreadyExists);
+  EXPECT_THAT(reused, StatusIs(absl::StatusCode::kAlreadyExists));
   EXPECT_EQ(ErrorReasonOf(reused), (ErrorReason{"REQUEST_ID_REUSED", {}}));
   CommandEnvelope other_item = Create("a-2");
   other_item.request_id = "req-1";
@@ -265,7 +232,7 @@ TEST_F(ItemCommandHandlerTest, RecordsRequestCorrelationAndCausation) {
   create.correlation_id = "corr-9";
   ASSERT_TRUE(handler_.Handle(create).ok());
   ASSERT_TRUE(handler_.Handle(CheckIn("a-1", 1)).ok());
-  auto events = store_.inner.ReadStream("item-a-1", 1, 10);
+  auto events = store_.real().ReadStream("item-a-1", 1, 10);
   ASSERT_TRUE(events.ok());
   EXPECT_EQ((*events)[0].metadata, (EventMetadata{"req-1", "corr-9", "req-1"}));
   // Without ids, the command gets a fresh id that starts its own correlation.
@@ -277,66 +244,57 @@ TEST_F(ItemCommandHandlerTest, RecordsRequestCorrelationAndCausation) {
 
 TEST_F(ItemCommandHandlerTest, LostRaceWithoutExpectedVersionIsRetried) {
   ASSERT_TRUE(handler_.Handle(Create("a-1")).ok());
-  store_.appends = 0;
-  store_.races = 2;
-  store_.before_append = [this](const AppendRequest&) {
-    OtherWriterChecksIn("a-1");
-  };
+  EXPECT_CALL(store_, Append(_))
+      .Times(3)
+      .WillOnce(OtherWriterWinsOn("a-1"))
+      .WillOnce(OtherWriterWinsOn("a-1"))
+      .WillOnce(DoDefault());
   auto result = handler_.Handle(CheckIn("a-1", 5));
   ASSERT_TRUE(result.ok()) << result.status();
   EXPECT_EQ(result->version, 4);
-  EXPECT_EQ(store_.appends, 3);
   EXPECT_EQ(handler_.Load(Id("a-1"))->quantity_on_hand, 7);
 }
 
 TEST_F(ItemCommandHandlerTest, RetriesAreBounded) {
   ASSERT_TRUE(handler_.Handle(Create("a-1")).ok());
-  store_.appends = 0;
-  store_.races = 100;
-  store_.before_append = [this](const AppendRequest&) {
-    OtherWriterChecksIn("a-1");
-  };
+  EXPECT_CALL(store_, Append(_))
+      .Times(ItemCommandHandler::Options{}.max_attempts)
+      .WillRepeatedly(OtherWriterWinsOn("a-1"));
   auto result = handler_.Handle(CheckIn("a-1", 5));
-  EXPECT_EQ(result.status().code(), absl::StatusCode::kAborted);
+  EXPECT_THAT(result, StatusIs(absl::StatusCode::kAborted));
   EXPECT_EQ(ErrorReasonOf(result.status()),
             (ErrorReason{
                 "CONCURRENT_MODIFICATION",
                 {{"attempts",
                   absl::StrCat(ItemCommandHandler::Options{}.max_attempts)}}}));
-  EXPECT_EQ(store_.appends, ItemCommandHandler::Options{}.max_attempts);
   EXPECT_EQ(handler_.Load(Id("a-1"))->quantity_on_hand,
             ItemCommandHandler::Options{}.max_attempts);
 }
 
 TEST_F(ItemCommandHandlerTest, LostRaceWithExpectedVersionIsNotRetried) {
   ASSERT_TRUE(handler_.Handle(Create("a-1")).ok());
-  store_.appends = 0;
-  store_.races = 1;
-  store_.before_append = [this](const AppendRequest&) {
-    OtherWriterChecksIn("a-1");
-  };
+  EXPECT_CALL(store_, Append(_)).WillOnce(OtherWriterWinsOn("a-1"));
   CommandEnvelope command = CheckIn("a-1", 5);
   command.expected_version = 1;
   auto result = handler_.Handle(command);
-  EXPECT_EQ(result.status().code(), absl::StatusCode::kAborted);
-  EXPECT_THAT(result.status().message(), HasSubstr("version 2"));
+  EXPECT_THAT(result,
+              StatusIs(absl::StatusCode::kAborted, HasSubstr("version 2")));
   // The store's conflict made the handler read again; the refusal is the
   // caller's expected_version against the version read.
   EXPECT_EQ(
       ErrorReasonOf(result.status()),
       (ErrorReason{"VERSION_CONFLICT",
                    {{"expected_version", "1"}, {"actual_version", "2"}}}));
-  EXPECT_EQ(store_.appends, 1);
 }
 
 TEST_F(ItemCommandHandlerTest, RaceLostToARetryOfTheSameRequestIsAReplay) {
   CommandEnvelope create = Create("a-1");
   create.request_id = "req-1";
-  store_.races = 1;
   // The same request, sent twice by an impatient client, commits first.
-  store_.before_append = [this](const AppendRequest& request) {
-    ASSERT_TRUE(store_.inner.Append(request).ok());
-  };
+  EXPECT_CALL(store_, Append(_)).WillOnce([this](const AppendRequest& request) {
+    EXPECT_THAT(store_.real().Append(request), IsOk());
+    return store_.real().Append(request);
+  });
   auto result = handler_.Handle(create);
   ASSERT_TRUE(result.ok()) << result.status();
   EXPECT_TRUE(result->replayed);
@@ -345,9 +303,10 @@ TEST_F(ItemCommandHandlerTest, RaceLostToARetryOfTheSameRequestIsAReplay) {
 }
 
 TEST_F(ItemCommandHandlerTest, StoreErrorsPassThrough) {
-  store_.read_status = absl::UnavailableError("database unreachable");
-  EXPECT_EQ(handler_.Handle(Create("a-1")).status().code(),
-            absl::StatusCode::kUnavailable);
+  EXPECT_CALL(store_, ReadStream(_, _, _))
+      .WillRepeatedly(Return(absl::UnavailableError("database unreachable")));
+  EXPECT_THAT(handler_.Handle(Create("a-1")),
+              StatusIs(absl::StatusCode::kUnavailable));
   EXPECT_EQ(LogSize(), 0);
 }
 
@@ -356,9 +315,9 @@ TEST_F(ItemCommandHandlerTest, UnreadableStoredEventIsDataLoss) {
   corrupt.stream_id = "item-a-1";
   corrupt.events.push_back(
       {"inventory.v1.ItemCreated", R"({"sku": ["not", "text"]})", {}});
-  ASSERT_TRUE(store_.inner.Append(corrupt).ok());
-  EXPECT_EQ(handler_.Handle(CheckIn("a-1", 1)).status().code(),
-            absl::StatusCode::kDataLoss);
+  ASSERT_TRUE(store_.real().Append(corrupt).ok());
+  EXPECT_THAT(handler_.Handle(CheckIn("a-1", 1)),
+              StatusIs(absl::StatusCode::kDataLoss));
   EXPECT_EQ(LogSize(), 1);
 }
 
@@ -389,10 +348,10 @@ CommandEnvelope Remove(absl::string_view id, int64_t quantity) {
 
 TEST_F(ItemCommandHandlerTest, LaterCommandsDecideFromTheCache) {
   ASSERT_TRUE(handler_.Handle(Create("a-1")).ok());
-  const int reads_after_create = store_.reads;
+  EXPECT_CALL(store_, ReadStream(_, _, _)).Times(0);
   for (int i = 0; i < 5; ++i)
     ASSERT_TRUE(handler_.Handle(CheckIn("a-1", 1)).ok());
-  EXPECT_EQ(store_.reads, reads_after_create);
+  testing::Mock::VerifyAndClearExpectations(&store_);
   EXPECT_EQ(handler_.cached_items(), 1u);
   EXPECT_EQ(handler_.Load(Id("a-1"))->quantity_on_hand, 5);
 }
@@ -417,8 +376,8 @@ TEST_F(ItemCommandHandlerTest, StaleCacheNeverAcceptsWrongly) {
   ASSERT_TRUE(handler_.Handle(CheckIn("a-1", 5)).ok());
   ASSERT_TRUE(replica.Handle(Remove("a-1", 5)).ok());
   // handler_'s cache still says 5 on hand.
-  EXPECT_EQ(handler_.Handle(Remove("a-1", 5)).status().code(),
-            absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(handler_.Handle(Remove("a-1", 5)),
+              StatusIs(absl::StatusCode::kFailedPrecondition));
   EXPECT_EQ(handler_.Load(Id("a-1"))->quantity_on_hand, 0);
   EXPECT_EQ(LogSize(), 3);
 }
@@ -434,6 +393,26 @@ TEST_F(ItemCommandHandlerTest, StaleCacheNeverRefusesWrongly) {
   EXPECT_EQ(handler_.Load(Id("a-1"))->quantity_on_hand, 6);
 }
 
+// The re-check of a refusal reads only what the cached state lacks, and a
+// refusal decided on events just read is not read again.
+TEST_F(ItemCommandHandlerTest, RefusalOnACachedStateIsConfirmedOnNewEvents) {
+  ASSERT_TRUE(handler_.Handle(Create("a-1")).ok());
+  OtherWriterChecksIn("a-1");
+  // handler_'s cache says nothing on hand (version 1); the store says 1.
+  EXPECT_CALL(store_, ReadStream(Eq("item-a-1"), 2, _)).Times(1);
+  EXPECT_THAT(handler_.Handle(Remove("a-1", 5)),
+              StatusIs(absl::StatusCode::kFailedPrecondition));
+  EXPECT_EQ(LogSize(), 2);
+}
+
+TEST_F(ItemCommandHandlerTest, RefusalOnAFreshLoadIsNotReadAgain) {
+  ItemCommandHandler uncached(&store_, {5, /*cache_capacity=*/0});
+  ASSERT_TRUE(uncached.Handle(Create("a-1")).ok());
+  EXPECT_CALL(store_, ReadStream(Eq("item-a-1"), 1, _)).Times(1);
+  EXPECT_THAT(uncached.Handle(Remove("a-1", 5)),
+              StatusIs(absl::StatusCode::kFailedPrecondition));
+}
+
 TEST_F(ItemCommandHandlerTest, StaleCacheHonoursTheCallersExpectedVersion) {
   ItemCommandHandler replica(&store_, {});
   ASSERT_TRUE(handler_.Handle(Create("a-1")).ok());
@@ -446,9 +425,8 @@ TEST_F(ItemCommandHandlerTest, StaleCacheHonoursTheCallersExpectedVersion) {
   CommandEnvelope at_two_again = CheckIn("a-1", 1);
   at_two_again.expected_version = 2;
   auto refused = replica.Handle(at_two_again);
-  EXPECT_EQ(refused.status().code(), absl::StatusCode::kAborted);
-  EXPECT_THAT(std::string(refused.status().message()),
-              HasSubstr("at version 3"));
+  EXPECT_THAT(refused,
+              StatusIs(absl::StatusCode::kAborted, HasSubstr("at version 3")));
   EXPECT_EQ(
       ErrorReasonOf(refused.status()),
       (ErrorReason{"VERSION_CONFLICT",
