@@ -139,7 +139,10 @@ class IdleStreams {
       call->half_close = half_close;
       call->stream =
           stubs_.back()->PrepareCall(&call->context, method, &queue_);
-      call->stream->StartCall(Tag(call.get(), Step::kStarted));
+      {
+        absl::MutexLock lock(&mu_);  // for Tag()
+        call->stream->StartCall(Tag(call.get(), Step::kStarted));
+      }
       calls_.push_back(std::move(call));
     }
     poller_ = std::thread([this] { Poll(); });
@@ -208,7 +211,7 @@ class IdleStreams {
     Step step;
   };
 
-  void* Tag(Call* call, Step step) {
+  void* Tag(Call* call, Step step) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     tags_.push_back(std::make_unique<Tagged>(Tagged{call, step}));
     return tags_.back().get();
   }

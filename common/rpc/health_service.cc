@@ -22,6 +22,12 @@ class HealthService::Watcher final
       : service_(service), name_(std::move(name)), slot_(std::move(slot)) {}
 
   const std::string& name() const { return name_; }
+  // The mutex that guards this watcher: its service's. The service, which
+  // holds its own mu_, asserts it through this (the analysis cannot tell
+  // that a watcher's service_ is that service).
+  absl::Mutex& mu() const ABSL_LOCK_RETURNED(service_->mu_) {
+    return service_->mu_;
+  }
 
   // Sends `status` unless it was the last one sent; a write in flight
   // sends it when it completes.
@@ -144,12 +150,16 @@ void HealthService::Shutdown() {
   shut_down_ = true;
   Publish();
   for (Watcher* watcher : watchers_) {
+    watcher->mu().AssertHeld();  // our mu_: watchers_ holds ours only
     watcher->End(ShuttingDown());
   }
 }
 
 void HealthService::Publish() {
-  for (Watcher* watcher : watchers_) watcher->Send(StatusOf(watcher->name()));
+  for (Watcher* watcher : watchers_) {
+    watcher->mu().AssertHeld();  // our mu_: watchers_ holds ours only
+    watcher->Send(StatusOf(watcher->name()));
+  }
 }
 
 HealthService::ServingStatus HealthService::StatusOf(
@@ -184,6 +194,7 @@ grpc::ServerWriteReactor<HealthCheckResponse>* HealthService::Watch(
   if (!slot.ok()) return new RefusedWatch(ToGrpcStatus(slot.status()));
   auto* watcher = new Watcher(this, request->service(), std::move(*slot));
   absl::MutexLock lock(&mu_);
+  watcher->mu().AssertHeld();  // our mu_: the watcher is ours
   if (shut_down_) {
     watcher->End(ShuttingDown());
   } else {
