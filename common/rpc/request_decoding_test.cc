@@ -5,6 +5,7 @@
 
 #include "absl/strings/string_view.h"
 #include "common/base/field_violation.h"
+#include "common/rpc/testing/wire_builder.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "inventory/v1/command_service.pb.h"
@@ -14,48 +15,7 @@ namespace inventory {
 namespace {
 
 using ::testing::HasSubstr;
-
-// Protobuf wire format, written by hand: the generated setters would
-// refuse (or, in release builds, quietly accept) the invalid strings these
-// tests need.
-class Wire {
- public:
-  Wire& Varint(int field, uint64_t value) {
-    Tag(field, 0);
-    Raw(value);
-    return *this;
-  }
-  Wire& Bytes(int field, absl::string_view bytes) {
-    Tag(field, 2);
-    Raw(bytes.size());
-    out_.append(bytes.data(), bytes.size());
-    return *this;
-  }
-  Wire& Group(int field, const Wire& content) {
-    Tag(field, 3);
-    out_ += content.str();
-    Tag(field, 4);
-    return *this;
-  }
-  Wire& Append(absl::string_view bytes) {
-    out_.append(bytes.data(), bytes.size());
-    return *this;
-  }
-  const std::string& str() const { return out_; }
-
- private:
-  void Tag(int field, int type) {
-    Raw((static_cast<uint64_t>(field) << 3) | static_cast<uint64_t>(type));
-  }
-  void Raw(uint64_t value) {
-    while (value >= 0x80) {
-      out_.push_back(static_cast<char>((value & 0x7F) | 0x80));
-      value >>= 7;
-    }
-    out_.push_back(static_cast<char>(value));
-  }
-  std::string out_;
-};
+using test_support::Wire;
 
 constexpr absl::string_view kInvalid = "ab\xff";  // 0xFF never occurs in UTF-8
 
@@ -156,12 +116,12 @@ TEST(RequestDecodingTest, MalformedBytesAreInvalidArgumentWithoutAField) {
   for (const std::string& wire :
        {std::string("\xff\xff\xff"),  // a tag that never ends
         Wire()
-            .Append("\x0a\x05"
+            .Raw("\x0a\x05"
                     "ab")
             .str(),                                 // length past the end
-        Wire().Append("\x0b").Bytes(1, "x").str(),  // group never ended
-        Wire().Append("\x0c").str(),                // end of no group
-        Wire().Append("\x0f").str(),                // wire type 7
+        Wire().Raw("\x0b").Bytes(1, "x").str(),  // group never ended
+        Wire().Raw("\x0c").str(),                // end of no group
+        Wire().Raw("\x0f").str(),                // wire type 7
         std::string("\x00", 1)}) {                  // field number 0
     const absl::Status status = DecodeRequest(wire, &request);
     EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << status;
