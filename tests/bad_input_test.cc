@@ -43,6 +43,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "common/rpc/testing/wire_builder.h"
 #include "gmock/gmock.h"
 #include "google/rpc/error_details.pb.h"
 #include "google/rpc/status.pb.h"
@@ -51,7 +52,6 @@
 #include "inventory/v1/command_service.grpc.pb.h"
 #include "inventory/v1/event_stream_service.grpc.pb.h"
 #include "inventory/v1/query_service.grpc.pb.h"
-#include "common/rpc/testing/wire_builder.h"
 #include "tests/support/health_probe.h"
 #include "tests/support/postgres_test_main.h"
 #include "tests/support/service_process.h"
@@ -330,8 +330,8 @@ Message Parse(const std::string& bytes) {
   return message;
 }
 
-// The rows, for a store seeded as BadInputServices::Seed() does. `head` is the log's
-// last position before the table; valid rows that record events advance
+// The rows, for a store seeded as BadInputServices::Seed() does. `head` is the
+// log's last position before the table; valid rows that record events advance
 // it, and later rows read at the new head.
 std::vector<Row> Table(int64_t head, const std::string& list_token,
                        const std::string& history_token) {
@@ -648,13 +648,15 @@ std::vector<Row> Table(int64_t head, const std::string& list_token,
        Wire().Bytes(1, "seed-1").Varint(3, -3), StatusCode::INVALID_ARGUMENT,
        "as_of_version"},
       Row{"get: as_of_version far in the future", kGetItem,
-          Wire().Bytes(1, "seed-1").Varint(3, kFuture), StatusCode::NOT_FOUND, ""}
+          Wire().Bytes(1, "seed-1").Varint(3, kFuture), StatusCode::NOT_FOUND,
+          ""}
           .Because("ITEM_VERSION_NOT_FOUND"),
       Row{"get: unknown item", kGetItem, Wire().Bytes(1, "nobody"),
           StatusCode::NOT_FOUND, ""}
           .Because("ITEM_NOT_FOUND"),
       {"get: the SQL-named item, verbatim (valid)", kGetItem,
-       Wire().Bytes(1, "sql-1").Varint(2, head).Varint(3, 1), StatusCode::OK, "", 0,
+       Wire().Bytes(1, "sql-1").Varint(2, head).Varint(3, 1), StatusCode::OK,
+       "", 0,
        [](const std::string& bytes) {
          EXPECT_EQ(Parse<v1::GetItemResponse>(bytes).item().name(), kSqlName);
        }},
@@ -667,8 +669,9 @@ std::vector<Row> Table(int64_t head, const std::string& list_token,
        StatusCode::INVALID_ARGUMENT, "page_size"},
       {"list: negative page_size", kListItems, Wire().Varint(1, -1),
        StatusCode::INVALID_ARGUMENT, "page_size"},
-      {"list: page_token not base64", kListItems, Wire().Bytes(2, "!!garbage!!"),
-       StatusCode::INVALID_ARGUMENT, "page_token"},
+      {"list: page_token not base64", kListItems,
+       Wire().Bytes(2, "!!garbage!!"), StatusCode::INVALID_ARGUMENT,
+       "page_token"},
       {"list: page_token of 2000 bytes", kListItems,
        Wire().Bytes(2, std::string(2000, 'A')), StatusCode::INVALID_ARGUMENT,
        "page_token"},
@@ -678,8 +681,8 @@ std::vector<Row> Table(int64_t head, const std::string& list_token,
        Wire().Bytes(2, history_token), StatusCode::INVALID_ARGUMENT,
        "page_token"},
       {"list: page_token of another filter", kListItems,
-       Wire().Bytes(2, list_token).Bytes(5, "SEED"), StatusCode::INVALID_ARGUMENT,
-       "page_token"},
+       Wire().Bytes(2, list_token).Bytes(5, "SEED"),
+       StatusCode::INVALID_ARGUMENT, "page_token"},
       {"list: name_contains of 201 bytes", kListItems,
        Wire().Bytes(4, std::string(201, 'n')), StatusCode::INVALID_ARGUMENT,
        "name_contains"},
@@ -693,19 +696,22 @@ std::vector<Row> Table(int64_t head, const std::string& list_token,
       {"list: negative min_position", kListItems, Wire().Varint(6, -5),
        StatusCode::INVALID_ARGUMENT, "min_position"},
       {"list: name_contains with SQL finds the item (valid)", kListItems,
-       Wire().Bytes(4, "DELETE FROM events").Varint(6, head), StatusCode::OK, "", 0,
+       Wire().Bytes(4, "DELETE FROM events").Varint(6, head), StatusCode::OK,
+       "", 0,
        [](const std::string& bytes) {
          const auto response = Parse<v1::ListItemsResponse>(bytes);
          ASSERT_EQ(response.items_size(), 1);
          EXPECT_EQ(response.items(0).name(), kRenamedSql);
        }},
       {"list: LIKE wildcards are plain text (valid)", kListItems,
-       Wire().Bytes(4, "%_%").Bytes(5, "%").Varint(6, head), StatusCode::OK, "", 0,
+       Wire().Bytes(4, "%_%").Bytes(5, "%").Varint(6, head), StatusCode::OK, "",
+       0,
        [](const std::string& bytes) {
          EXPECT_EQ(Parse<v1::ListItemsResponse>(bytes).items_size(), 0);
        }},
       {"list: active as 7, not 0 or 1 (valid: true)", kListItems,
-       Wire().Varint(3, 7).Bytes(5, "SEED").Varint(6, head), StatusCode::OK, "", 0,
+       Wire().Varint(3, 7).Bytes(5, "SEED").Varint(6, head), StatusCode::OK, "",
+       0,
        [](const std::string& bytes) {
          const auto response = Parse<v1::ListItemsResponse>(bytes);
          ASSERT_EQ(response.items_size(), 1);
@@ -733,7 +739,7 @@ std::vector<Row> Table(int64_t head, const std::string& list_token,
        Wire()
            .Bytes(1, "seed-1")
            .Bytes(3, absl::WebSafeBase64Escape(
-                       "history:seed-1\n99999999999999999999999999")),
+                         "history:seed-1\n99999999999999999999999999")),
        StatusCode::INVALID_ARGUMENT, "page_token"},
       {"history: page_token with a JSON cursor", kHistory,
        Wire()
@@ -776,8 +782,8 @@ std::vector<Row> Table(int64_t head, const std::string& list_token,
       {"watch: negative min_position", kWatch,
        Wire().Bytes(1, "seed-1").Varint(2, -1), StatusCode::INVALID_ARGUMENT,
        "min_position"},
-      Row{"watch: unknown item", kWatch, Wire().Bytes(1, "nobody").Varint(2, head),
-          StatusCode::NOT_FOUND, ""}
+      Row{"watch: unknown item", kWatch,
+          Wire().Bytes(1, "nobody").Varint(2, head), StatusCode::NOT_FOUND, ""}
           .Because("ITEM_NOT_FOUND"),
       {"watch: the long-named item, verbatim (valid)", kWatch,
        Wire().Bytes(1, "long-1").Varint(2, head), StatusCode::OK, "", 0,
@@ -794,8 +800,8 @@ std::vector<Row> Table(int64_t head, const std::string& list_token,
 // what the row tries, in letters, digits and underscores.
 std::string RowName(size_t index, const Row& row) {
   const absl::string_view method(row.method);
-  std::string name = absl::StrFormat(
-      "%03d_%s_", index, method.substr(method.rfind('/') + 1));
+  std::string name =
+      absl::StrFormat("%03d_%s_", index, method.substr(method.rfind('/') + 1));
   for (const char c : row.what) {
     if (absl::ascii_isalnum(static_cast<unsigned char>(c))) {
       name.push_back(c);
@@ -1012,11 +1018,11 @@ TEST_P(BadInputTest, IsAnsweredAsItsRowSaysAndRecordsOnlyItsEvents) {
   EXPECT_EQ(services.EventCount(), count_before + row.records);
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Table, BadInputTest, ::testing::Range(size_t{0}, RowNames().size()),
-    [](const ::testing::TestParamInfo<size_t>& info) {
-      return RowNames()[info.param];
-    });
+INSTANTIATE_TEST_SUITE_P(Table, BadInputTest,
+                         ::testing::Range(size_t{0}, RowNames().size()),
+                         [](const ::testing::TestParamInfo<size_t>& info) {
+                           return RowNames()[info.param];
+                         });
 
 // After every row (a parameterized suite, so that GoogleTest runs it after
 // the rows' suite; its one parameter is the whole table).

@@ -17,6 +17,7 @@
 #include "command-service/domain/sku.h"
 #include "common/api/item_id.h"
 #include "common/base/error_reason.h"
+#include "common/base/status_matchers.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -116,7 +117,7 @@ void ExpectRefusal(const absl::StatusOr<std::vector<ItemEvent>>& result,
 TEST(DecideTest, CreateOnNewItemRecordsItemCreatedWithTheValues) {
   absl::StatusOr<std::vector<ItemEvent>> events =
       Decide(ItemState{}, Create("item-7", "SKU-42", "  Red gadget  "));
-  ASSERT_TRUE(events.ok()) << events.status();
+  ASSERT_THAT(events, IsOk());
   EXPECT_THAT(*events, ElementsAre(VariantWith<ItemCreated>(
                            FieldsAre("item-7", "SKU-42", "Red gadget"))));
 }
@@ -192,7 +193,7 @@ TEST(DecideTest, DeactivatedMessageNamesTheAction) {
 TEST(DecideTest, RenameRecordsItemRenamed) {
   absl::StatusOr<std::vector<ItemEvent>> events =
       Decide(ActiveItem(), Rename("Green widget"));
-  ASSERT_TRUE(events.ok()) << events.status();
+  ASSERT_THAT(events, IsOk());
   EXPECT_THAT(*events, ElementsAre(VariantWith<ItemRenamed>(
                            FieldsAre("item-1", "Green widget"))));
 }
@@ -210,7 +211,7 @@ TEST(DecideTest, RenameToSameNameAfterTrimmingIsFailedPrecondition) {
 TEST(DecideTest, RenameIsCaseSensitive) {
   absl::StatusOr<std::vector<ItemEvent>> events =
       Decide(ActiveItem(), Rename("blue widget"));
-  ASSERT_TRUE(events.ok()) << events.status();
+  ASSERT_THAT(events, IsOk());
   EXPECT_THAT(*events, ElementsAre(VariantWith<ItemRenamed>(
                            FieldsAre("item-1", "blue widget"))));
 }
@@ -220,7 +221,7 @@ TEST(DecideTest, RenameIsCaseSensitive) {
 TEST(DecideTest, CheckInRecordsItemsCheckedIn) {
   absl::StatusOr<std::vector<ItemEvent>> events =
       Decide(ActiveItem(3), CheckIn(1000000));
-  ASSERT_TRUE(events.ok()) << events.status();
+  ASSERT_THAT(events, IsOk());
   EXPECT_THAT(
       *events,
       ElementsAre(VariantWith<ItemsCheckedIn>(FieldsAre("item-1", 1000000))));
@@ -229,13 +230,13 @@ TEST(DecideTest, CheckInRecordsItemsCheckedIn) {
 TEST(DecideTest, CheckInRightUpToInt64MaxIsAccepted) {
   absl::StatusOr<std::vector<ItemEvent>> events =
       Decide(ActiveItemWithStock(kInt64Max - 1000000), CheckIn(1000000));
-  ASSERT_TRUE(events.ok()) << events.status();
+  ASSERT_THAT(events, IsOk());
   EXPECT_THAT(
       *events,
       ElementsAre(VariantWith<ItemsCheckedIn>(FieldsAre("item-1", 1000000))));
 
   events = Decide(ActiveItemWithStock(kInt64Max - 1), CheckIn(1));
-  ASSERT_TRUE(events.ok()) << events.status();
+  ASSERT_THAT(events, IsOk());
   EXPECT_THAT(*events,
               ElementsAre(VariantWith<ItemsCheckedIn>(FieldsAre("item-1", 1))));
 }
@@ -264,7 +265,7 @@ TEST(DecideTest, CheckInOverflowMessage) {
 TEST(DecideTest, RemoveRecordsItemsRemoved) {
   absl::StatusOr<std::vector<ItemEvent>> events =
       Decide(ActiveItem(10), Remove(4));
-  ASSERT_TRUE(events.ok()) << events.status();
+  ASSERT_THAT(events, IsOk());
   EXPECT_THAT(*events,
               ElementsAre(VariantWith<ItemsRemoved>(FieldsAre("item-1", 4))));
 }
@@ -272,7 +273,7 @@ TEST(DecideTest, RemoveRecordsItemsRemoved) {
 TEST(DecideTest, RemoveExactlyOnHandIsAccepted) {
   absl::StatusOr<std::vector<ItemEvent>> events =
       Decide(ActiveItem(10), Remove(10));
-  ASSERT_TRUE(events.ok()) << events.status();
+  ASSERT_THAT(events, IsOk());
   EXPECT_THAT(*events,
               ElementsAre(VariantWith<ItemsRemoved>(FieldsAre("item-1", 10))));
 }
@@ -302,7 +303,7 @@ TEST(DecideTest, RemoveMoreThanOnHandMessageStatesBothNumbers) {
 TEST(DecideTest, RemoveWithHugeStockIsAccepted) {
   absl::StatusOr<std::vector<ItemEvent>> events =
       Decide(ActiveItemWithStock(kInt64Max), Remove(1000000));
-  ASSERT_TRUE(events.ok()) << events.status();
+  ASSERT_THAT(events, IsOk());
 }
 
 // --- Decide: DeactivateItem / ReactivateItem --------------------------------
@@ -310,7 +311,7 @@ TEST(DecideTest, RemoveWithHugeStockIsAccepted) {
 TEST(DecideTest, DeactivateActiveItemRecordsItemDeactivated) {
   absl::StatusOr<std::vector<ItemEvent>> events =
       Decide(ActiveItem(5), Deactivate());
-  ASSERT_TRUE(events.ok()) << events.status();
+  ASSERT_THAT(events, IsOk());
   EXPECT_THAT(*events,
               ElementsAre(VariantWith<ItemDeactivated>(FieldsAre("item-1"))));
 }
@@ -324,7 +325,7 @@ TEST(DecideTest, ReactivateActiveItemIsFailedPrecondition) {
 TEST(DecideTest, ReactivateDeactivatedItemRecordsItemReactivated) {
   absl::StatusOr<std::vector<ItemEvent>> events =
       Decide(DeactivatedItem(), Reactivate());
-  ASSERT_TRUE(events.ok()) << events.status();
+  ASSERT_THAT(events, IsOk());
   EXPECT_THAT(*events,
               ElementsAre(VariantWith<ItemReactivated>(FieldsAre("item-1"))));
 }
@@ -578,7 +579,7 @@ TEST(ItemLifecycleTest, DecidedEventsEvolveTheState) {
   ItemState state;
   const auto apply = [&state](const ItemCommand& command) {
     absl::StatusOr<std::vector<ItemEvent>> events = Decide(state, command);
-    ASSERT_TRUE(events.ok()) << events.status();
+    ASSERT_THAT(events, IsOk());
     ASSERT_EQ(events->size(), 1u);
     state = Replay(state, *events);
   };

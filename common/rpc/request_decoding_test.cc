@@ -5,6 +5,7 @@
 
 #include "absl/strings/string_view.h"
 #include "common/base/field_violation.h"
+#include "common/base/status_matchers.h"
 #include "common/rpc/testing/wire_builder.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -14,8 +15,8 @@
 namespace inventory {
 namespace {
 
-using ::testing::HasSubstr;
 using test_support::Wire;
+using ::testing::HasSubstr;
 
 constexpr absl::string_view kInvalid = "ab\xff";  // 0xFF never occurs in UTF-8
 
@@ -48,7 +49,7 @@ TEST(RequestDecodingTest, InvalidUtf8NamesTheField) {
     const std::string wire =
         Wire().Bytes(1, "w-1").Bytes(field_number, kInvalid).str();
     const absl::Status status = DecodeRequest(wire, &request);
-    EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_THAT(status, StatusIs(absl::StatusCode::kInvalidArgument));
     EXPECT_EQ(FieldOf(status), name);
     EXPECT_THAT(status.message(), HasSubstr("must be valid UTF-8"));
   }
@@ -117,14 +118,14 @@ TEST(RequestDecodingTest, MalformedBytesAreInvalidArgumentWithoutAField) {
        {std::string("\xff\xff\xff"),  // a tag that never ends
         Wire()
             .Raw("\x0a\x05"
-                    "ab")
-            .str(),                                 // length past the end
+                 "ab")
+            .str(),                              // length past the end
         Wire().Raw("\x0b").Bytes(1, "x").str(),  // group never ended
         Wire().Raw("\x0c").str(),                // end of no group
         Wire().Raw("\x0f").str(),                // wire type 7
-        std::string("\x00", 1)}) {                  // field number 0
+        std::string("\x00", 1)}) {               // field number 0
     const absl::Status status = DecodeRequest(wire, &request);
-    EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << status;
+    EXPECT_THAT(status, StatusIs(absl::StatusCode::kInvalidArgument));
     EXPECT_FALSE(FieldViolationOf(status).has_value()) << status;
     EXPECT_THAT(status.message(),
                 HasSubstr("not a valid inventory.v1.CreateItemRequest"));
@@ -139,7 +140,7 @@ TEST(RequestDecodingTest, DeepNestingIsLeftToTheParser) {
   for (int i = 0; i < 200; ++i) wire += "\x0c";  // end group 1
   inventory::v1::SubscribeRequest request;
   const absl::Status status = DecodeRequest(wire, &request);
-  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(status, StatusIs(absl::StatusCode::kInvalidArgument));
   EXPECT_FALSE(FieldViolationOf(status).has_value());
 }
 

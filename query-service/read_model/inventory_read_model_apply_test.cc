@@ -1,8 +1,6 @@
 // Unit tests of InventoryReadModel: Apply (order, re-delivery, gaps, events
 // it cannot project, which stop it at their position), Reset, item details
 // after every event type, and temporal GetItem (as_of_version).
-#include "query-service/read_model/inventory_read_model.h"
-
 #include <algorithm>
 #include <cstdint>
 #include <limits>
@@ -27,6 +25,7 @@
 #include "gmock/gmock.h"
 #include "google/protobuf/util/message_differencer.h"
 #include "gtest/gtest.h"
+#include "query-service/read_model/inventory_read_model.h"
 #include "query-service/read_model/inventory_read_model_test_fixture.h"
 
 namespace inventory::read_model_test {
@@ -42,11 +41,11 @@ using ::testing::IsEmpty;
 TEST(InventoryReadModelTest, AnEmptyModelHasNothing) {
   InventoryReadModel model;
   EXPECT_EQ(model.position(), 0);
-  EXPECT_EQ(model.GetItem("a").status().code(), absl::StatusCode::kNotFound);
-  EXPECT_EQ(model.GetItemHistory("a", 10, "").status().code(),
-            absl::StatusCode::kNotFound);
+  EXPECT_THAT(model.GetItem("a"), StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_THAT(model.GetItemHistory("a", 10, ""),
+              StatusIs(absl::StatusCode::kNotFound));
   absl::StatusOr<ItemPage> page = model.ListItems(ItemFilter(), 10, "");
-  ASSERT_TRUE(page.ok()) << page.status();
+  ASSERT_THAT(page, IsOk());
   EXPECT_THAT(page->items, IsEmpty());
   EXPECT_EQ(page->next_page_token, "");
   EXPECT_EQ(page->position, 0);
@@ -162,7 +161,7 @@ TEST(InventoryReadModelTest, AlreadyAppliedPositionsAreIgnored) {
   EXPECT_EQ(item.quantity_on_hand(), 5);
   EXPECT_EQ(item.version(), 2);
   EXPECT_EQ(model.GetItemHistory("a", 100, "")->events.size(), 2u);
-  EXPECT_EQ(model.GetItem("zz").status().code(), absl::StatusCode::kNotFound);
+  EXPECT_THAT(model.GetItem("zz"), StatusIs(absl::StatusCode::kNotFound));
   const InventoryStats stats = model.GetStats(0);
   EXPECT_EQ(stats.item_count, 1);
   EXPECT_EQ(stats.total_quantity_on_hand, 5);
@@ -179,14 +178,14 @@ TEST(InventoryReadModelTest, AGapIsRefusedAndNothingIsApplied) {
 
   for (const Event* skipped : {&other_created, &renamed}) {
     const absl::Status status = model.Apply(*skipped);
-    EXPECT_EQ(status.code(), absl::StatusCode::kOutOfRange) << status;
+    EXPECT_THAT(status, StatusIs(absl::StatusCode::kOutOfRange));
   }
   EXPECT_EQ(model.position(), 1);
   const Item item = CurrentItem(model, "a");
   EXPECT_EQ(item.name(), "Apple");
   EXPECT_EQ(item.version(), 1);
   EXPECT_EQ(model.GetItemHistory("a", 100, "")->events.size(), 1u);
-  EXPECT_EQ(model.GetItem("b").status().code(), absl::StatusCode::kNotFound);
+  EXPECT_THAT(model.GetItem("b"), StatusIs(absl::StatusCode::kNotFound));
   EXPECT_EQ(model.GetStats(0).item_count, 1);
 
   // Resuming in order works.
@@ -204,7 +203,7 @@ TEST(InventoryReadModelTest, AGapIsRefusedAndNothingIsApplied) {
 void ExpectStoppedAt(const InventoryReadModel& model,
                      const absl::Status& status, int64_t position,
                      const std::string& event_type) {
-  EXPECT_EQ(status.code(), absl::StatusCode::kFailedPrecondition) << status;
+  EXPECT_THAT(status, StatusIs(absl::StatusCode::kFailedPrecondition));
   EXPECT_THAT(std::string(status.message()),
               ::testing::HasSubstr(absl::StrCat("position ", position + 1)));
   EXPECT_THAT(std::string(status.message()), ::testing::HasSubstr(event_type));
@@ -228,14 +227,14 @@ TEST(InventoryReadModelTest, AnEventWithoutPayloadStopsTheModelAtItsPosition) {
   ExpectStoppedAt(model, model.Apply(unknown), 2, "inventory.v1.SomethingNew");
   // Nothing after it is applied: it is not skipped, it is waited for.
   for (const Event* later : {&after, &created_after}) {
-    EXPECT_EQ(model.Apply(*later).code(), absl::StatusCode::kOutOfRange);
+    EXPECT_THAT(model.Apply(*later), StatusIs(absl::StatusCode::kOutOfRange));
   }
   // Re-delivered, it is refused again.
   ExpectStoppedAt(model, model.Apply(unknown), 2, "inventory.v1.SomethingNew");
 
   EXPECT_EQ(CurrentItem(model, "a").quantity_on_hand(), 3);
   EXPECT_EQ(CurrentItem(model, "a").version(), 2);
-  EXPECT_EQ(model.GetItem("b").status().code(), absl::StatusCode::kNotFound);
+  EXPECT_THAT(model.GetItem("b"), StatusIs(absl::StatusCode::kNotFound));
   EXPECT_EQ(model.GetStats(0).position, 2);
   EXPECT_EQ(model.ListItems(ItemFilter(), 10, "")->position, 2);
   EXPECT_EQ(model.GetItemHistory("a", 10, "")->events.size(), 2u);
@@ -291,8 +290,7 @@ TEST(InventoryReadModelTest, ItemEventsThatDoNotFollowTheItemStopTheModel) {
     EventLog other;
     ExpectStoppedAt(model, model.Apply(other.CheckIn("ghost", 3)), 0,
                     "inventory.v1.ItemsCheckedIn");
-    EXPECT_EQ(model.GetItem("ghost").status().code(),
-              absl::StatusCode::kNotFound);
+    EXPECT_THAT(model.GetItem("ghost"), StatusIs(absl::StatusCode::kNotFound));
     EXPECT_EQ(model.GetStats(10).total_quantity_on_hand, 0);
   }
   {
@@ -330,7 +328,7 @@ TEST(InventoryReadModelTest, ResetForgetsEverything) {
   EXPECT_EQ(model.generation(), 1);
   EXPECT_EQ(model.position(), 0);
   EXPECT_FALSE(model.stop().has_value());
-  EXPECT_EQ(model.GetItem("a").status().code(), absl::StatusCode::kNotFound);
+  EXPECT_THAT(model.GetItem("a"), StatusIs(absl::StatusCode::kNotFound));
   const InventoryStats stats = model.GetStats(10);
   EXPECT_EQ(stats.item_count, 0);
   EXPECT_EQ(stats.active_item_count, 0);
@@ -369,7 +367,7 @@ TEST(InventoryReadModelTest, GetItemAsOfEveryVersion) {
   for (int64_t version = 1; version <= 7; ++version) {
     SCOPED_TRACE(absl::StrCat("version ", version));
     absl::StatusOr<ItemAtPosition> found = model.GetItem("a", version);
-    ASSERT_TRUE(found.ok()) << found.status();
+    ASSERT_THAT(found, IsOk());
     EXPECT_TRUE(MessageDifferencer::Equals(found->item, snapshots[version - 1]))
         << found->item.DebugString() << " vs "
         << snapshots[version - 1].DebugString();
@@ -381,14 +379,12 @@ TEST(InventoryReadModelTest, GetItemAsOfEveryVersion) {
                                          CurrentItem(model, "a")));
 
   for (int64_t bad : {int64_t{0}, int64_t{-1}, int64_t{8}, int64_t{1000}}) {
-    EXPECT_EQ(model.GetItem("a", bad).status().code(),
-              absl::StatusCode::kNotFound)
+    EXPECT_THAT(model.GetItem("a", bad), StatusIs(absl::StatusCode::kNotFound))
         << bad;
   }
-  EXPECT_EQ(model.GetItem("b", 3).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_THAT(model.GetItem("b", 3), StatusIs(absl::StatusCode::kNotFound));
   EXPECT_EQ(model.GetItem("b", 2)->item.quantity_on_hand(), 3);
-  EXPECT_EQ(model.GetItem("nope", 1).status().code(),
-            absl::StatusCode::kNotFound);
+  EXPECT_THAT(model.GetItem("nope", 1), StatusIs(absl::StatusCode::kNotFound));
 }
 
 // Versions are the events' own stream versions, never places in the item's
@@ -408,18 +404,18 @@ TEST(InventoryReadModelTest, VersionsComeFromTheEventsNotFromTheirOrder) {
   EXPECT_EQ(CurrentItem(model, "a").version(), 9);
 
   absl::StatusOr<ItemAtPosition> at5 = model.GetItem("a", 5);
-  ASSERT_TRUE(at5.ok()) << at5.status();
+  ASSERT_THAT(at5, IsOk());
   EXPECT_EQ(at5->item.version(), 5);
   EXPECT_EQ(at5->item.name(), "Red Apple");
   EXPECT_EQ(at5->item.quantity_on_hand(), 10);
   absl::StatusOr<ItemAtPosition> at2 = model.GetItem("a", 2);
-  ASSERT_TRUE(at2.ok()) << at2.status();
+  ASSERT_THAT(at2, IsOk());
   EXPECT_EQ(at2->item.version(), 2);
   EXPECT_EQ(at2->item.name(), "Apple");
   EXPECT_EQ(model.GetItem("a", 9)->item.quantity_on_hand(), 6);
   for (int64_t missing : {3, 4, 6, 8, 10}) {
-    EXPECT_EQ(model.GetItem("a", missing).status().code(),
-              absl::StatusCode::kNotFound)
+    EXPECT_THAT(model.GetItem("a", missing),
+                StatusIs(absl::StatusCode::kNotFound))
         << missing;
   }
 
@@ -429,7 +425,7 @@ TEST(InventoryReadModelTest, VersionsComeFromTheEventsNotFromTheirOrder) {
   for (int pages = 0;; ++pages) {
     ASSERT_LT(pages, 10);
     absl::StatusOr<HistoryPage> page = model.GetItemHistory("a", 1, token);
-    ASSERT_TRUE(page.ok()) << page.status();
+    ASSERT_THAT(page, IsOk());
     ASSERT_EQ(page->events.size(), 1u);
     versions.push_back(page->events[0].stream_version());
     token = page->next_page_token;

@@ -1,7 +1,5 @@
 // Unit tests of InventoryReadModel::GetItemHistory and GetStats (against a
 // full scan after every event, and the work it does).
-#include "query-service/read_model/inventory_read_model.h"
-
 #include <algorithm>
 #include <cstdint>
 #include <limits>
@@ -26,6 +24,7 @@
 #include "gmock/gmock.h"
 #include "google/protobuf/util/message_differencer.h"
 #include "gtest/gtest.h"
+#include "query-service/read_model/inventory_read_model.h"
 #include "query-service/read_model/inventory_read_model_test_fixture.h"
 
 namespace inventory::read_model_test {
@@ -66,7 +65,7 @@ TEST(InventoryReadModelTest, GetItemHistoryReturnsTheItemsEventsInPages) {
     do {
       absl::StatusOr<HistoryPage> page =
           model.GetItemHistory("a", page_size, token);
-      ASSERT_TRUE(page.ok()) << page.status();
+      ASSERT_THAT(page, IsOk());
       ASSERT_LE(page->events.size(), page_size);
       EXPECT_EQ(page->position, model.position());
       got.insert(got.end(), page->events.begin(), page->events.end());
@@ -94,7 +93,7 @@ TEST(InventoryReadModelTest, GetItemHistoryPagingContinuesAsTheItemChanges) {
   for (int round = 0;; ++round) {
     ASSERT_LT(round, 100);
     absl::StatusOr<HistoryPage> page = model.GetItemHistory("a", 2, token);
-    ASSERT_TRUE(page.ok()) << page.status();
+    ASSERT_THAT(page, IsOk());
     for (const Event& event : page->events) {
       versions.push_back(event.stream_version());
     }
@@ -118,16 +117,16 @@ TEST(InventoryReadModelTest, GetItemHistoryErrors) {
   ApplyOk(model, log.Create("b", "SKU-B", "Banana"));
   ApplyOk(model, log.CheckIn("b", 1));
 
-  EXPECT_EQ(model.GetItemHistory("nope", 10, "").status().code(),
-            absl::StatusCode::kNotFound);
+  EXPECT_THAT(model.GetItemHistory("nope", 10, ""),
+              StatusIs(absl::StatusCode::kNotFound));
   absl::StatusOr<HistoryPage> first = model.GetItemHistory("a", 1, "");
-  ASSERT_TRUE(first.ok());
+  ASSERT_THAT(first, IsOk());
   ASSERT_NE(first->next_page_token, "");
   // A token of another item, of a listing, or garbage.
   ExpectInvalidPageToken(
       model.GetItemHistory("b", 1, first->next_page_token).status());
   absl::StatusOr<ItemPage> listing = model.ListItems(ItemFilter(), 1, "");
-  ASSERT_TRUE(listing.ok());
+  ASSERT_THAT(listing, IsOk());
   ASSERT_NE(listing->next_page_token, "");
   ExpectInvalidPageToken(
       model.GetItemHistory("a", 1, listing->next_page_token).status());
@@ -140,7 +139,7 @@ TEST(InventoryReadModelTest, GetItemHistoryErrors) {
   // The right token still works.
   absl::StatusOr<HistoryPage> second =
       model.GetItemHistory("a", 1, first->next_page_token);
-  ASSERT_TRUE(second.ok()) << second.status();
+  ASSERT_THAT(second, IsOk());
   ASSERT_EQ(second->events.size(), 1u);
   EXPECT_EQ(second->events[0].stream_version(), 2);
   EXPECT_EQ(second->next_page_token, "");
@@ -262,7 +261,7 @@ InventoryStats ScannedStats(const InventoryReadModel& model,
   std::string token;
   do {
     absl::StatusOr<ItemPage> page = model.ListItems(ItemFilter(), 1000, token);
-    EXPECT_TRUE(page.ok()) << page.status();
+    EXPECT_THAT(page, IsOk());
     if (!page.ok()) break;
     stats.position = page->position;
     for (const Item& item : page->items) {

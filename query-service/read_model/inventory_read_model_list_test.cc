@@ -1,8 +1,6 @@
 // Unit tests of InventoryReadModel::ListItems: order, filters, the name
 // filter against lowering both sides, paging (also while items are added),
 // page tokens, and the scan limit.
-#include "query-service/read_model/inventory_read_model.h"
-
 #include <algorithm>
 #include <cstdint>
 #include <limits>
@@ -27,6 +25,7 @@
 #include "gmock/gmock.h"
 #include "google/protobuf/util/message_differencer.h"
 #include "gtest/gtest.h"
+#include "query-service/read_model/inventory_read_model.h"
 #include "query-service/read_model/inventory_read_model_test_fixture.h"
 
 namespace inventory::read_model_test {
@@ -49,7 +48,7 @@ TEST(InventoryReadModelTest, ListItemsIsOrderedByItemId) {
   EXPECT_THAT(ListAll(model, ItemFilter()),
               ElementsAre("Z", "_x", "a", "b", "item-10", "item-2", "m"));
   absl::StatusOr<ItemPage> page = model.ListItems(ItemFilter(), 100, "");
-  ASSERT_TRUE(page.ok());
+  ASSERT_THAT(page, IsOk());
   EXPECT_EQ(page->position, 7);
   EXPECT_EQ(page->next_page_token, "");
   EXPECT_EQ(page->items[0].sku(), "SKU-1");
@@ -214,7 +213,7 @@ TEST(InventoryReadModelTest, PagingWhileItemsAreAddedNeverRepeatsOrSkips) {
       ASSERT_LT(round, 100) << "the listing does not end";
       absl::StatusOr<ItemPage> page =
           model.ListItems(ItemFilter(), page_size, token);
-      ASSERT_TRUE(page.ok()) << page.status();
+      ASSERT_THAT(page, IsOk());
       ASSERT_LE(page->items.size(), page_size);
       for (const Item& item : page->items) seen.push_back(item.item_id());
       token = page->next_page_token;
@@ -268,7 +267,7 @@ TEST(InventoryReadModelTest, PagingWithAFilterWhileItemsChangeAndAreAdded) {
   for (int round = 0;; ++round) {
     ASSERT_LT(round, 100);
     absl::StatusOr<ItemPage> page = model.ListItems(filter, 3, token);
-    ASSERT_TRUE(page.ok()) << page.status();
+    ASSERT_THAT(page, IsOk());
     for (const Item& item : page->items) seen.push_back(item.item_id());
     token = page->next_page_token;
     if (token.empty()) break;
@@ -303,14 +302,14 @@ TEST(InventoryReadModelTest, APageTokenIsBoundToItsFilter) {
   };
   for (size_t i = 0; i < filters.size(); ++i) {
     absl::StatusOr<ItemPage> first = model.ListItems(filters[i], 1, "");
-    ASSERT_TRUE(first.ok()) << first.status();
+    ASSERT_THAT(first, IsOk());
     ASSERT_NE(first->next_page_token, "") << i;
     for (size_t j = 0; j < filters.size(); ++j) {
       SCOPED_TRACE(absl::StrCat("token of filter ", i, " used with ", j));
       absl::StatusOr<ItemPage> next =
           model.ListItems(filters[j], 1, first->next_page_token);
       if (i == j) {
-        EXPECT_TRUE(next.ok()) << next.status();
+        EXPECT_THAT(next, IsOk());
       } else {
         ExpectInvalidPageToken(next.status());
       }
@@ -323,7 +322,7 @@ TEST(InventoryReadModelTest, AGarbagePageTokenIsInvalid) {
   EventLog log;
   AddFilterFixture(model, log);
   absl::StatusOr<ItemPage> items = model.ListItems(ItemFilter(), 1, "");
-  ASSERT_TRUE(items.ok());
+  ASSERT_THAT(items, IsOk());
   ASSERT_NE(items->next_page_token, "");
   // Text that decodes (or not) but was never written by the service: it
   // must not be described as a token of another query.
@@ -348,10 +347,10 @@ TEST(InventoryReadModelTest, ARealTokenOfAnotherQueryIsSaidToBeOne) {
   EventLog log;
   AddFilterFixture(model, log);
   absl::StatusOr<HistoryPage> history = model.GetItemHistory("i2", 1, "");
-  ASSERT_TRUE(history.ok());
+  ASSERT_THAT(history, IsOk());
   ASSERT_NE(history->next_page_token, "");
   absl::StatusOr<ItemPage> items = model.ListItems(Active(true), 1, "");
-  ASSERT_TRUE(items.ok());
+  ASSERT_THAT(items, IsOk());
   ASSERT_NE(items->next_page_token, "");
   for (const absl::Status& status :
        {model.ListItems(ItemFilter(), 10, history->next_page_token).status(),
@@ -429,7 +428,7 @@ std::vector<std::string> ListAllWithScanLimit(const InventoryReadModel& model,
   do {
     absl::StatusOr<ItemPage> page =
         model.ListItems(filter, page_size, token, scan_limit);
-    EXPECT_TRUE(page.ok()) << page.status();
+    EXPECT_THAT(page, IsOk());
     if (!page.ok() || ++made > 100000) break;
     EXPECT_LE(page->items.size(), page_size);
     EXPECT_LE(page->items_scanned, scan_limit);
@@ -446,7 +445,7 @@ ItemPage ListOk(const InventoryReadModel& model, const ItemFilter& filter,
                 size_t page_size, const std::string& token, size_t scan_limit) {
   absl::StatusOr<ItemPage> page =
       model.ListItems(filter, page_size, token, scan_limit);
-  EXPECT_TRUE(page.ok()) << page.status();
+  EXPECT_THAT(page, IsOk());
   return page.ok() ? *std::move(page) : ItemPage();
 }
 
@@ -547,8 +546,8 @@ TEST(InventoryReadModelTest, ScanLimitedPagingListsEveryMatchOnceInOrder) {
 
 TEST(InventoryReadModelTest, AScanLimitOfZeroIsRefused) {
   InventoryReadModel model;
-  EXPECT_EQ(model.ListItems(ItemFilter(), 10, "", 0).status().code(),
-            absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(model.ListItems(ItemFilter(), 10, "", 0),
+              StatusIs(absl::StatusCode::kInvalidArgument));
 }
 
 }  // namespace

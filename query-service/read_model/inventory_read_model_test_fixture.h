@@ -112,12 +112,13 @@ class EventLog {
 
 inline void ApplyOk(InventoryReadModel& model, const Event& event) {
   const absl::Status status = model.Apply(event);
-  ASSERT_TRUE(status.ok()) << status << " applying " << event.DebugString();
+  ASSERT_THAT(status, IsOk()) << " applying " << event.DebugString();
 }
 
-inline Item CurrentItem(const InventoryReadModel& model, const std::string& id) {
+inline Item CurrentItem(const InventoryReadModel& model,
+                        const std::string& id) {
   absl::StatusOr<ItemAtPosition> found = model.GetItem(id);
-  EXPECT_TRUE(found.ok()) << found.status();
+  EXPECT_THAT(found, IsOk());
   return found.ok() ? found->item : Item();
 }
 
@@ -129,14 +130,14 @@ inline std::vector<std::string> IdsOf(const std::vector<Item>& items) {
 
 // Every page of a listing, followed from the first to the last; fails the
 // test on an error or an endless listing.
-inline std::vector<std::vector<std::string>> AllPages(const InventoryReadModel& model,
-                                               const ItemFilter& filter,
-                                               size_t page_size) {
+inline std::vector<std::vector<std::string>> AllPages(
+    const InventoryReadModel& model, const ItemFilter& filter,
+    size_t page_size) {
   std::vector<std::vector<std::string>> pages;
   std::string token;
   do {
     absl::StatusOr<ItemPage> page = model.ListItems(filter, page_size, token);
-    EXPECT_TRUE(page.ok()) << page.status();
+    EXPECT_THAT(page, IsOk());
     if (!page.ok() || pages.size() > 10000) break;
     EXPECT_LE(page->items.size(), page_size);
     pages.push_back(IdsOf(page->items));
@@ -154,7 +155,7 @@ inline std::vector<std::string> Flatten(
 }
 
 inline std::vector<std::string> ListAll(const InventoryReadModel& model,
-                                 const ItemFilter& filter) {
+                                        const ItemFilter& filter) {
   return Flatten(AllPages(model, filter, 1000));
 }
 
@@ -175,7 +176,7 @@ inline ItemFilter SkuPrefix(const std::string& prefix) {
 }
 
 inline void ExpectInvalidPageToken(const absl::Status& status) {
-  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << status;
+  EXPECT_THAT(status, StatusIs(absl::StatusCode::kInvalidArgument));
   const std::optional<FieldViolation> violation = FieldViolationOf(status);
   ASSERT_TRUE(violation.has_value()) << status;
   EXPECT_EQ(violation->field, "page_token");

@@ -1,8 +1,6 @@
 // Unit tests of InventoryReadModel's two waits, WaitForPosition and
 // WaitForItemChange. Nothing waits by sleeping: a wait either is released
 // by another thread's Apply or ends at a short deadline.
-#include "query-service/read_model/inventory_read_model.h"
-
 #include <algorithm>
 #include <cstdint>
 #include <limits>
@@ -27,6 +25,7 @@
 #include "gmock/gmock.h"
 #include "google/protobuf/util/message_differencer.h"
 #include "gtest/gtest.h"
+#include "query-service/read_model/inventory_read_model.h"
 #include "query-service/read_model/inventory_read_model_test_fixture.h"
 
 namespace inventory::read_model_test {
@@ -180,7 +179,6 @@ TEST(InventoryReadModelTest, WaitForItemChangeTimesOut) {
     EXPECT_LT(waited, absl::Seconds(5));
   }
 }
-
 
 }  // namespace
 }  // namespace inventory::read_model_test
