@@ -28,6 +28,7 @@ using ::testing::ElementsAre;
 using ::testing::FieldsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
+using ::testing::Not;
 using ::testing::VariantWith;
 
 constexpr int64_t kInt64Max = std::numeric_limits<int64_t>::max();
@@ -103,13 +104,8 @@ ItemState ActiveItemWithStock(int64_t on_hand) {
 // A refusal with `code` and `reason` (error_reason.h) and a message.
 void ExpectRefusal(const absl::StatusOr<std::vector<ItemEvent>>& result,
                    absl::StatusCode code, absl::string_view reason) {
-  ASSERT_FALSE(result.ok()) << "expected " << absl::StatusCodeToString(code)
-                            << " but got " << result->size() << " event(s)";
-  EXPECT_EQ(result.status().code(), code) << result.status();
-  EXPECT_FALSE(result.status().message().empty());
-  const std::optional<ErrorReason> got = ErrorReasonOf(result.status());
-  ASSERT_TRUE(got.has_value()) << "no reason: " << result.status();
-  EXPECT_EQ(got->reason, reason) << result.status();
+  EXPECT_THAT(result, StatusIs(code, Not(IsEmpty())));
+  EXPECT_THAT(result, HasReason(reason));
 }
 
 // --- Decide: CreateItem -----------------------------------------------------

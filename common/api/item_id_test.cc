@@ -18,8 +18,7 @@ using ::testing::HasSubstr;
 
 // Expects `result` to be the INVALID_ARGUMENT error of field "item_id".
 void ExpectItemIdRejected(const absl::StatusOr<ItemId>& result) {
-  ASSERT_FALSE(result.ok());
-  EXPECT_THAT(result, StatusIs(absl::StatusCode::kInvalidArgument));
+  ASSERT_THAT(result, StatusIs(absl::StatusCode::kInvalidArgument));
   const std::optional<FieldViolation> violation =
       FieldViolationOf(result.status());
   ASSERT_TRUE(violation.has_value()) << result.status();
@@ -65,7 +64,7 @@ TEST(ItemIdTest, AcceptsEachAllowedCharacterAlone) {
   for (char c = 'A'; c <= 'Z'; ++c) allowed.push_back(c);
   for (char c = '0'; c <= '9'; ++c) allowed.push_back(c);
   for (char c : allowed) {
-    EXPECT_TRUE(ItemId::Create(std::string(1, c)).ok()) << "char: " << c;
+    EXPECT_THAT(ItemId::Create(std::string(1, c)), IsOk()) << "char: " << c;
   }
 }
 

@@ -64,7 +64,7 @@ TEST(ErrorReasonTest, OkAndPlainStatusesHaveNone) {
   EXPECT_FALSE(ErrorReasonOf(absl::InternalError("boom")).has_value());
   EXPECT_FALSE(ErrorReasonOf(absl::InvalidArgumentError("bad")).has_value());
   // An OK status takes no reason.
-  EXPECT_TRUE(WithReason(absl::OkStatus(), reason::kItemNotFound).ok());
+  EXPECT_THAT(WithReason(absl::OkStatus(), reason::kItemNotFound), IsOk());
 }
 
 TEST(StatusForLogTest, CodeMessageAndReasonWithoutRawPayloads) {

@@ -84,7 +84,7 @@ TEST_P(EventStoreContractTest, StoresTypePayloadMetadataIdAndTime) {
   const absl::Time before = absl::Now() - absl::Seconds(5);
   AppendRequest request = MakeAppend("s-1", ExpectedVersion::Any(), 2);
   request.events[0].metadata = {"req-1", "corr-1", "cause-1"};
-  ASSERT_TRUE(store().Append(request).ok());
+  ASSERT_THAT(store().Append(request), IsOk());
 
   auto events = store().ReadStream("s-1", 1, 10);
   ASSERT_THAT(events, IsOk());
@@ -101,16 +101,16 @@ TEST_P(EventStoreContractTest, StoresTypePayloadMetadataIdAndTime) {
 }
 
 TEST_P(EventStoreContractTest, ExactExpectedVersionAppends) {
-  ASSERT_TRUE(
-      store().Append(MakeAppend("s-1", ExpectedVersion::NoStream(), 2)).ok());
+  ASSERT_THAT(store().Append(MakeAppend("s-1", ExpectedVersion::NoStream(), 2)),
+              IsOk());
   auto result = store().Append(MakeAppend("s-1", ExpectedVersion::Exact(2)));
   ASSERT_THAT(result, IsOk());
   EXPECT_EQ(result->stream_version, 3);
 }
 
 TEST_P(EventStoreContractTest, WrongExpectedVersionAppendsNothing) {
-  ASSERT_TRUE(
-      store().Append(MakeAppend("s-1", ExpectedVersion::NoStream(), 2)).ok());
+  ASSERT_THAT(store().Append(MakeAppend("s-1", ExpectedVersion::NoStream(), 2)),
+              IsOk());
   for (ExpectedVersion wrong :
        {ExpectedVersion::NoStream(), ExpectedVersion::Exact(1),
         ExpectedVersion::Exact(3), ExpectedVersion::Exact(1000)}) {
@@ -128,7 +128,8 @@ TEST_P(EventStoreContractTest, WrongExpectedVersionAppendsNothing) {
 }
 
 TEST_P(EventStoreContractTest, AnyExpectedVersionAlwaysAppends) {
-  ASSERT_TRUE(store().Append(MakeAppend("s-1", ExpectedVersion::Any())).ok());
+  ASSERT_THAT(store().Append(MakeAppend("s-1", ExpectedVersion::Any())),
+              IsOk());
   auto result = store().Append(MakeAppend("s-1", ExpectedVersion::Any()));
   ASSERT_THAT(result, IsOk());
   EXPECT_EQ(result->stream_version, 2);
@@ -172,7 +173,7 @@ TEST_P(EventStoreContractTest, StoresHostileTextVerbatim) {
   request.events[0].payload_json = R"({"name": "x'); DROP TABLE events;--"})";
   request.events[0].metadata.correlation_id = hostile;
   request.request_id = hostile;
-  ASSERT_TRUE(store().Append(request).ok());
+  ASSERT_THAT(store().Append(request), IsOk());
   auto events = store().ReadStream(hostile, 1, 10);
   ASSERT_THAT(events, IsOk());
   ASSERT_THAT(*events, SizeIs(1));
@@ -198,10 +199,9 @@ TEST_P(EventStoreContractTest, GlobalPositionsIncreaseAcrossStreams) {
 
 TEST_P(EventStoreContractTest, ReadAllPagesThroughTheLog) {
   for (int i = 0; i < 7; ++i) {
-    ASSERT_TRUE(store()
-                    .Append(MakeAppend(absl::StrCat("s-", i % 2),
-                                       ExpectedVersion::Any(), 2))
-                    .ok());
+    ASSERT_THAT(store().Append(MakeAppend(absl::StrCat("s-", i % 2),
+                                          ExpectedVersion::Any(), 2)),
+                IsOk());
   }
   std::vector<int64_t> paged;
   int64_t after = 0;
@@ -221,10 +221,10 @@ TEST_P(EventStoreContractTest, ReadAllPagesThroughTheLog) {
 }
 
 TEST_P(EventStoreContractTest, ReadStreamFromVersionWithLimit) {
-  ASSERT_TRUE(
-      store().Append(MakeAppend("s-1", ExpectedVersion::Any(), 5)).ok());
-  ASSERT_TRUE(
-      store().Append(MakeAppend("s-2", ExpectedVersion::Any(), 5)).ok());
+  ASSERT_THAT(store().Append(MakeAppend("s-1", ExpectedVersion::Any(), 5)),
+              IsOk());
+  ASSERT_THAT(store().Append(MakeAppend("s-2", ExpectedVersion::Any(), 5)),
+              IsOk());
   auto events = store().ReadStream("s-1", 2, 3);
   ASSERT_THAT(events, IsOk());
   ASSERT_THAT(*events, SizeIs(3));
@@ -240,7 +240,8 @@ TEST_P(EventStoreContractTest, RepeatedRequestIdReturnsOriginalResult) {
   request.request_id = "req-1";
   auto first = store().Append(request);
   ASSERT_THAT(first, IsOk());
-  ASSERT_TRUE(store().Append(MakeAppend("s-1", ExpectedVersion::Any())).ok());
+  ASSERT_THAT(store().Append(MakeAppend("s-1", ExpectedVersion::Any())),
+              IsOk());
 
   // Same content: the original result, even though NoStream no longer holds.
   auto again = store().Append(request);
@@ -260,7 +261,7 @@ TEST_P(EventStoreContractTest, RepeatedRequestIdReturnsOriginalResult) {
 TEST_P(EventStoreContractTest, RequestIdWithOtherContentIsAlreadyExists) {
   AppendRequest request = MakeAppend("s-1", ExpectedVersion::Any());
   request.request_id = "req-1";
-  ASSERT_TRUE(store().Append(request).ok());
+  ASSERT_THAT(store().Append(request), IsOk());
 
   AppendRequest other_payload =
       MakeAppend("s-1", ExpectedVersion::Any(), 1, "x");
@@ -282,7 +283,7 @@ TEST_P(EventStoreContractTest, ExplicitFingerprintDecidesSameness) {
   AppendRequest request = MakeAppend("s-1", ExpectedVersion::Any());
   request.request_id = "req-1";
   request.request_fingerprint = "CheckIn 5";
-  ASSERT_TRUE(store().Append(request).ok());
+  ASSERT_THAT(store().Append(request), IsOk());
   // Different events, same fingerprint: the same request (a retried command
   // may decide different events once the stream has moved on).
   AppendRequest retried = MakeAppend("s-1", ExpectedVersion::Any(), 2, "y");
@@ -394,7 +395,8 @@ TEST_P(EventStoreContractTest, ConcurrentRepeatsOfOneRequestAppendOnce) {
 }
 
 TEST_P(EventStoreContractTest, WaitForEventsAfterTimesOutWhenIdle) {
-  ASSERT_TRUE(store().Append(MakeAppend("s-1", ExpectedVersion::Any())).ok());
+  ASSERT_THAT(store().Append(MakeAppend("s-1", ExpectedVersion::Any())),
+              IsOk());
   auto woke =
       store().WaitForEventsAfter(1, absl::Now() + absl::Milliseconds(50));
   ASSERT_THAT(woke, IsOk());
@@ -407,7 +409,8 @@ TEST_P(EventStoreContractTest, WaitForEventsAfterTimesOutWhenIdle) {
 TEST_P(EventStoreContractTest, WaitForEventsAfterWakesOnAppend) {
   std::thread writer([this] {
     // The waiter may or may not be waiting yet; either way it must see it.
-    EXPECT_TRUE(store().Append(MakeAppend("s-1", ExpectedVersion::Any())).ok());
+    EXPECT_THAT(store().Append(MakeAppend("s-1", ExpectedVersion::Any())),
+                IsOk());
   });
   auto woke = store().WaitForEventsAfter(0, absl::Now() + absl::Seconds(30));
   writer.join();

@@ -31,7 +31,7 @@ TEST(ConcurrencyLimitTest, RefusesBeyondTheLimitUntilASlotIsReleased) {
 
   slots.pop_back();
   EXPECT_EQ(limit.in_use(), 1);
-  EXPECT_TRUE(limit.TryAcquire().ok());  // released again at once
+  EXPECT_THAT(limit.TryAcquire(), IsOk());  // released again at once
   EXPECT_EQ(limit.in_use(), 1);
 }
 
@@ -83,7 +83,7 @@ TEST(ConcurrencyLimitTest, OneClientCannotTakeEverySlot) {
 
   slots.pop_back();  // the first client's slot comes back to it
   EXPECT_EQ(limit.in_use_by("ipv4:10.0.0.1"), 1);
-  EXPECT_TRUE(limit.TryAcquire("ipv4:10.0.0.1").ok());
+  EXPECT_THAT(limit.TryAcquire("ipv4:10.0.0.1"), IsOk());
 }
 
 TEST(ConcurrencyLimitTest, NoCapPerClientByDefault) {

@@ -33,7 +33,7 @@ TEST(RequestDecodingTest, ValidRequestDecodesAsTheParserWould) {
                                .Bytes(4, "req-1")
                                .str();
   inventory::v1::CreateItemRequest request;
-  ASSERT_TRUE(DecodeRequest(wire, &request).ok());
+  ASSERT_THAT(DecodeRequest(wire, &request), IsOk());
   EXPECT_EQ(request.item_id(), "w-1");
   EXPECT_EQ(request.name(), "Caf\xc3\xa9 \xe2\x82\xac");
   EXPECT_EQ(request.request_id(), "req-1");
@@ -102,13 +102,13 @@ TEST(RequestDecodingTest, UnknownFieldsAndBytesAreNotChecked) {
                 *inventory::v1::CreateItemRequest::descriptor(), wire)),
             "name");
   inventory::v1::CreateItemRequest request;
-  EXPECT_TRUE(DecodeRequest(Wire()
+  EXPECT_THAT(DecodeRequest(Wire()
                                 .Bytes(1, "w-1")
                                 .Bytes(99, kInvalid)
                                 .Group(101, Wire().Varint(1, 1))
                                 .str(),
-                            &request)
-                  .ok());
+                            &request),
+              IsOk());
   EXPECT_EQ(request.item_id(), "w-1");
 }
 
@@ -147,7 +147,7 @@ TEST(RequestDecodingTest, DeepNestingIsLeftToTheParser) {
 TEST(RequestDecodingTest, EmptyBytesAreTheDefaultMessage) {
   inventory::v1::SubscribeRequest request;
   request.set_after_position(9);
-  ASSERT_TRUE(DecodeRequest(absl::string_view(), &request).ok());
+  ASSERT_THAT(DecodeRequest(absl::string_view(), &request), IsOk());
   EXPECT_EQ(request.after_position(), 0);
 }
 

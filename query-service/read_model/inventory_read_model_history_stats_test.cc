@@ -359,7 +359,7 @@ TEST(InventoryReadModelTest, IncrementalStatsEqualAFullScanAfterEveryEvent) {
   model.Reset();
   google::protobuf::RepeatedPtrField<Event> batch;
   for (const Event& event : RandomLog(25, 600, 61)) *batch.Add() = event;
-  ASSERT_TRUE(model.ApplyAll(&batch).ok());
+  ASSERT_THAT(model.ApplyAll(&batch), IsOk());
   ExpectStatsAsScanned(model);
 }
 

@@ -43,8 +43,8 @@ TEST(ConstantTimeEqualsTest, ComparesWholeStrings) {
 }
 
 TEST(BearerTokenCheckTest, OpenServicesNeedNoToken) {
-  EXPECT_TRUE(MakeCheck().Check(kHealth, std::nullopt).ok());
-  EXPECT_TRUE(MakeCheck().Check(kHealth, "Bearer wrong").ok());
+  EXPECT_THAT(MakeCheck().Check(kHealth, std::nullopt), IsOk());
+  EXPECT_THAT(MakeCheck().Check(kHealth, "Bearer wrong"), IsOk());
 }
 
 TEST(BearerTokenCheckTest, MissingTokenIsUnauthenticated) {
@@ -70,15 +70,15 @@ TEST(BearerTokenCheckTest, WrongOrMalformedTokenIsUnauthenticated) {
 
 TEST(BearerTokenCheckTest, WriterTokenMayCallEverything) {
   for (const char* method : {kCommand, kQuery, kHealth}) {
-    EXPECT_TRUE(MakeCheck().Check(method, Bearer(kWriter)).ok()) << method;
+    EXPECT_THAT(MakeCheck().Check(method, Bearer(kWriter)), IsOk()) << method;
   }
   // The scheme is case-insensitive (RFC 6750 uses "Bearer").
-  EXPECT_TRUE(
-      MakeCheck().Check(kCommand, absl::StrCat("bearer ", kWriter)).ok());
+  EXPECT_THAT(MakeCheck().Check(kCommand, absl::StrCat("bearer ", kWriter)),
+              IsOk());
 }
 
 TEST(BearerTokenCheckTest, ReaderTokenMayOnlyRead) {
-  EXPECT_TRUE(MakeCheck().Check(kQuery, Bearer(kReader)).ok());
+  EXPECT_THAT(MakeCheck().Check(kQuery, Bearer(kReader)), IsOk());
   const absl::Status command = MakeCheck().Check(kCommand, Bearer(kReader));
   EXPECT_THAT(command, StatusIs(absl::StatusCode::kPermissionDenied));
   EXPECT_THAT(command.message(), HasSubstr("inventory.v1.CommandService"));
@@ -92,7 +92,7 @@ TEST(BearerTokenCheckTest, AnUnsetTokenMatchesNothing) {
   const BearerTokenCheck writer_only = MakeCheck(kWriter, "");
   EXPECT_THAT(writer_only.Check(kQuery, "Bearer "),
               StatusIs(absl::StatusCode::kUnauthenticated));
-  EXPECT_TRUE(writer_only.Check(kQuery, Bearer(kWriter)).ok());
+  EXPECT_THAT(writer_only.Check(kQuery, Bearer(kWriter)), IsOk());
   const BearerTokenCheck reader_only = MakeCheck("", kReader);
   EXPECT_THAT(reader_only.Check(kCommand, "Bearer "),
               StatusIs(absl::StatusCode::kUnauthenticated));

@@ -170,10 +170,10 @@ TEST_F(SecurityConfigTest, OnlyFilesPrivateToTheirOwnerPass) {
   const std::string path = File("secret", kToken);
   for (const mode_t mode : {0600, 0400, 0700}) {
     ASSERT_EQ(chmod(path.c_str(), mode), 0);
-    EXPECT_TRUE(CheckOnlyOwnerMayRead(path, "--x_file").ok()) << mode;
+    EXPECT_THAT(CheckOnlyOwnerMayRead(path, "--x_file"), IsOk()) << mode;
   }
   // Missing: reading it reports that, not this check.
-  EXPECT_TRUE(CheckOnlyOwnerMayRead(dir_ + "/missing", "--x_file").ok());
+  EXPECT_THAT(CheckOnlyOwnerMayRead(dir_ + "/missing", "--x_file"), IsOk());
 }
 
 TEST_F(SecurityConfigTest, FilesOthersMayReadOrChangeAreNamedWithTheFix) {
