@@ -996,7 +996,7 @@ BadInputServices* BadInputServices::instance_ = nullptr;
 
 // Owned by GoogleTest, which sets it up after main() has started
 // PostgreSQL and tears it down before PostgreSQL stops.
-::testing::Environment* const kServices =
+[[maybe_unused]] ::testing::Environment* const kServices =
     ::testing::AddGlobalTestEnvironment(new BadInputServices);
 
 // --- The tests ---------------------------------------------------------------
