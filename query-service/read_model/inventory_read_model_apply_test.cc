@@ -1,24 +1,12 @@
 // Unit tests of InventoryReadModel: Apply (order, re-delivery, gaps, events
 // it cannot project, which stop it at their position), Reset, item details
 // after every event type, and temporal GetItem (as_of_version).
-#include <algorithm>
 #include <cstdint>
-#include <limits>
-#include <map>
 #include <optional>
-#include <random>
-#include <set>
 #include <string>
-#include <thread>
-#include <utility>
 #include <vector>
 
-#include "absl/strings/ascii.h"
-#include "absl/strings/escaping.h"
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_format.h"
-#include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "common/base/status_matchers.h"
@@ -33,7 +21,6 @@ namespace {
 
 using google::protobuf::util::MessageDifferencer;
 using ::testing::ElementsAre;
-using ::testing::ElementsAreArray;
 using ::testing::IsEmpty;
 
 // --- Apply ------------------------------------------------------------------

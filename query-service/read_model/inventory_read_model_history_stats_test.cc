@@ -1,25 +1,14 @@
 // Unit tests of InventoryReadModel::GetItemHistory and GetStats (against a
 // full scan after every event, and the work it does).
-#include <algorithm>
 #include <cstdint>
 #include <limits>
-#include <map>
-#include <optional>
 #include <random>
-#include <set>
 #include <string>
-#include <thread>
-#include <utility>
 #include <vector>
 
-#include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "absl/strings/str_join.h"
-#include "absl/time/clock.h"
-#include "absl/time/time.h"
 #include "common/base/status_matchers.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/util/message_differencer.h"

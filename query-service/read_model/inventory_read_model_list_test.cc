@@ -2,14 +2,8 @@
 // filter against lowering both sides, paging (also while items are added),
 // page tokens, and the scan limit.
 #include <algorithm>
-#include <cstdint>
-#include <limits>
-#include <map>
-#include <optional>
-#include <random>
 #include <set>
 #include <string>
-#include <thread>
 #include <utility>
 #include <vector>
 
@@ -19,11 +13,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
-#include "absl/time/clock.h"
-#include "absl/time/time.h"
 #include "common/base/status_matchers.h"
 #include "gmock/gmock.h"
-#include "google/protobuf/util/message_differencer.h"
 #include "gtest/gtest.h"
 #include "query-service/read_model/inventory_read_model.h"
 #include "query-service/read_model/inventory_read_model_test_fixture.h"
@@ -31,7 +22,6 @@
 namespace inventory::read_model_test {
 namespace {
 
-using google::protobuf::util::MessageDifferencer;
 using ::testing::ElementsAre;
 using ::testing::ElementsAreArray;
 using ::testing::IsEmpty;

@@ -1,40 +1,23 @@
 // Unit tests of InventoryReadModel's two waits, WaitForPosition and
 // WaitForItemChange. Nothing waits by sleeping: a wait either is released
 // by another thread's Apply or ends at a short deadline.
-#include <algorithm>
 #include <cstdint>
-#include <limits>
-#include <map>
 #include <optional>
-#include <random>
-#include <set>
 #include <string>
 #include <thread>
 #include <utility>
 #include <vector>
 
-#include "absl/strings/ascii.h"
-#include "absl/strings/escaping.h"
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_format.h"
-#include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
-#include "common/base/status_matchers.h"
 #include "gmock/gmock.h"
-#include "google/protobuf/util/message_differencer.h"
 #include "gtest/gtest.h"
 #include "query-service/read_model/inventory_read_model.h"
 #include "query-service/read_model/inventory_read_model_test_fixture.h"
 
 namespace inventory::read_model_test {
 namespace {
-
-using google::protobuf::util::MessageDifferencer;
-using ::testing::ElementsAre;
-using ::testing::ElementsAreArray;
-using ::testing::IsEmpty;
 
 // --- Waiting -----------------------------------------------------------------
 
