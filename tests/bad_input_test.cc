@@ -16,9 +16,16 @@
 // valid rows' odd strings (SQL and JSON meta-characters) are read back
 // verbatim from PostgreSQL and through the query-service, and both
 // processes still serve. No error message leaks SQL or internals.
+//
+// Each row is a test of its own (Table/BadInputTest.*/NNN_<RPC>_<what>),
+// and CTest runs each in a process of its own: a row run alone first sends
+// the rows before it, unchecked, so that it meets the store a full run
+// would; one server pair per process either way.
 #include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/grpcpp.h>
 
+#include <algorithm>
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <limits>
@@ -28,12 +35,15 @@
 #include <utility>
 #include <vector>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "common/rpc/testing/wire_builder.h"
 #include "gmock/gmock.h"
 #include "google/rpc/error_details.pb.h"
 #include "google/rpc/status.pb.h"
@@ -52,8 +62,11 @@ namespace {
 namespace v1 = inventory::v1;
 using ::grpc::StatusCode;
 using test_support::ServiceProcess;
+using test_support::Wire;
 
 constexpr absl::Duration kCallTimeout = absl::Seconds(20);
+// The log's last position once seeded, before the table.
+constexpr int64_t kHead = 4;
 // A position or version no test reaches.
 constexpr int64_t kFuture = int64_t{1} << 62;
 
@@ -80,43 +93,6 @@ bool OnCommandService(absl::string_view method) {
 
 // --- Requests, byte by byte -------------------------------------------------
 
-// The protobuf wire format: tag (field number << 3 | wire type), then a
-// varint or a length-prefixed value.
-class Wire {
- public:
-  Wire& Int(int field, int64_t value) {
-    Tag(field, 0);
-    Varint(static_cast<uint64_t>(value));
-    return *this;
-  }
-  Wire& Str(int field, absl::string_view bytes) {
-    Tag(field, 2);
-    Varint(bytes.size());
-    out_.append(bytes.data(), bytes.size());
-    return *this;
-  }
-  Wire& Msg(int field, const Wire& message) { return Str(field, message.out_); }
-  // Bytes that are not a well-formed field.
-  Wire& Raw(absl::string_view bytes) {
-    out_.append(bytes.data(), bytes.size());
-    return *this;
-  }
-  operator std::string() const { return out_; }  // NOLINT: a builder
-
- private:
-  void Tag(int field, int type) {
-    Varint(static_cast<uint64_t>(field) << 3 | static_cast<uint64_t>(type));
-  }
-  void Varint(uint64_t value) {
-    while (value >= 0x80) {
-      out_.push_back(static_cast<char>((value & 0x7F) | 0x80));
-      value >>= 7;
-    }
-    out_.push_back(static_cast<char>(value));
-  }
-  std::string out_;
-};
-
 std::string Repeat(absl::string_view text, int times) {
   std::string out;
   for (int i = 0; i < times; ++i) out.append(text.data(), text.size());
@@ -141,7 +117,7 @@ constexpr absl::string_view kStray = "\x80 start";
 
 Wire Create(absl::string_view id, absl::string_view sku,
             absl::string_view name) {
-  return Wire().Str(1, id).Str(2, sku).Str(3, name);
+  return Wire().Bytes(1, id).Bytes(2, sku).Bytes(3, name);
 }
 
 // --- Calls with raw bytes ---------------------------------------------------
@@ -354,94 +330,8 @@ Message Parse(const std::string& bytes) {
   return message;
 }
 
-// --- The fixture -------------------------------------------------------------
-
-class BadInputTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    auto url = test_support::TestPostgres().CreateDatabase("bad_input");
-    ASSERT_TRUE(url.ok()) << url.status();
-    url_ = *url;
-    auto command = ServiceProcess::Start(
-        COMMAND_SERVICE_BINARY,
-        {"--listen=127.0.0.1:0", absl::StrCat("--database_url=", url_)});
-    ASSERT_TRUE(command.ok()) << command.status();
-    command_ = std::move(*command);
-    auto query = ServiceProcess::Start(
-        QUERY_SERVICE_BINARY,
-        {"--listen=127.0.0.1:0",
-         absl::StrCat("--command_service=", command_->address())});
-    ASSERT_TRUE(query.ok()) << query.status();
-    query_ = std::move(*query);
-    command_channel_ = grpc::CreateChannel(command_->address(),
-                                           grpc::InsecureChannelCredentials());
-    query_channel_ = grpc::CreateChannel(query_->address(),
-                                         grpc::InsecureChannelCredentials());
-    command_raw_ = std::make_unique<grpc::GenericStub>(command_channel_);
-    query_raw_ = std::make_unique<grpc::GenericStub>(query_channel_);
-    ASSERT_TRUE(Serving(query_channel_));
-    database_ = std::make_unique<pqxx::connection>(url_);
-  }
-
-  static bool Serving(const std::shared_ptr<grpc::Channel>& channel) {
-    auto health = grpc::health::v1::Health::NewStub(channel);
-    return test_support::AwaitHealth(
-        *health, "", grpc::health::v1::HealthCheckResponse::SERVING);
-  }
-
-  RawReply Call(const Row& row) {
-    grpc::GenericStub& stub =
-        OnCommandService(row.method) ? *command_raw_ : *query_raw_;
-    return IsStream(row.method) ? CallStream(stub, row.method, row.request)
-                                : CallUnary(stub, row.method, row.request);
-  }
-
-  // A valid call that must succeed; returns the response.
-  std::string Ok(const char* method, const std::string& request) {
-    const RawReply reply = Call(Row{"", method, request, StatusCode::OK, ""});
-    EXPECT_TRUE(reply.status.ok())
-        << method << ": " << reply.status.error_message();
-    return reply.message;
-  }
-
-  std::vector<std::string> Query(const std::string& sql) {
-    pqxx::nontransaction tx(*database_);
-    std::vector<std::string> rows;
-    for (const pqxx::row& row : tx.exec(sql)) {
-      std::string line;
-      for (const pqxx::field& field : row) {
-        absl::StrAppend(&line, field.is_null() ? "NULL" : field.c_str(), "|");
-      }
-      rows.push_back(line);
-    }
-    return rows;
-  }
-  std::vector<std::string> EventLog() {
-    return Query(
-        "SELECT global_position, stream_id, stream_version, event_id, "
-        "event_type, payload, metadata, recorded_at FROM events ORDER BY "
-        "global_position");
-  }
-  std::vector<std::string> RequestLog() {
-    return Query("SELECT * FROM event_requests ORDER BY request_id");
-  }
-  int64_t EventCount() {
-    pqxx::nontransaction tx(*database_);
-    return tx.exec1("SELECT count(*) FROM events")[0].as<int64_t>();
-  }
-
-  std::string url_;
-  std::unique_ptr<ServiceProcess> command_;
-  std::unique_ptr<ServiceProcess> query_;
-  std::shared_ptr<grpc::Channel> command_channel_;
-  std::shared_ptr<grpc::Channel> query_channel_;
-  std::unique_ptr<grpc::GenericStub> command_raw_;
-  std::unique_ptr<grpc::GenericStub> query_raw_;
-  std::unique_ptr<pqxx::connection> database_;
-};
-
-// The rows, for a store seeded as in the test below. `head` is the log's
-// last position before the table; valid rows that record events advance
+// The rows, for a store seeded as BadInputServices::Seed() does. `head` is the
+// log's last position before the table; valid rows that record events advance
 // it, and later rows read at the new head.
 std::vector<Row> Table(int64_t head, const std::string& list_token,
                        const std::string& history_token) {
@@ -474,7 +364,7 @@ std::vector<Row> Table(int64_t head, const std::string& list_token,
        StatusCode::INVALID_ARGUMENT, "item_id", 0, nullptr,
        "must be valid UTF-8"},
       {"item_id: an invalid copy before a valid one", kCreate,
-       Wire().Str(1, kBadByte).Str(1, "fine").Str(2, "SKU-1").Str(3, "n"),
+       Wire().Bytes(1, kBadByte).Bytes(1, "fine").Bytes(2, "SKU-1").Bytes(3, "n"),
        StatusCode::INVALID_ARGUMENT, "item_id"},
       {"empty sku", kCreate, Create("c-1", "", "n"),
        StatusCode::INVALID_ARGUMENT, "sku"},
@@ -526,23 +416,23 @@ std::vector<Row> Table(int64_t head, const std::string& list_token,
       {"name: stray continuation byte", kCreate, Create("c-1", "SKU-1", kStray),
        StatusCode::INVALID_ARGUMENT, "name"},
       {"request_id of 129 characters", kCreate,
-       Wire(Create("c-1", "SKU-1", "n")).Str(4, k129),
+       Wire(Create("c-1", "SKU-1", "n")).Bytes(4, k129),
        StatusCode::INVALID_ARGUMENT, "request_id"},
       {"request_id with a control character", kCreate,
-       Wire(Create("c-1", "SKU-1", "n")).Str(4, "req\x7f"),
+       Wire(Create("c-1", "SKU-1", "n")).Bytes(4, "req\x7f"),
        StatusCode::INVALID_ARGUMENT, "request_id"},
       {"request_id not UTF-8", kCreate,
-       Wire(Create("c-1", "SKU-1", "n")).Str(4, kSurrogate),
+       Wire(Create("c-1", "SKU-1", "n")).Bytes(4, kSurrogate),
        StatusCode::INVALID_ARGUMENT, "request_id"},
       {"item_id sent as a number (wrong wire type: unknown, so empty)", kCreate,
-       Wire().Int(1, 7).Str(2, "SKU-1").Str(3, "n"),
+       Wire().Varint(1, 7).Bytes(2, "SKU-1").Bytes(3, "n"),
        StatusCode::INVALID_ARGUMENT, "item_id"},
       {"not protobuf at all", kCreate, Wire().Raw("\xff\xff\xff\xff"),
        StatusCode::INVALID_ARGUMENT, "", 0, nullptr, "not a valid"},
       {"length past the end of the message", kCreate,
        Wire().Raw("\x0a\x40" "short"), StatusCode::INVALID_ARGUMENT, ""},
       {"varint of 11 bytes", kCreate,
-       Wire().Str(1, "c-1").Raw("\x10").Raw(std::string(10, '\xff')).Raw("\x01"),
+       Wire().Bytes(1, "c-1").Raw("\x10").Raw(std::string(10, '\xff')).Raw("\x01"),
        StatusCode::INVALID_ARGUMENT, ""},
       {"message over the 4 MiB limit", kCreate,
        Create("c-1", "SKU-1", kBigMessage), StatusCode::RESOURCE_EXHAUSTED,
@@ -559,180 +449,180 @@ std::vector<Row> Table(int64_t head, const std::string& list_token,
        Create("long-1", "LONG-1", kLongName), StatusCode::OK, "", 1},
       {"unknown fields of every wire type, one not UTF-8 (ignored)", kCreate,
        Wire(Create("unknown-1", "UNK-1", "Unknown fields"))
-           .Str(15, kBadByte)
-           .Int(16, -1)
+           .Bytes(15, kBadByte)
+           .Varint(16, -1)
            .Raw("\x89\x01" "12345678")  // field 17, fixed64
            .Raw("\x95\x01" "1234"),     // field 18, fixed32
        StatusCode::OK, "", 1},
 
       // --- RenameItem.
       {"rename: name not UTF-8", kRename,
-       Wire().Str(1, "seed-1").Str(2, kTruncated),
+       Wire().Bytes(1, "seed-1").Bytes(2, kTruncated),
        StatusCode::INVALID_ARGUMENT, "name"},
       {"rename: name with a tab", kRename,
-       Wire().Str(1, "seed-1").Str(2, "tab\there"),
+       Wire().Bytes(1, "seed-1").Bytes(2, "tab\there"),
        StatusCode::INVALID_ARGUMENT, "name"},
       {"rename: negative expected_version", kRename,
-       Wire().Str(1, "seed-1").Str(2, "New").Int(3, -1),
+       Wire().Bytes(1, "seed-1").Bytes(2, "New").Varint(3, -1),
        StatusCode::INVALID_ARGUMENT, "expected_version"},
       {"rename: expected_version INT64_MIN", kRename,
-       Wire().Str(1, "seed-1").Str(2, "New").Int(3, kMin64),
+       Wire().Bytes(1, "seed-1").Bytes(2, "New").Varint(3, kMin64),
        StatusCode::INVALID_ARGUMENT, "expected_version"},
       Row{"rename: expected_version far in the future", kRename,
-          Wire().Str(1, "seed-1").Str(2, "New").Int(3, kFuture),
+          Wire().Bytes(1, "seed-1").Bytes(2, "New").Varint(3, kFuture),
           StatusCode::ABORTED, "", 0, nullptr, "item is at version 2"}
           .Because("VERSION_CONFLICT"),
       Row{"rename: unknown item", kRename,
-          Wire().Str(1, "nobody").Str(2, "New"), StatusCode::NOT_FOUND, ""}
+          Wire().Bytes(1, "nobody").Bytes(2, "New"), StatusCode::NOT_FOUND, ""}
           .Because("ITEM_NOT_FOUND"),
       Row{"rename: the name it has", kRename,
-          Wire().Str(1, "seed-1").Str(2, "Seed one"),
+          Wire().Bytes(1, "seed-1").Bytes(2, "Seed one"),
           StatusCode::FAILED_PRECONDITION, ""}
           .Because("SAME_NAME"),
       {"rename: name with SQL (valid)", kRename,
-       Wire().Str(1, "sql-1").Str(2, kRenamedSql), StatusCode::OK, "", 1},
+       Wire().Bytes(1, "sql-1").Bytes(2, kRenamedSql), StatusCode::OK, "", 1},
 
       // --- CheckInItems: quantities.
-      {"check in: zero (absent) quantity", kCheckIn, Wire().Str(1, "seed-1"),
+      {"check in: zero (absent) quantity", kCheckIn, Wire().Bytes(1, "seed-1"),
        StatusCode::INVALID_ARGUMENT, "quantity"},
       {"check in: negative quantity", kCheckIn,
-       Wire().Str(1, "seed-1").Int(2, -5), StatusCode::INVALID_ARGUMENT,
+       Wire().Bytes(1, "seed-1").Varint(2, -5), StatusCode::INVALID_ARGUMENT,
        "quantity"},
       {"check in: 1,000,001 units", kCheckIn,
-       Wire().Str(1, "seed-1").Int(2, 1000001), StatusCode::INVALID_ARGUMENT,
+       Wire().Bytes(1, "seed-1").Varint(2, 1000001), StatusCode::INVALID_ARGUMENT,
        "quantity"},
       {"check in: INT64_MAX units", kCheckIn,
-       Wire().Str(1, "seed-1").Int(2, kMax64), StatusCode::INVALID_ARGUMENT,
+       Wire().Bytes(1, "seed-1").Varint(2, kMax64), StatusCode::INVALID_ARGUMENT,
        "quantity"},
       {"check in: INT64_MIN units", kCheckIn,
-       Wire().Str(1, "seed-1").Int(2, kMin64), StatusCode::INVALID_ARGUMENT,
+       Wire().Bytes(1, "seed-1").Varint(2, kMin64), StatusCode::INVALID_ARGUMENT,
        "quantity"},
       {"check in: 2^64-1 as a varint (wraps to -1)", kCheckIn,
-       Wire().Str(1, "seed-1").Raw("\x10").Raw(std::string(9, '\xff')).Raw(
+       Wire().Bytes(1, "seed-1").Raw("\x10").Raw(std::string(9, '\xff')).Raw(
            "\x01"),
        StatusCode::INVALID_ARGUMENT, "quantity"},
       {"check in: item_id of 1000 characters", kCheckIn,
-       Wire().Str(1, k1000).Int(2, 1), StatusCode::INVALID_ARGUMENT,
+       Wire().Bytes(1, k1000).Varint(2, 1), StatusCode::INVALID_ARGUMENT,
        "item_id"},
       Row{"check in: expected_version far in the future", kCheckIn,
-          Wire().Str(1, "seed-1").Int(2, 1).Int(3, kFuture),
+          Wire().Bytes(1, "seed-1").Varint(2, 1).Varint(3, kFuture),
           StatusCode::ABORTED, ""}
           .Because("VERSION_CONFLICT"),
       Row{"check in: deactivated item", kCheckIn,
-          Wire().Str(1, "seed-off").Int(2, 1), StatusCode::FAILED_PRECONDITION,
+          Wire().Bytes(1, "seed-off").Varint(2, 1), StatusCode::FAILED_PRECONDITION,
           ""}
           .Because("ITEM_INACTIVE"),
       {"check in: request_id with SQL (valid)", kCheckIn,
-       Wire().Str(1, "seed-1").Int(2, 1).Str(4, kSqlRequestId), StatusCode::OK,
+       Wire().Bytes(1, "seed-1").Varint(2, 1).Bytes(4, kSqlRequestId), StatusCode::OK,
        "", 1},
       {"check in: same request_id, same command: replayed", kCheckIn,
-       Wire().Str(1, "seed-1").Int(2, 1).Str(4, kSqlRequestId), StatusCode::OK,
+       Wire().Bytes(1, "seed-1").Varint(2, 1).Bytes(4, kSqlRequestId), StatusCode::OK,
        "", 0,
        [](const std::string& bytes) {
          EXPECT_TRUE(Parse<v1::CheckInItemsResponse>(bytes).replayed());
        }},
       Row{"check in: same request_id, other command", kCheckIn,
-          Wire().Str(1, "seed-1").Int(2, 2).Str(4, kSqlRequestId),
+          Wire().Bytes(1, "seed-1").Varint(2, 2).Bytes(4, kSqlRequestId),
           StatusCode::ALREADY_EXISTS, ""}
           .Because("REQUEST_ID_REUSED"),
 
       // --- RemoveItems.
-      {"remove: zero units", kRemove, Wire().Str(1, "seed-1").Int(2, 0),
+      {"remove: zero units", kRemove, Wire().Bytes(1, "seed-1").Varint(2, 0),
        StatusCode::INVALID_ARGUMENT, "quantity"},
-      {"remove: -1 units", kRemove, Wire().Str(1, "seed-1").Int(2, -1),
+      {"remove: -1 units", kRemove, Wire().Bytes(1, "seed-1").Varint(2, -1),
        StatusCode::INVALID_ARGUMENT, "quantity"},
       Row{"remove: more than on hand", kRemove,
-          Wire().Str(1, "seed-1").Int(2, 1000), StatusCode::FAILED_PRECONDITION,
+          Wire().Bytes(1, "seed-1").Varint(2, 1000), StatusCode::FAILED_PRECONDITION,
           ""}
           .Because("INSUFFICIENT_STOCK"),
       {"remove: item_id not UTF-8", kRemove,
-       Wire().Str(1, kTooHigh).Int(2, 1), StatusCode::INVALID_ARGUMENT,
+       Wire().Bytes(1, kTooHigh).Varint(2, 1), StatusCode::INVALID_ARGUMENT,
        "item_id"},
       {"remove: negative expected_version", kRemove,
-       Wire().Str(1, "seed-1").Int(2, 1).Int(3, -2),
+       Wire().Bytes(1, "seed-1").Varint(2, 1).Varint(3, -2),
        StatusCode::INVALID_ARGUMENT, "expected_version"},
 
       // --- DeactivateItem and ReactivateItem.
       {"deactivate: empty item_id", kDeactivate, Wire(),
        StatusCode::INVALID_ARGUMENT, "item_id"},
       {"deactivate: negative expected_version", kDeactivate,
-       Wire().Str(1, "seed-1").Int(2, -7), StatusCode::INVALID_ARGUMENT,
+       Wire().Bytes(1, "seed-1").Varint(2, -7), StatusCode::INVALID_ARGUMENT,
        "expected_version"},
       {"deactivate: request_id not UTF-8", kDeactivate,
-       Wire().Str(1, "seed-1").Str(3, kBadByte), StatusCode::INVALID_ARGUMENT,
+       Wire().Bytes(1, "seed-1").Bytes(3, kBadByte), StatusCode::INVALID_ARGUMENT,
        "request_id"},
       Row{"deactivate: already deactivated", kDeactivate,
-          Wire().Str(1, "seed-off"), StatusCode::FAILED_PRECONDITION, ""}
+          Wire().Bytes(1, "seed-off"), StatusCode::FAILED_PRECONDITION, ""}
           .Because("ITEM_INACTIVE"),
       {"reactivate: item_id with a slash", kReactivate,
-       Wire().Str(1, "../etc"), StatusCode::INVALID_ARGUMENT, "item_id"},
+       Wire().Bytes(1, "../etc"), StatusCode::INVALID_ARGUMENT, "item_id"},
       {"reactivate: item_id not UTF-8", kReactivate,
-       Wire().Str(1, kOverlong), StatusCode::INVALID_ARGUMENT, "item_id"},
+       Wire().Bytes(1, kOverlong), StatusCode::INVALID_ARGUMENT, "item_id"},
       Row{"reactivate: expected_version far in the future", kReactivate,
-          Wire().Str(1, "seed-off").Int(2, kFuture), StatusCode::ABORTED, ""}
+          Wire().Bytes(1, "seed-off").Varint(2, kFuture), StatusCode::ABORTED, ""}
           .Because("VERSION_CONFLICT"),
-      Row{"reactivate: an active item", kReactivate, Wire().Str(1, "seed-1"),
+      Row{"reactivate: an active item", kReactivate, Wire().Bytes(1, "seed-1"),
           StatusCode::FAILED_PRECONDITION, ""}
           .Because("ITEM_ALREADY_ACTIVE"),
 
       // --- Subscribe.
-      {"subscribe: negative after_position", kSubscribe, Wire().Int(1, -1),
+      {"subscribe: negative after_position", kSubscribe, Wire().Varint(1, -1),
        StatusCode::INVALID_ARGUMENT, "after_position"},
       {"subscribe: unknown event type", kSubscribe,
-       Wire().Msg(2, Wire().Str(1, "inventory.v1.ItemExploded")),
+       Wire().Message(2, Wire().Bytes(1, "inventory.v1.ItemExploded")),
        StatusCode::INVALID_ARGUMENT, "filter.event_types"},
       {"subscribe: event type in other case", kSubscribe,
-       Wire().Msg(2, Wire().Str(1, "INVENTORY.V1.ITEMCREATED")),
+       Wire().Message(2, Wire().Bytes(1, "INVENTORY.V1.ITEMCREATED")),
        StatusCode::INVALID_ARGUMENT, "filter.event_types"},
       {"subscribe: event type not UTF-8", kSubscribe,
-       Wire().Msg(2, Wire().Str(1, kBadByte)), StatusCode::INVALID_ARGUMENT,
+       Wire().Message(2, Wire().Bytes(1, kBadByte)), StatusCode::INVALID_ARGUMENT,
        "filter.event_types"},
       {"subscribe: 17 event types", kSubscribe,
        [] {
          Wire filter;
-         for (int i = 0; i < 17; ++i) filter.Str(1, "inventory.v1.ItemCreated");
-         return Wire().Msg(2, filter);
+         for (int i = 0; i < 17; ++i) filter.Bytes(1, "inventory.v1.ItemCreated");
+         return Wire().Message(2, filter);
        }(),
        StatusCode::INVALID_ARGUMENT, "filter.event_types"},
       {"subscribe: stream_id_prefix not UTF-8", kSubscribe,
-       Wire().Msg(2, Wire().Str(2, kStray)), StatusCode::INVALID_ARGUMENT,
+       Wire().Message(2, Wire().Bytes(2, kStray)), StatusCode::INVALID_ARGUMENT,
        "filter.stream_id_prefix"},
       {"subscribe: stream_id_prefix of 257 bytes", kSubscribe,
-       Wire().Msg(2, Wire().Str(2, std::string(257, 'i'))),
+       Wire().Message(2, Wire().Bytes(2, std::string(257, 'i'))),
        StatusCode::INVALID_ARGUMENT, "filter.stream_id_prefix"},
       {"subscribe: negative max_events_per_message", kSubscribe,
-       Wire().Int(3, -1), StatusCode::INVALID_ARGUMENT,
+       Wire().Varint(3, -1), StatusCode::INVALID_ARGUMENT,
        "max_events_per_message"},
       {"subscribe: filter that is not a message", kSubscribe,
-       Wire().Str(2, "\xff\xff"), StatusCode::INVALID_ARGUMENT, ""},
+       Wire().Bytes(2, "\xff\xff"), StatusCode::INVALID_ARGUMENT, ""},
       {"subscribe: stream_id_prefix with SQL (valid)", kSubscribe,
-       Wire().Msg(2, Wire().Str(2, "item-'; DROP TABLE events;--")),
+       Wire().Message(2, Wire().Bytes(2, "item-'; DROP TABLE events;--")),
        StatusCode::OK, "", 0,
        [](const std::string& bytes) {
          EXPECT_TRUE(Parse<v1::SubscribeResponse>(bytes).has_caught_up());
        }},
       {"subscribe: huge max_events_per_message (valid, capped)", kSubscribe,
-       Wire().Int(3, std::numeric_limits<int32_t>::max()), StatusCode::OK, "",
+       Wire().Varint(3, std::numeric_limits<int32_t>::max()), StatusCode::OK, "",
        0,
        [](const std::string& bytes) {
          const auto message = Parse<v1::SubscribeResponse>(bytes);
          EXPECT_TRUE(message.has_events()) << message.ShortDebugString();
        }},
       Row{"subscribe: after_position beyond the head", kSubscribe,
-          Wire().Int(1, kFuture), StatusCode::OUT_OF_RANGE, "", 0, nullptr,
+          Wire().Varint(1, kFuture), StatusCode::OUT_OF_RANGE, "", 0, nullptr,
           absl::StrCat("after_position ", kFuture)}
           .Because("LOG_POSITION_OUT_OF_RANGE"),
       {"subscribe: after_event_id without after_position", kSubscribe,
-       Wire().Str(4, "00000000-0000-4000-8000-000000000000"),
+       Wire().Bytes(4, "00000000-0000-4000-8000-000000000000"),
        StatusCode::INVALID_ARGUMENT, "after_event_id"},
       {"subscribe: after_event_id of 65 bytes", kSubscribe,
-       Wire().Int(1, 1).Str(4, std::string(65, 'e')),
+       Wire().Varint(1, 1).Bytes(4, std::string(65, 'e')),
        StatusCode::INVALID_ARGUMENT, "after_event_id"},
       {"subscribe: after_event_id not UTF-8", kSubscribe,
-       Wire().Int(1, 1).Str(4, kSurrogate), StatusCode::INVALID_ARGUMENT,
+       Wire().Varint(1, 1).Bytes(4, kSurrogate), StatusCode::INVALID_ARGUMENT,
        "after_event_id"},
       Row{"subscribe: after_event_id of another log", kSubscribe,
-          Wire().Int(1, 1).Str(4, "00000000-0000-4000-8000-000000000000"),
+          Wire().Varint(1, 1).Bytes(4, "00000000-0000-4000-8000-000000000000"),
           StatusCode::OUT_OF_RANGE, "", 0, nullptr, "the event at position 1"}
           .Because("LOG_DIVERGED"),
   };
@@ -745,77 +635,83 @@ std::vector<Row> Table(int64_t head, const std::string& list_token,
       // --- GetItem.
       {"get: empty item_id", kGetItem, Wire(), StatusCode::INVALID_ARGUMENT,
        "item_id"},
-      {"get: item_id not UTF-8", kGetItem, Wire().Str(1, kSurrogate),
+      {"get: item_id not UTF-8", kGetItem, Wire().Bytes(1, kSurrogate),
        StatusCode::INVALID_ARGUMENT, "item_id"},
-      {"get: item_id with SQL", kGetItem, Wire().Str(1, "' OR '1'='1"),
+      {"get: item_id with SQL", kGetItem, Wire().Bytes(1, "' OR '1'='1"),
        StatusCode::INVALID_ARGUMENT, "item_id"},
       {"get: negative min_position", kGetItem,
-       Wire().Str(1, "seed-1").Int(2, -1), StatusCode::INVALID_ARGUMENT,
+       Wire().Bytes(1, "seed-1").Varint(2, -1), StatusCode::INVALID_ARGUMENT,
        "min_position"},
-      {"get: as_of_version 0", kGetItem, Wire().Str(1, "seed-1").Int(3, 0),
+      {"get: as_of_version 0", kGetItem, Wire().Bytes(1, "seed-1").Varint(3, 0),
        StatusCode::INVALID_ARGUMENT, "as_of_version"},
       {"get: negative as_of_version", kGetItem,
-       Wire().Str(1, "seed-1").Int(3, -3), StatusCode::INVALID_ARGUMENT,
+       Wire().Bytes(1, "seed-1").Varint(3, -3), StatusCode::INVALID_ARGUMENT,
        "as_of_version"},
       Row{"get: as_of_version far in the future", kGetItem,
-          Wire().Str(1, "seed-1").Int(3, kFuture), StatusCode::NOT_FOUND, ""}
+          Wire().Bytes(1, "seed-1").Varint(3, kFuture), StatusCode::NOT_FOUND,
+          ""}
           .Because("ITEM_VERSION_NOT_FOUND"),
-      Row{"get: unknown item", kGetItem, Wire().Str(1, "nobody"),
+      Row{"get: unknown item", kGetItem, Wire().Bytes(1, "nobody"),
           StatusCode::NOT_FOUND, ""}
           .Because("ITEM_NOT_FOUND"),
       {"get: the SQL-named item, verbatim (valid)", kGetItem,
-       Wire().Str(1, "sql-1").Int(2, head).Int(3, 1), StatusCode::OK, "", 0,
+       Wire().Bytes(1, "sql-1").Varint(2, head).Varint(3, 1), StatusCode::OK,
+       "", 0,
        [](const std::string& bytes) {
          EXPECT_EQ(Parse<v1::GetItemResponse>(bytes).item().name(), kSqlName);
        }},
 
       // --- ListItems.
-      {"list: page_size 1001", kListItems, Wire().Int(1, 1001),
+      {"list: page_size 1001", kListItems, Wire().Varint(1, 1001),
        StatusCode::INVALID_ARGUMENT, "page_size"},
       {"list: page_size INT32_MAX", kListItems,
-       Wire().Int(1, std::numeric_limits<int32_t>::max()),
+       Wire().Varint(1, std::numeric_limits<int32_t>::max()),
        StatusCode::INVALID_ARGUMENT, "page_size"},
-      {"list: negative page_size", kListItems, Wire().Int(1, -1),
+      {"list: negative page_size", kListItems, Wire().Varint(1, -1),
        StatusCode::INVALID_ARGUMENT, "page_size"},
-      {"list: page_token not base64", kListItems, Wire().Str(2, "!!garbage!!"),
-       StatusCode::INVALID_ARGUMENT, "page_token"},
-      {"list: page_token of 2000 bytes", kListItems,
-       Wire().Str(2, std::string(2000, 'A')), StatusCode::INVALID_ARGUMENT,
+      {"list: page_token not base64", kListItems,
+       Wire().Bytes(2, "!!garbage!!"), StatusCode::INVALID_ARGUMENT,
        "page_token"},
-      {"list: page_token not UTF-8", kListItems, Wire().Str(2, kBadByte),
+      {"list: page_token of 2000 bytes", kListItems,
+       Wire().Bytes(2, std::string(2000, 'A')), StatusCode::INVALID_ARGUMENT,
+       "page_token"},
+      {"list: page_token not UTF-8", kListItems, Wire().Bytes(2, kBadByte),
        StatusCode::INVALID_ARGUMENT, "page_token"},
       {"list: page_token of GetItemHistory", kListItems,
-       Wire().Str(2, history_token), StatusCode::INVALID_ARGUMENT,
+       Wire().Bytes(2, history_token), StatusCode::INVALID_ARGUMENT,
        "page_token"},
       {"list: page_token of another filter", kListItems,
-       Wire().Str(2, list_token).Str(5, "SEED"), StatusCode::INVALID_ARGUMENT,
-       "page_token"},
+       Wire().Bytes(2, list_token).Bytes(5, "SEED"),
+       StatusCode::INVALID_ARGUMENT, "page_token"},
       {"list: name_contains of 201 bytes", kListItems,
-       Wire().Str(4, std::string(201, 'n')), StatusCode::INVALID_ARGUMENT,
+       Wire().Bytes(4, std::string(201, 'n')), StatusCode::INVALID_ARGUMENT,
        "name_contains"},
-      {"list: name_contains not UTF-8", kListItems, Wire().Str(4, kOverlong),
+      {"list: name_contains not UTF-8", kListItems, Wire().Bytes(4, kOverlong),
        StatusCode::INVALID_ARGUMENT, "name_contains"},
       {"list: sku_prefix of 33 bytes", kListItems,
-       Wire().Str(5, std::string(33, 'S')), StatusCode::INVALID_ARGUMENT,
+       Wire().Bytes(5, std::string(33, 'S')), StatusCode::INVALID_ARGUMENT,
        "sku_prefix"},
-      {"list: sku_prefix not UTF-8", kListItems, Wire().Str(5, kTruncated),
+      {"list: sku_prefix not UTF-8", kListItems, Wire().Bytes(5, kTruncated),
        StatusCode::INVALID_ARGUMENT, "sku_prefix"},
-      {"list: negative min_position", kListItems, Wire().Int(6, -5),
+      {"list: negative min_position", kListItems, Wire().Varint(6, -5),
        StatusCode::INVALID_ARGUMENT, "min_position"},
       {"list: name_contains with SQL finds the item (valid)", kListItems,
-       Wire().Str(4, "DELETE FROM events").Int(6, head), StatusCode::OK, "", 0,
+       Wire().Bytes(4, "DELETE FROM events").Varint(6, head), StatusCode::OK,
+       "", 0,
        [](const std::string& bytes) {
          const auto response = Parse<v1::ListItemsResponse>(bytes);
          ASSERT_EQ(response.items_size(), 1);
          EXPECT_EQ(response.items(0).name(), kRenamedSql);
        }},
       {"list: LIKE wildcards are plain text (valid)", kListItems,
-       Wire().Str(4, "%_%").Str(5, "%").Int(6, head), StatusCode::OK, "", 0,
+       Wire().Bytes(4, "%_%").Bytes(5, "%").Varint(6, head), StatusCode::OK, "",
+       0,
        [](const std::string& bytes) {
          EXPECT_EQ(Parse<v1::ListItemsResponse>(bytes).items_size(), 0);
        }},
       {"list: active as 7, not 0 or 1 (valid: true)", kListItems,
-       Wire().Int(3, 7).Str(5, "SEED").Int(6, head), StatusCode::OK, "", 0,
+       Wire().Varint(3, 7).Bytes(5, "SEED").Varint(6, head), StatusCode::OK, "",
+       0,
        [](const std::string& bytes) {
          const auto response = Parse<v1::ListItemsResponse>(bytes);
          ASSERT_EQ(response.items_size(), 1);
@@ -824,37 +720,37 @@ std::vector<Row> Table(int64_t head, const std::string& list_token,
 
       // --- GetItemHistory.
       {"history: page_size 5000", kHistory,
-       Wire().Str(1, "seed-1").Int(2, 5000), StatusCode::INVALID_ARGUMENT,
+       Wire().Bytes(1, "seed-1").Varint(2, 5000), StatusCode::INVALID_ARGUMENT,
        "page_size"},
-      {"history: empty item_id", kHistory, Wire().Int(2, 10),
+      {"history: empty item_id", kHistory, Wire().Varint(2, 10),
        StatusCode::INVALID_ARGUMENT, "item_id"},
       {"history: page_token garbage", kHistory,
-       Wire().Str(1, "seed-1").Str(3, "%%%"), StatusCode::INVALID_ARGUMENT,
+       Wire().Bytes(1, "seed-1").Bytes(3, "%%%"), StatusCode::INVALID_ARGUMENT,
        "page_token"},
       {"history: page_token of another item", kHistory,
-       Wire().Str(1, "seed-off").Str(3, history_token),
+       Wire().Bytes(1, "seed-off").Bytes(3, history_token),
        StatusCode::INVALID_ARGUMENT, "page_token"},
       {"history: page_token with a cursor that is not a number", kHistory,
        Wire()
-           .Str(1, "seed-1")
-           .Str(3, absl::WebSafeBase64Escape("history:seed-1\nNaN")),
+           .Bytes(1, "seed-1")
+           .Bytes(3, absl::WebSafeBase64Escape("history:seed-1\nNaN")),
        StatusCode::INVALID_ARGUMENT, "page_token"},
       {"history: page_token with an overflowing cursor", kHistory,
        Wire()
-           .Str(1, "seed-1")
-           .Str(3, absl::WebSafeBase64Escape(
-                       "history:seed-1\n99999999999999999999999999")),
+           .Bytes(1, "seed-1")
+           .Bytes(3, absl::WebSafeBase64Escape(
+                         "history:seed-1\n99999999999999999999999999")),
        StatusCode::INVALID_ARGUMENT, "page_token"},
       {"history: page_token with a JSON cursor", kHistory,
        Wire()
-           .Str(1, "seed-1")
-           .Str(3, absl::WebSafeBase64Escape("history:seed-1\n{\"from\":0}")),
+           .Bytes(1, "seed-1")
+           .Bytes(3, absl::WebSafeBase64Escape("history:seed-1\n{\"from\":0}")),
        StatusCode::INVALID_ARGUMENT, "page_token"},
-      Row{"history: unknown item", kHistory, Wire().Str(1, "nobody"),
+      Row{"history: unknown item", kHistory, Wire().Bytes(1, "nobody"),
           StatusCode::NOT_FOUND, ""}
           .Because("ITEM_NOT_FOUND"),
       {"history: of the JSON-named item, verbatim (valid)", kHistory,
-       Wire().Str(1, "json-1").Int(4, head), StatusCode::OK, "", 0,
+       Wire().Bytes(1, "json-1").Varint(4, head), StatusCode::OK, "", 0,
        [](const std::string& bytes) {
          const auto response = Parse<v1::GetItemHistoryResponse>(bytes);
          ASSERT_EQ(response.events_size(), 1);
@@ -862,14 +758,14 @@ std::vector<Row> Table(int64_t head, const std::string& list_token,
        }},
 
       // --- GetInventoryStats.
-      {"stats: negative low_stock_threshold", kStats, Wire().Int(1, -1),
+      {"stats: negative low_stock_threshold", kStats, Wire().Varint(1, -1),
        StatusCode::INVALID_ARGUMENT, "low_stock_threshold"},
-      {"stats: INT64_MIN low_stock_threshold", kStats, Wire().Int(1, kMin64),
+      {"stats: INT64_MIN low_stock_threshold", kStats, Wire().Varint(1, kMin64),
        StatusCode::INVALID_ARGUMENT, "low_stock_threshold"},
-      {"stats: negative min_position", kStats, Wire().Int(2, -1),
+      {"stats: negative min_position", kStats, Wire().Varint(2, -1),
        StatusCode::INVALID_ARGUMENT, "min_position"},
       {"stats: INT64_MAX low_stock_threshold (valid)", kStats,
-       Wire().Int(1, kMax64).Int(2, head), StatusCode::OK, "", 0,
+       Wire().Varint(1, kMax64).Varint(2, head), StatusCode::OK, "", 0,
        [](const std::string& bytes) {
          const auto response = Parse<v1::GetInventoryStatsResponse>(bytes);
          EXPECT_EQ(response.low_stock_item_count(),
@@ -879,18 +775,18 @@ std::vector<Row> Table(int64_t head, const std::string& list_token,
       // --- WatchItem.
       {"watch: empty item_id", kWatch, Wire(), StatusCode::INVALID_ARGUMENT,
        "item_id"},
-      {"watch: item_id not UTF-8", kWatch, Wire().Str(1, kBadByte),
+      {"watch: item_id not UTF-8", kWatch, Wire().Bytes(1, kBadByte),
        StatusCode::INVALID_ARGUMENT, "item_id"},
-      {"watch: item_id of 65 characters", kWatch, Wire().Str(1, k65),
+      {"watch: item_id of 65 characters", kWatch, Wire().Bytes(1, k65),
        StatusCode::INVALID_ARGUMENT, "item_id"},
       {"watch: negative min_position", kWatch,
-       Wire().Str(1, "seed-1").Int(2, -1), StatusCode::INVALID_ARGUMENT,
+       Wire().Bytes(1, "seed-1").Varint(2, -1), StatusCode::INVALID_ARGUMENT,
        "min_position"},
-      Row{"watch: unknown item", kWatch, Wire().Str(1, "nobody").Int(2, head),
-          StatusCode::NOT_FOUND, ""}
+      Row{"watch: unknown item", kWatch,
+          Wire().Bytes(1, "nobody").Varint(2, head), StatusCode::NOT_FOUND, ""}
           .Because("ITEM_NOT_FOUND"),
       {"watch: the long-named item, verbatim (valid)", kWatch,
-       Wire().Str(1, "long-1").Int(2, head), StatusCode::OK, "", 0,
+       Wire().Bytes(1, "long-1").Varint(2, head), StatusCode::OK, "", 0,
        [](const std::string& bytes) {
          EXPECT_EQ(Parse<v1::WatchItemResponse>(bytes).item().name(),
                    kLongName);
@@ -900,47 +796,249 @@ std::vector<Row> Table(int64_t head, const std::string& list_token,
   return rows;
 }
 
-TEST_F(BadInputTest,
-       EveryMalformedRequestIsRefusedNamingItsFieldAndWritesNothing) {
-  // The store before the table: two items, one deactivated.
-  Ok(kCreate, Create("seed-1", "SEED-1", "Seed one"));
-  Ok(kCheckIn, Wire().Str(1, "seed-1").Int(2, 10));
-  Ok(kCreate, Create("seed-off", "SEED-OFF", "Seed off"));
-  const auto deactivated = Parse<v1::DeactivateItemResponse>(
-      Ok(kDeactivate, Wire().Str(1, "seed-off")));
-  const int64_t head = deactivated.global_position();
-  ASSERT_EQ(head, 4);
-  // Real page tokens, to misuse.
-  const auto listed = Parse<v1::ListItemsResponse>(
-      Ok(kListItems, Wire().Int(1, 1).Int(6, head)));
-  const auto history = Parse<v1::GetItemHistoryResponse>(
-      Ok(kHistory, Wire().Str(1, "seed-1").Int(2, 1).Int(4, head)));
-  ASSERT_FALSE(listed.next_page_token().empty());
-  ASSERT_FALSE(history.next_page_token().empty());
-
-  const std::vector<std::string> events_before = EventLog();
-  const std::vector<std::string> requests_before = RequestLog();
-  ASSERT_EQ(events_before.size(), 4u);
-
-  const std::vector<Row> rows =
-      Table(head, listed.next_page_token(), history.next_page_token());
-  ASSERT_GE(rows.size(), 50u);
-  RecordProperty("rows", static_cast<int>(rows.size()));
-  int64_t recorded = 0;
-  for (const Row& row : rows) {
-    SCOPED_TRACE(absl::StrCat(row.method, ": ", row.what));
-    const int64_t count_before = EventCount();
-    const RawReply reply = Call(row);
-    EXPECT_TRUE(Matches(row, reply));
-    if (reply.status.ok() && row.code == StatusCode::OK && row.check) {
-      row.check(reply.message);
+// A test's name for row `index`: its place in the table, the RPC and
+// what the row tries, in letters, digits and underscores.
+std::string RowName(size_t index, const Row& row) {
+  const absl::string_view method(row.method);
+  std::string name =
+      absl::StrFormat("%03d_%s_", index, method.substr(method.rfind('/') + 1));
+  for (const char c : row.what) {
+    if (absl::ascii_isalnum(static_cast<unsigned char>(c))) {
+      name.push_back(c);
+    } else if (name.back() != '_') {
+      name.push_back('_');
     }
-    EXPECT_EQ(EventCount(), count_before + row.records);
-    recorded += row.records;
+  }
+  if (name.back() == '_') name.pop_back();
+  return name;
+}
+
+// The names of the rows, known before any server runs: the table built
+// with the head it asserts and placeholder page tokens.
+const std::vector<std::string>& RowNames() {
+  static const std::vector<std::string>* const names = [] {
+    const std::vector<Row> rows = Table(kHead, "", "");
+    auto* names = new std::vector<std::string>();
+    for (size_t i = 0; i < rows.size(); ++i) {
+      names->push_back(RowName(i, rows[i]));
+    }
+    return names;
+  }();
+  return *names;
+}
+
+// --- The services, shared ----------------------------------------------------
+
+// Both services over one database of this binary's PostgreSQL server
+// (postgres_test_main.h), seeded with two items (one deactivated) and real
+// page tokens to misuse, then the table. Set up once per process, before
+// the first test, and shared by every test: the rows run in table order,
+// each against the store the rows before it left.
+class BadInputServices : public ::testing::Environment {
+ public:
+  // The one instance, valid while tests run.
+  static BadInputServices& Get() { return *instance_; }
+
+  void SetUp() override {
+    instance_ = this;
+    auto url = test_support::TestPostgres().CreateDatabase("bad_input");
+    ASSERT_TRUE(url.ok()) << url.status();
+    url_ = *url;
+    auto command = ServiceProcess::Start(
+        COMMAND_SERVICE_BINARY,
+        {"--listen=127.0.0.1:0", absl::StrCat("--database_url=", url_)});
+    ASSERT_TRUE(command.ok()) << command.status();
+    command_ = std::move(*command);
+    auto query = ServiceProcess::Start(
+        QUERY_SERVICE_BINARY,
+        {"--listen=127.0.0.1:0",
+         absl::StrCat("--command_service=", command_->address())});
+    ASSERT_TRUE(query.ok()) << query.status();
+    query_ = std::move(*query);
+    command_channel_ = grpc::CreateChannel(command_->address(),
+                                           grpc::InsecureChannelCredentials());
+    query_channel_ = grpc::CreateChannel(query_->address(),
+                                         grpc::InsecureChannelCredentials());
+    command_raw_ = std::make_unique<grpc::GenericStub>(command_channel_);
+    query_raw_ = std::make_unique<grpc::GenericStub>(query_channel_);
+    ASSERT_TRUE(Serving(query_channel_));
+    database_ = std::make_unique<pqxx::connection>(url_);
+    ASSERT_NO_FATAL_FAILURE(Seed());
   }
 
+  void TearDown() override {
+    database_.reset();
+    command_raw_.reset();
+    query_raw_.reset();
+    query_.reset();
+    command_.reset();
+    instance_ = nullptr;
+  }
+
+  // Brings the store to the state that row `index` (rows().size(): the
+  // end of the table) expects: sends, without checking their answers, the
+  // rows before it that this process has not run (those a --gtest_filter
+  // left out), so that one row alone meets the store as in a full run.
+  void CatchUpTo(size_t index) {
+    ASSERT_LE(next_row_, index)
+        << "rows must run in table order (not with --gtest_shuffle)";
+    for (; next_row_ < index; ++next_row_) Call(rows_[next_row_]);
+    next_row_ = index + 1;
+  }
+
+  static bool Serving(const std::shared_ptr<grpc::Channel>& channel) {
+    auto health = grpc::health::v1::Health::NewStub(channel);
+    return test_support::AwaitHealth(
+        *health, "", grpc::health::v1::HealthCheckResponse::SERVING);
+  }
+
+  RawReply Call(const Row& row) {
+    grpc::GenericStub& stub =
+        OnCommandService(row.method) ? *command_raw_ : *query_raw_;
+    return IsStream(row.method) ? CallStream(stub, row.method, row.request)
+                                : CallUnary(stub, row.method, row.request);
+  }
+
+  // A valid call that must succeed; returns the response.
+  std::string Ok(const char* method, const std::string& request) {
+    const RawReply reply = Call(Row{"", method, request, StatusCode::OK, ""});
+    EXPECT_TRUE(reply.status.ok())
+        << method << ": " << reply.status.error_message();
+    return reply.message;
+  }
+
+  std::vector<std::string> Query(const std::string& sql) {
+    pqxx::nontransaction tx(*database_);
+    std::vector<std::string> rows;
+    for (const pqxx::row& row : tx.exec(sql)) {
+      std::string line;
+      for (const pqxx::field& field : row) {
+        absl::StrAppend(&line, field.is_null() ? "NULL" : field.c_str(), "|");
+      }
+      rows.push_back(line);
+    }
+    return rows;
+  }
+  std::vector<std::string> EventLog() {
+    return Query(
+        "SELECT global_position, stream_id, stream_version, event_id, "
+        "event_type, payload, metadata, recorded_at FROM events ORDER BY "
+        "global_position");
+  }
+  std::vector<std::string> RequestLog() {
+    return Query("SELECT * FROM event_requests ORDER BY request_id");
+  }
+  int64_t EventCount() {
+    pqxx::nontransaction tx(*database_);
+    return tx.exec1("SELECT count(*) FROM events")[0].as<int64_t>();
+  }
+
+  const std::vector<Row>& rows() const { return rows_; }
+  const std::vector<std::string>& events_before() const {
+    return events_before_;
+  }
+  const std::vector<std::string>& requests_before() const {
+    return requests_before_;
+  }
+  const std::shared_ptr<grpc::Channel>& command_channel() const {
+    return command_channel_;
+  }
+  const std::shared_ptr<grpc::Channel>& query_channel() const {
+    return query_channel_;
+  }
+
+ private:
+  // The store before the table: two items, one deactivated; the table, with
+  // real page tokens.
+  void Seed() {
+    Ok(kCreate, Create("seed-1", "SEED-1", "Seed one"));
+    Ok(kCheckIn, Wire().Bytes(1, "seed-1").Varint(2, 10));
+    Ok(kCreate, Create("seed-off", "SEED-OFF", "Seed off"));
+    const auto deactivated = Parse<v1::DeactivateItemResponse>(
+        Ok(kDeactivate, Wire().Bytes(1, "seed-off")));
+    const int64_t head = deactivated.global_position();
+    ASSERT_EQ(head, kHead);
+    // Real page tokens, to misuse.
+    const auto listed = Parse<v1::ListItemsResponse>(
+        Ok(kListItems, Wire().Varint(1, 1).Varint(6, head)));
+    const auto history = Parse<v1::GetItemHistoryResponse>(
+        Ok(kHistory, Wire().Bytes(1, "seed-1").Varint(2, 1).Varint(4, head)));
+    ASSERT_FALSE(listed.next_page_token().empty());
+    ASSERT_FALSE(history.next_page_token().empty());
+
+    events_before_ = EventLog();
+    requests_before_ = RequestLog();
+    ASSERT_EQ(events_before_.size(), 4u);
+    rows_ = Table(head, listed.next_page_token(), history.next_page_token());
+    // The rows the tests were named after (RowNames), in the same order.
+    ASSERT_EQ(rows_.size(), RowNames().size());
+    for (size_t i = 0; i < rows_.size(); ++i) {
+      ASSERT_EQ(RowName(i, rows_[i]), RowNames()[i]);
+    }
+  }
+
+  static BadInputServices* instance_;
+  std::string url_;
+  std::unique_ptr<ServiceProcess> command_;
+  std::unique_ptr<ServiceProcess> query_;
+  std::shared_ptr<grpc::Channel> command_channel_;
+  std::shared_ptr<grpc::Channel> query_channel_;
+  std::unique_ptr<grpc::GenericStub> command_raw_;
+  std::unique_ptr<grpc::GenericStub> query_raw_;
+  std::unique_ptr<pqxx::connection> database_;
+  std::vector<Row> rows_;
+  std::vector<std::string> events_before_;
+  std::vector<std::string> requests_before_;
+  size_t next_row_ = 0;  // the first row not yet sent
+};
+
+BadInputServices* BadInputServices::instance_ = nullptr;
+
+// Owned by GoogleTest, which sets it up after main() has started
+// PostgreSQL and tears it down before PostgreSQL stops.
+[[maybe_unused]] ::testing::Environment* const kServices =
+    ::testing::AddGlobalTestEnvironment(new BadInputServices);
+
+// --- The tests ---------------------------------------------------------------
+
+// One test per row, named after it ("017_CreateItem_name_of_only_spaces").
+class BadInputTest : public ::testing::TestWithParam<size_t> {};
+
+TEST_P(BadInputTest, IsAnsweredAsItsRowSaysAndRecordsOnlyItsEvents) {
+  BadInputServices& services = BadInputServices::Get();
+  ASSERT_NO_FATAL_FAILURE(services.CatchUpTo(GetParam()));
+  const Row& row = services.rows()[GetParam()];
+  SCOPED_TRACE(absl::StrCat(row.method, ": ", row.what));
+  const int64_t count_before = services.EventCount();
+  const RawReply reply = services.Call(row);
+  EXPECT_TRUE(Matches(row, reply));
+  if (reply.status.ok() && row.code == StatusCode::OK && row.check) {
+    row.check(reply.message);
+  }
+  EXPECT_EQ(services.EventCount(), count_before + row.records);
+}
+
+INSTANTIATE_TEST_SUITE_P(Table, BadInputTest,
+                         ::testing::Range(size_t{0}, RowNames().size()),
+                         [](const ::testing::TestParamInfo<size_t>& info) {
+                           return RowNames()[info.param];
+                         });
+
+// After every row (a parameterized suite, so that GoogleTest runs it after
+// the rows' suite; its one parameter is the whole table).
+class AfterTheTableTest : public ::testing::TestWithParam<const char*> {};
+
+TEST_P(AfterTheTableTest, LogHoldsOnlyTheValidRowsEventsAndBothServicesServe) {
+  BadInputServices& services = BadInputServices::Get();
+  ASSERT_NO_FATAL_FAILURE(services.CatchUpTo(services.rows().size()));
+  int64_t recorded = 0;
+  for (const Row& row : services.rows()) recorded += row.records;
+  RecordProperty("rows", static_cast<int>(services.rows().size()));
+  ASSERT_GE(services.rows().size(), 50u);
+
   // The log: what was there, untouched, then only the valid rows' events.
-  const std::vector<std::string> events_after = EventLog();
+  const std::vector<std::string>& events_before = services.events_before();
+  const std::vector<std::string> events_after = services.EventLog();
   ASSERT_EQ(static_cast<int64_t>(events_after.size()),
             static_cast<int64_t>(events_before.size()) + recorded);
   EXPECT_TRUE(std::equal(events_before.begin(), events_before.end(),
@@ -955,27 +1053,34 @@ TEST_F(BadInputTest,
       "8|item-unknown-1", "9|item-sql-1",  "10|item-seed-1"};
   EXPECT_EQ(added_streams, expected);
   // One idempotency record more: the valid request_id, verbatim.
-  const std::vector<std::string> requests_after = RequestLog();
-  ASSERT_EQ(requests_after.size(), requests_before.size() + 1);
-  EXPECT_EQ(Query("SELECT request_id FROM event_requests"),
+  const std::vector<std::string> requests_after = services.RequestLog();
+  ASSERT_EQ(requests_after.size(), services.requests_before().size() + 1);
+  EXPECT_EQ(services.Query("SELECT request_id FROM event_requests"),
             std::vector<std::string>{kSqlRequestId + "|"});
 
   // The odd strings, byte for byte, in PostgreSQL.
-  EXPECT_EQ(Query("SELECT payload->>'name' FROM events WHERE stream_id IN "
-                  "('item-sql-1', 'item-json-1', 'item-long-1') ORDER BY "
-                  "global_position"),
-            (std::vector<std::string>{kSqlName + "|", kJsonName + "|",
-                                      kLongName + "|", kRenamedSql + "|"}));
-  EXPECT_EQ(Query("SELECT metadata->>'request_id' FROM events WHERE "
-                  "global_position = 10"),
+  EXPECT_EQ(
+      services.Query("SELECT payload->>'name' FROM events WHERE stream_id IN "
+                     "('item-sql-1', 'item-json-1', 'item-long-1') ORDER BY "
+                     "global_position"),
+      (std::vector<std::string>{kSqlName + "|", kJsonName + "|",
+                                kLongName + "|", kRenamedSql + "|"}));
+  EXPECT_EQ(services.Query("SELECT metadata->>'request_id' FROM events WHERE "
+                           "global_position = 10"),
             std::vector<std::string>{kSqlRequestId + "|"});
 
   // Both services still serve, and still take commands.
-  EXPECT_TRUE(Serving(command_channel_));
-  EXPECT_TRUE(Serving(query_channel_));
-  Ok(kCheckIn, Wire().Str(1, "seed-1").Int(2, 1));
-  EXPECT_EQ(EventCount(), 11);
+  EXPECT_TRUE(BadInputServices::Serving(services.command_channel()));
+  EXPECT_TRUE(BadInputServices::Serving(services.query_channel()));
+  services.Ok(kCheckIn, Wire().Bytes(1, "seed-1").Varint(2, 1));
+  EXPECT_EQ(services.EventCount(), 11);
 }
+
+INSTANTIATE_TEST_SUITE_P(Table, AfterTheTableTest,
+                         ::testing::Values("EveryRow"),
+                         [](const ::testing::TestParamInfo<const char*>& info) {
+                           return std::string(info.param);
+                         });
 
 }  // namespace
 }  // namespace inventory

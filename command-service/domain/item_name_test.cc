@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "common/base/field_violation.h"
+#include "common/base/status_matchers.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -28,8 +29,7 @@ std::string Repeat(absl::string_view s, int n) {
 
 // Expects `result` to be the INVALID_ARGUMENT error of field "name".
 void ExpectNameRejected(const absl::StatusOr<ItemName>& result) {
-  ASSERT_FALSE(result.ok());
-  EXPECT_EQ(result.status().code(), absl::StatusCode::kInvalidArgument);
+  ASSERT_THAT(result, StatusIs(absl::StatusCode::kInvalidArgument));
   const std::optional<FieldViolation> violation =
       FieldViolationOf(result.status());
   ASSERT_TRUE(violation.has_value()) << result.status();
@@ -39,7 +39,7 @@ void ExpectNameRejected(const absl::StatusOr<ItemName>& result) {
 
 void ExpectNameAccepted(absl::string_view input, absl::string_view expected) {
   absl::StatusOr<ItemName> name = ItemName::Create(input);
-  ASSERT_TRUE(name.ok()) << name.status();
+  ASSERT_THAT(name, IsOk());
   EXPECT_EQ(name->value(), expected);
 }
 

@@ -17,6 +17,7 @@
 #include "command-service/domain/sku.h"
 #include "common/api/item_id.h"
 #include "common/base/error_reason.h"
+#include "common/base/status_matchers.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -27,6 +28,7 @@ using ::testing::ElementsAre;
 using ::testing::FieldsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
+using ::testing::Not;
 using ::testing::VariantWith;
 
 constexpr int64_t kInt64Max = std::numeric_limits<int64_t>::max();
@@ -102,13 +104,8 @@ ItemState ActiveItemWithStock(int64_t on_hand) {
 // A refusal with `code` and `reason` (error_reason.h) and a message.
 void ExpectRefusal(const absl::StatusOr<std::vector<ItemEvent>>& result,
                    absl::StatusCode code, absl::string_view reason) {
-  ASSERT_FALSE(result.ok()) << "expected " << absl::StatusCodeToString(code)
-                            << " but got " << result->size() << " event(s)";
-  EXPECT_EQ(result.status().code(), code) << result.status();
-  EXPECT_FALSE(result.status().message().empty());
-  const std::optional<ErrorReason> got = ErrorReasonOf(result.status());
-  ASSERT_TRUE(got.has_value()) << "no reason: " << result.status();
-  EXPECT_EQ(got->reason, reason) << result.status();
+  EXPECT_THAT(result, StatusIs(code, Not(IsEmpty())));
+  EXPECT_THAT(result, HasReason(reason));
 }
 
 // --- Decide: CreateItem -----------------------------------------------------
@@ -116,7 +113,7 @@ void ExpectRefusal(const absl::StatusOr<std::vector<ItemEvent>>& result,
 TEST(DecideTest, CreateOnNewItemRecordsItemCreatedWithTheValues) {
   absl::StatusOr<std::vector<ItemEvent>> events =
       Decide(ItemState{}, Create("item-7", "SKU-42", "  Red gadget  "));
-  ASSERT_TRUE(events.ok()) << events.status();
+  ASSERT_THAT(events, IsOk());
   EXPECT_THAT(*events, ElementsAre(VariantWith<ItemCreated>(
                            FieldsAre("item-7", "SKU-42", "Red gadget"))));
 }
@@ -192,7 +189,7 @@ TEST(DecideTest, DeactivatedMessageNamesTheAction) {
 TEST(DecideTest, RenameRecordsItemRenamed) {
   absl::StatusOr<std::vector<ItemEvent>> events =
       Decide(ActiveItem(), Rename("Green widget"));
-  ASSERT_TRUE(events.ok()) << events.status();
+  ASSERT_THAT(events, IsOk());
   EXPECT_THAT(*events, ElementsAre(VariantWith<ItemRenamed>(
                            FieldsAre("item-1", "Green widget"))));
 }
@@ -210,7 +207,7 @@ TEST(DecideTest, RenameToSameNameAfterTrimmingIsFailedPrecondition) {
 TEST(DecideTest, RenameIsCaseSensitive) {
   absl::StatusOr<std::vector<ItemEvent>> events =
       Decide(ActiveItem(), Rename("blue widget"));
-  ASSERT_TRUE(events.ok()) << events.status();
+  ASSERT_THAT(events, IsOk());
   EXPECT_THAT(*events, ElementsAre(VariantWith<ItemRenamed>(
                            FieldsAre("item-1", "blue widget"))));
 }
@@ -220,7 +217,7 @@ TEST(DecideTest, RenameIsCaseSensitive) {
 TEST(DecideTest, CheckInRecordsItemsCheckedIn) {
   absl::StatusOr<std::vector<ItemEvent>> events =
       Decide(ActiveItem(3), CheckIn(1000000));
-  ASSERT_TRUE(events.ok()) << events.status();
+  ASSERT_THAT(events, IsOk());
   EXPECT_THAT(
       *events,
       ElementsAre(VariantWith<ItemsCheckedIn>(FieldsAre("item-1", 1000000))));
@@ -229,13 +226,13 @@ TEST(DecideTest, CheckInRecordsItemsCheckedIn) {
 TEST(DecideTest, CheckInRightUpToInt64MaxIsAccepted) {
   absl::StatusOr<std::vector<ItemEvent>> events =
       Decide(ActiveItemWithStock(kInt64Max - 1000000), CheckIn(1000000));
-  ASSERT_TRUE(events.ok()) << events.status();
+  ASSERT_THAT(events, IsOk());
   EXPECT_THAT(
       *events,
       ElementsAre(VariantWith<ItemsCheckedIn>(FieldsAre("item-1", 1000000))));
 
   events = Decide(ActiveItemWithStock(kInt64Max - 1), CheckIn(1));
-  ASSERT_TRUE(events.ok()) << events.status();
+  ASSERT_THAT(events, IsOk());
   EXPECT_THAT(*events,
               ElementsAre(VariantWith<ItemsCheckedIn>(FieldsAre("item-1", 1))));
 }
@@ -264,7 +261,7 @@ TEST(DecideTest, CheckInOverflowMessage) {
 TEST(DecideTest, RemoveRecordsItemsRemoved) {
   absl::StatusOr<std::vector<ItemEvent>> events =
       Decide(ActiveItem(10), Remove(4));
-  ASSERT_TRUE(events.ok()) << events.status();
+  ASSERT_THAT(events, IsOk());
   EXPECT_THAT(*events,
               ElementsAre(VariantWith<ItemsRemoved>(FieldsAre("item-1", 4))));
 }
@@ -272,7 +269,7 @@ TEST(DecideTest, RemoveRecordsItemsRemoved) {
 TEST(DecideTest, RemoveExactlyOnHandIsAccepted) {
   absl::StatusOr<std::vector<ItemEvent>> events =
       Decide(ActiveItem(10), Remove(10));
-  ASSERT_TRUE(events.ok()) << events.status();
+  ASSERT_THAT(events, IsOk());
   EXPECT_THAT(*events,
               ElementsAre(VariantWith<ItemsRemoved>(FieldsAre("item-1", 10))));
 }
@@ -302,7 +299,7 @@ TEST(DecideTest, RemoveMoreThanOnHandMessageStatesBothNumbers) {
 TEST(DecideTest, RemoveWithHugeStockIsAccepted) {
   absl::StatusOr<std::vector<ItemEvent>> events =
       Decide(ActiveItemWithStock(kInt64Max), Remove(1000000));
-  ASSERT_TRUE(events.ok()) << events.status();
+  ASSERT_THAT(events, IsOk());
 }
 
 // --- Decide: DeactivateItem / ReactivateItem --------------------------------
@@ -310,7 +307,7 @@ TEST(DecideTest, RemoveWithHugeStockIsAccepted) {
 TEST(DecideTest, DeactivateActiveItemRecordsItemDeactivated) {
   absl::StatusOr<std::vector<ItemEvent>> events =
       Decide(ActiveItem(5), Deactivate());
-  ASSERT_TRUE(events.ok()) << events.status();
+  ASSERT_THAT(events, IsOk());
   EXPECT_THAT(*events,
               ElementsAre(VariantWith<ItemDeactivated>(FieldsAre("item-1"))));
 }
@@ -324,7 +321,7 @@ TEST(DecideTest, ReactivateActiveItemIsFailedPrecondition) {
 TEST(DecideTest, ReactivateDeactivatedItemRecordsItemReactivated) {
   absl::StatusOr<std::vector<ItemEvent>> events =
       Decide(DeactivatedItem(), Reactivate());
-  ASSERT_TRUE(events.ok()) << events.status();
+  ASSERT_THAT(events, IsOk());
   EXPECT_THAT(*events,
               ElementsAre(VariantWith<ItemReactivated>(FieldsAre("item-1"))));
 }
@@ -578,7 +575,7 @@ TEST(ItemLifecycleTest, DecidedEventsEvolveTheState) {
   ItemState state;
   const auto apply = [&state](const ItemCommand& command) {
     absl::StatusOr<std::vector<ItemEvent>> events = Decide(state, command);
-    ASSERT_TRUE(events.ok()) << events.status();
+    ASSERT_THAT(events, IsOk());
     ASSERT_EQ(events->size(), 1u);
     state = Replay(state, *events);
   };

@@ -8,6 +8,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "common/base/field_violation.h"
+#include "common/base/status_matchers.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -19,8 +20,7 @@ using ::testing::HasSubstr;
 // Expects `result` to be the INVALID_ARGUMENT error of field "quantity"
 // whose message states the bounds.
 void ExpectQuantityRejected(const absl::StatusOr<Quantity>& result) {
-  ASSERT_FALSE(result.ok());
-  EXPECT_EQ(result.status().code(), absl::StatusCode::kInvalidArgument);
+  ASSERT_THAT(result, StatusIs(absl::StatusCode::kInvalidArgument));
   const std::optional<FieldViolation> violation =
       FieldViolationOf(result.status());
   ASSERT_TRUE(violation.has_value()) << result.status();
@@ -33,7 +33,7 @@ void ExpectQuantityRejected(const absl::StatusOr<Quantity>& result) {
 
 void ExpectQuantityAccepted(int64_t value) {
   absl::StatusOr<Quantity> quantity = Quantity::Create(value);
-  ASSERT_TRUE(quantity.ok()) << quantity.status();
+  ASSERT_THAT(quantity, IsOk());
   EXPECT_EQ(quantity->value(), value);
 }
 

@@ -7,6 +7,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "common/base/field_violation.h"
+#include "common/base/status_matchers.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -17,8 +18,7 @@ using ::testing::HasSubstr;
 
 // Expects `result` to be the INVALID_ARGUMENT error of field "sku".
 void ExpectSkuRejected(const absl::StatusOr<Sku>& result) {
-  ASSERT_FALSE(result.ok());
-  EXPECT_EQ(result.status().code(), absl::StatusCode::kInvalidArgument);
+  ASSERT_THAT(result, StatusIs(absl::StatusCode::kInvalidArgument));
   const std::optional<FieldViolation> violation =
       FieldViolationOf(result.status());
   ASSERT_TRUE(violation.has_value()) << result.status();
@@ -28,7 +28,7 @@ void ExpectSkuRejected(const absl::StatusOr<Sku>& result) {
 
 void ExpectSkuAccepted(absl::string_view value) {
   absl::StatusOr<Sku> sku = Sku::Create(value);
-  ASSERT_TRUE(sku.ok()) << "value: " << value << " status: " << sku.status();
+  ASSERT_THAT(sku, IsOk()) << "value: " << value << " status: " << sku.status();
   EXPECT_EQ(sku->value(), value);
 }
 

@@ -10,6 +10,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "common/base/status_matchers.h"
 #include "common/eventstore/event_store.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/util/json_util.h"
@@ -102,8 +103,7 @@ void ExpectDataLossWithoutPayload(const RecordedEvent& recorded,
                                   absl::string_view secret) {
   const absl::StatusOr<Event> event = DecodeEventOrDataLoss(recorded);
   ASSERT_FALSE(event.ok()) << "payload: " << recorded.payload_json;
-  EXPECT_EQ(event.status().code(), absl::StatusCode::kDataLoss)
-      << event.status();
+  EXPECT_THAT(event, StatusIs(absl::StatusCode::kDataLoss));
   const std::string message(event.status().message());
   EXPECT_THAT(message, HasSubstr("42"));  // names the event's position
   EXPECT_THAT(message, Not(HasSubstr(std::string(secret))));
@@ -177,7 +177,7 @@ TEST(IsKnownEventTypeTest, UnknownNames) {
 TEST(ToEventDataTest, UsesFixedTypeNameAndSnakeCaseJson) {
   Event event = ItemsCheckedInEvent();
   const absl::StatusOr<EventData> data = ToEventData(event);
-  ASSERT_TRUE(data.ok()) << data.status();
+  ASSERT_THAT(data, IsOk());
   EXPECT_EQ(data->event_type, "inventory.v1.ItemsCheckedIn");
   EXPECT_THAT(data->payload_json, HasSubstr("\"item_id\""));
   EXPECT_THAT(data->payload_json, HasSubstr("\"item-1\""));
@@ -190,7 +190,7 @@ TEST(ToEventDataTest, EveryPayloadTypeEncodes) {
   for (const Event& event : OneEventOfEachType()) {
     SCOPED_TRACE(EventTypeName(event.payload_case()));
     const absl::StatusOr<EventData> data = ToEventData(event);
-    ASSERT_TRUE(data.ok()) << data.status();
+    ASSERT_THAT(data, IsOk());
     EXPECT_EQ(data->event_type, EventTypeName(event.payload_case()));
     EXPECT_THAT(data->payload_json, HasSubstr("\"item_id\":\"item-1\""));
     EXPECT_THAT(data->payload_json, Not(HasSubstr("itemId")));
@@ -202,7 +202,7 @@ TEST(ToEventDataTest, EveryPayloadTypeEncodes) {
 
 TEST(ToEventDataTest, ItemCreatedJsonHasAllFields) {
   const absl::StatusOr<EventData> data = ToEventData(ItemCreatedEvent());
-  ASSERT_TRUE(data.ok()) << data.status();
+  ASSERT_THAT(data, IsOk());
   EXPECT_THAT(data->payload_json, HasSubstr("\"item_id\""));
   EXPECT_THAT(data->payload_json, HasSubstr("\"sku\":\"WID-001\""));
   EXPECT_THAT(data->payload_json, HasSubstr("\"name\""));
@@ -212,7 +212,7 @@ TEST(ToEventDataTest, CopiesMetadata) {
   Event event = ItemRenamedEvent();
   SetMetadata(&event);
   const absl::StatusOr<EventData> data = ToEventData(event);
-  ASSERT_TRUE(data.ok()) << data.status();
+  ASSERT_THAT(data, IsOk());
   EXPECT_EQ(data->metadata.request_id, "req-1");
   EXPECT_EQ(data->metadata.correlation_id, "corr-2");
   EXPECT_EQ(data->metadata.causation_id, "cause-3");
@@ -220,7 +220,7 @@ TEST(ToEventDataTest, CopiesMetadata) {
 
 TEST(ToEventDataTest, MissingMetadataIsEmpty) {
   const absl::StatusOr<EventData> data = ToEventData(ItemRenamedEvent());
-  ASSERT_TRUE(data.ok()) << data.status();
+  ASSERT_THAT(data, IsOk());
   EXPECT_EQ(data->metadata, EventMetadata{});
 }
 
@@ -233,7 +233,7 @@ TEST(ToEventDataTest, IgnoresEnvelopeFields) {
   event.set_event_type("inventory.v1.Bogus");
   event.mutable_recorded_at()->set_seconds(12345);
   const absl::StatusOr<EventData> data = ToEventData(event);
-  ASSERT_TRUE(data.ok()) << data.status();
+  ASSERT_THAT(data, IsOk());
   // The type comes from the payload case, not from event_type.
   EXPECT_EQ(data->event_type, "inventory.v1.ItemDeactivated");
   EXPECT_THAT(data->payload_json, Not(HasSubstr("item-zzz")));
@@ -245,21 +245,19 @@ TEST(ToEventDataTest, NoPayloadIsInvalidArgument) {
   SetMetadata(&event);
   event.set_event_type("inventory.v1.ItemCreated");
   const absl::StatusOr<EventData> data = ToEventData(event);
-  ASSERT_FALSE(data.ok());
-  EXPECT_EQ(data.status().code(), absl::StatusCode::kInvalidArgument);
+  ASSERT_THAT(data, StatusIs(absl::StatusCode::kInvalidArgument));
 }
 
 TEST(ToEventDataTest, EmptyEventIsInvalidArgument) {
   const absl::StatusOr<EventData> data = ToEventData(Event{});
-  ASSERT_FALSE(data.ok());
-  EXPECT_EQ(data.status().code(), absl::StatusCode::kInvalidArgument);
+  ASSERT_THAT(data, StatusIs(absl::StatusCode::kInvalidArgument));
 }
 
 TEST(ToEventDataTest, EmptyPayloadMessageStillEncodes) {
   Event event;
   event.mutable_item_reactivated();  // set, but with default values
   const absl::StatusOr<EventData> data = ToEventData(event);
-  ASSERT_TRUE(data.ok()) << data.status();
+  ASSERT_THAT(data, IsOk());
   EXPECT_EQ(data->event_type, "inventory.v1.ItemReactivated");
   EXPECT_EQ(data->payload_json, "{}");
 }
@@ -274,12 +272,12 @@ TEST_P(RoundTripTest, RecordedEventToProtoEventRestoresEverything) {
   SetMetadata(&original);
 
   const absl::StatusOr<EventData> data = ToEventData(original);
-  ASSERT_TRUE(data.ok()) << data.status();
+  ASSERT_THAT(data, IsOk());
 
   RecordedEvent recorded = Recorded(data->event_type, data->payload_json);
   recorded.metadata = data->metadata;
   const absl::StatusOr<Event> restored = DecodeEventOrDataLoss(recorded);
-  ASSERT_TRUE(restored.ok()) << restored.status();
+  ASSERT_THAT(restored, IsOk());
 
   EXPECT_EQ(restored->global_position(), 42);
   EXPECT_EQ(restored->stream_id(), "item-item-1");
@@ -321,10 +319,10 @@ TEST(ToProtoEventTest, LargeQuantitySurvivesJson) {
   event.mutable_items_checked_in()->set_item_id("x");
   event.mutable_items_checked_in()->set_quantity(9007199254740993);  // 2^53+1
   const absl::StatusOr<EventData> data = ToEventData(event);
-  ASSERT_TRUE(data.ok()) << data.status();
+  ASSERT_THAT(data, IsOk());
   const absl::StatusOr<Event> restored =
       DecodeEventOrDataLoss(Recorded(data->event_type, data->payload_json));
-  ASSERT_TRUE(restored.ok()) << restored.status();
+  ASSERT_THAT(restored, IsOk());
   EXPECT_EQ(restored->items_checked_in().quantity(), 9007199254740993);
 }
 
@@ -337,7 +335,7 @@ TEST(ToProtoEventTest, RecordedAtKeepsMicroseconds) {
         Recorded("inventory.v1.ItemDeactivated", R"({"item_id":"a"})");
     recorded.recorded_at = absl::FromUnixMicros(micros);
     const absl::StatusOr<Event> event = DecodeEventOrDataLoss(recorded);
-    ASSERT_TRUE(event.ok()) << event.status();
+    ASSERT_THAT(event, IsOk());
     EXPECT_EQ(event->recorded_at().seconds(), micros / 1000000);
     EXPECT_EQ(event->recorded_at().nanos(), (micros % 1000000) * 1000);
   }
@@ -347,7 +345,7 @@ TEST(ToProtoEventTest, AcceptsHandWrittenSnakeCaseJson) {
   const absl::StatusOr<Event> event = DecodeEventOrDataLoss(
       Recorded("inventory.v1.ItemCreated",
                R"({"item_id":"a","sku":"ABC","name":"Widget"})"));
-  ASSERT_TRUE(event.ok()) << event.status();
+  ASSERT_THAT(event, IsOk());
   EXPECT_EQ(event->item_created().item_id(), "a");
   EXPECT_EQ(event->item_created().sku(), "ABC");
   EXPECT_EQ(event->item_created().name(), "Widget");
@@ -359,7 +357,7 @@ TEST(ToProtoEventTest, AcceptsQuantityAsJsonNumberOrString) {
     SCOPED_TRACE(json);
     const absl::StatusOr<Event> event =
         DecodeEventOrDataLoss(Recorded("inventory.v1.ItemsRemoved", json));
-    ASSERT_TRUE(event.ok()) << event.status();
+    ASSERT_THAT(event, IsOk());
     EXPECT_EQ(event->items_removed().quantity(), 7);
   }
 }
@@ -367,7 +365,7 @@ TEST(ToProtoEventTest, AcceptsQuantityAsJsonNumberOrString) {
 TEST(ToProtoEventTest, EmptyObjectGivesDefaultPayload) {
   const absl::StatusOr<Event> event =
       DecodeEventOrDataLoss(Recorded("inventory.v1.ItemReactivated", "{}"));
-  ASSERT_TRUE(event.ok()) << event.status();
+  ASSERT_THAT(event, IsOk());
   EXPECT_EQ(event->payload_case(), Event::kItemReactivated);
   EXPECT_EQ(event->item_reactivated().item_id(), "");
 }
@@ -401,8 +399,7 @@ TEST(ToProtoEventTest, EmptyOrNullPayloadIsDataLoss) {
     SCOPED_TRACE(json);
     const absl::StatusOr<Event> event =
         DecodeEventOrDataLoss(Recorded("inventory.v1.ItemDeactivated", json));
-    ASSERT_FALSE(event.ok());
-    EXPECT_EQ(event.status().code(), absl::StatusCode::kDataLoss);
+    ASSERT_THAT(event, StatusIs(absl::StatusCode::kDataLoss));
   }
 }
 
@@ -439,8 +436,7 @@ TEST(ToProtoEventTest, PayloadOfAnotherTypeIsDataLoss) {
 TEST(ToProtoEventTest, DataLossMessageNamesTheEventType) {
   const absl::StatusOr<Event> event = DecodeEventOrDataLoss(
       Recorded("inventory.v1.ItemCreated", R"({"item_id":"a","x":1})"));
-  ASSERT_FALSE(event.ok());
-  EXPECT_EQ(event.status().code(), absl::StatusCode::kDataLoss);
+  ASSERT_THAT(event, StatusIs(absl::StatusCode::kDataLoss));
   EXPECT_THAT(std::string(event.status().message()),
               HasSubstr("inventory.v1.ItemCreated"));
 }

@@ -7,6 +7,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "common/base/field_violation.h"
+#include "common/base/status_matchers.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -17,8 +18,7 @@ using ::testing::HasSubstr;
 
 // Expects `result` to be the INVALID_ARGUMENT error of field "item_id".
 void ExpectItemIdRejected(const absl::StatusOr<ItemId>& result) {
-  ASSERT_FALSE(result.ok());
-  EXPECT_EQ(result.status().code(), absl::StatusCode::kInvalidArgument);
+  ASSERT_THAT(result, StatusIs(absl::StatusCode::kInvalidArgument));
   const std::optional<FieldViolation> violation =
       FieldViolationOf(result.status());
   ASSERT_TRUE(violation.has_value()) << result.status();
@@ -30,14 +30,14 @@ TEST(ItemIdTest, EmptyIsRejected) { ExpectItemIdRejected(ItemId::Create("")); }
 
 TEST(ItemIdTest, OneCharacterIsAccepted) {
   absl::StatusOr<ItemId> id = ItemId::Create("a");
-  ASSERT_TRUE(id.ok()) << id.status();
+  ASSERT_THAT(id, IsOk());
   EXPECT_EQ(id->value(), "a");
 }
 
 TEST(ItemIdTest, SixtyFourCharactersAreAccepted) {
   const std::string value(64, 'x');
   absl::StatusOr<ItemId> id = ItemId::Create(value);
-  ASSERT_TRUE(id.ok()) << id.status();
+  ASSERT_THAT(id, IsOk());
   EXPECT_EQ(id->value(), value);
   EXPECT_EQ(id->value().size(), ItemId::kMaxLength);
 }
@@ -53,7 +53,7 @@ TEST(ItemIdTest, AcceptsEveryAllowedCharacterClass) {
        {"abcdefghijklmnopqrstuvwxyz", "ABCDEFGHIJKLMNOPQRSTUVWXYZ",
         "0123456789", "_", "-", "__", "--", "a-B_9", "-_-", "Item_42-x"}) {
     absl::StatusOr<ItemId> id = ItemId::Create(value);
-    ASSERT_TRUE(id.ok()) << "value: " << value << " status: " << id.status();
+    ASSERT_THAT(id, IsOk()) << "value: " << value << " status: " << id.status();
     EXPECT_EQ(id->value(), value);
   }
 }
@@ -64,7 +64,7 @@ TEST(ItemIdTest, AcceptsEachAllowedCharacterAlone) {
   for (char c = 'A'; c <= 'Z'; ++c) allowed.push_back(c);
   for (char c = '0'; c <= '9'; ++c) allowed.push_back(c);
   for (char c : allowed) {
-    EXPECT_TRUE(ItemId::Create(std::string(1, c)).ok()) << "char: " << c;
+    EXPECT_THAT(ItemId::Create(std::string(1, c)), IsOk()) << "char: " << c;
   }
 }
 

@@ -7,6 +7,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/cord.h"
 #include "common/base/field_violation.h"
+#include "common/base/status_matchers.h"
 #include "gtest/gtest.h"
 
 namespace inventory {
@@ -18,7 +19,7 @@ TEST(ErrorReasonTest, AttachesReasonAndMetadataKeepingTheRest) {
   const absl::Status with =
       WithReason(status, reason::kVersionConflict,
                  {{"expected_version", "2"}, {"actual_version", "3"}});
-  EXPECT_EQ(with.code(), absl::StatusCode::kAborted);
+  EXPECT_THAT(with, StatusIs(absl::StatusCode::kAborted));
   EXPECT_EQ(with.message(), "item is at version 3, expected 2");
   EXPECT_EQ(with.GetPayload("other/payload"), absl::Cord("kept"));
   const std::optional<ErrorReason> reason = ErrorReasonOf(with);
@@ -63,7 +64,7 @@ TEST(ErrorReasonTest, OkAndPlainStatusesHaveNone) {
   EXPECT_FALSE(ErrorReasonOf(absl::InternalError("boom")).has_value());
   EXPECT_FALSE(ErrorReasonOf(absl::InvalidArgumentError("bad")).has_value());
   // An OK status takes no reason.
-  EXPECT_TRUE(WithReason(absl::OkStatus(), reason::kItemNotFound).ok());
+  EXPECT_THAT(WithReason(absl::OkStatus(), reason::kItemNotFound), IsOk());
 }
 
 TEST(StatusForLogTest, CodeMessageAndReasonWithoutRawPayloads) {

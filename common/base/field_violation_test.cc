@@ -7,6 +7,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/cord.h"
 #include "absl/strings/string_view.h"
+#include "common/base/status_matchers.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -16,13 +17,13 @@ namespace {
 TEST(InvalidFieldTest, IsInvalidArgumentWithFieldAndDescription) {
   const absl::Status status =
       InvalidField("quantity", "must be between 1 and 1000000");
-  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(status, StatusIs(absl::StatusCode::kInvalidArgument));
   EXPECT_EQ(status.message(), "quantity: must be between 1 and 1000000");
 }
 
 TEST(InvalidFieldTest, EmptyDescription) {
   const absl::Status status = InvalidField("sku", "");
-  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(status, StatusIs(absl::StatusCode::kInvalidArgument));
   EXPECT_EQ(status.message(), "sku: ");
 }
 

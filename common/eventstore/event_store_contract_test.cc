@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "common/base/status_matchers.h"
 #include "gmock/gmock.h"
 
 namespace inventory {
@@ -36,7 +37,7 @@ AppendRequest MakeAppend(absl::string_view stream, ExpectedVersion expected,
 
 std::vector<RecordedEvent> ReadWholeLog(EventStore& store) {
   auto events = store.ReadAll(0, 1'000'000);
-  EXPECT_TRUE(events.ok()) << events.status();
+  EXPECT_THAT(events, IsOk());
   return events.ok() ? *events : std::vector<RecordedEvent>{};
 }
 
@@ -62,13 +63,13 @@ TEST_P(EventStoreContractTest, EmptyStoreHasNothing) {
 TEST_P(EventStoreContractTest, AppendNumbersVersionsAndPositionsFromOne) {
   auto result =
       store().Append(MakeAppend("s-1", ExpectedVersion::NoStream(), 3));
-  ASSERT_TRUE(result.ok()) << result.status();
+  ASSERT_THAT(result, IsOk());
   EXPECT_EQ(result->stream_version, 3);
   EXPECT_EQ(result->global_position, 3);
   EXPECT_FALSE(result->replayed);
 
   auto events = store().ReadStream("s-1", 1, 100);
-  ASSERT_TRUE(events.ok()) << events.status();
+  ASSERT_THAT(events, IsOk());
   ASSERT_THAT(*events, SizeIs(3));
   for (int i = 0; i < 3; ++i) {
     EXPECT_EQ((*events)[i].stream_id, "s-1");
@@ -83,10 +84,10 @@ TEST_P(EventStoreContractTest, StoresTypePayloadMetadataIdAndTime) {
   const absl::Time before = absl::Now() - absl::Seconds(5);
   AppendRequest request = MakeAppend("s-1", ExpectedVersion::Any(), 2);
   request.events[0].metadata = {"req-1", "corr-1", "cause-1"};
-  ASSERT_TRUE(store().Append(request).ok());
+  ASSERT_THAT(store().Append(request), IsOk());
 
   auto events = store().ReadStream("s-1", 1, 10);
-  ASSERT_TRUE(events.ok());
+  ASSERT_THAT(events, IsOk());
   ASSERT_THAT(*events, SizeIs(2));
   const RecordedEvent& first = (*events)[0];
   // JSON payloads may be normalized by a store; compare the parsed content.
@@ -100,26 +101,26 @@ TEST_P(EventStoreContractTest, StoresTypePayloadMetadataIdAndTime) {
 }
 
 TEST_P(EventStoreContractTest, ExactExpectedVersionAppends) {
-  ASSERT_TRUE(
-      store().Append(MakeAppend("s-1", ExpectedVersion::NoStream(), 2)).ok());
+  ASSERT_THAT(store().Append(MakeAppend("s-1", ExpectedVersion::NoStream(), 2)),
+              IsOk());
   auto result = store().Append(MakeAppend("s-1", ExpectedVersion::Exact(2)));
-  ASSERT_TRUE(result.ok()) << result.status();
+  ASSERT_THAT(result, IsOk());
   EXPECT_EQ(result->stream_version, 3);
 }
 
 TEST_P(EventStoreContractTest, WrongExpectedVersionAppendsNothing) {
-  ASSERT_TRUE(
-      store().Append(MakeAppend("s-1", ExpectedVersion::NoStream(), 2)).ok());
+  ASSERT_THAT(store().Append(MakeAppend("s-1", ExpectedVersion::NoStream(), 2)),
+              IsOk());
   for (ExpectedVersion wrong :
        {ExpectedVersion::NoStream(), ExpectedVersion::Exact(1),
         ExpectedVersion::Exact(3), ExpectedVersion::Exact(1000)}) {
     auto result = store().Append(MakeAppend("s-1", wrong, 2));
-    ASSERT_EQ(result.status().code(), absl::StatusCode::kAborted)
+    ASSERT_THAT(result, StatusIs(absl::StatusCode::kAborted))
         << wrong.ToString();
     EXPECT_THAT(result.status().message(), HasSubstr("version 2"));
   }
   auto missing = store().Append(MakeAppend("s-2", ExpectedVersion::Exact(1)));
-  EXPECT_EQ(missing.status().code(), absl::StatusCode::kAborted);
+  EXPECT_THAT(missing, StatusIs(absl::StatusCode::kAborted));
   EXPECT_THAT(missing.status().message(), HasSubstr("version 0"));
 
   EXPECT_THAT(ReadWholeLog(store()), SizeIs(2));
@@ -127,44 +128,41 @@ TEST_P(EventStoreContractTest, WrongExpectedVersionAppendsNothing) {
 }
 
 TEST_P(EventStoreContractTest, AnyExpectedVersionAlwaysAppends) {
-  ASSERT_TRUE(store().Append(MakeAppend("s-1", ExpectedVersion::Any())).ok());
+  ASSERT_THAT(store().Append(MakeAppend("s-1", ExpectedVersion::Any())),
+              IsOk());
   auto result = store().Append(MakeAppend("s-1", ExpectedVersion::Any()));
-  ASSERT_TRUE(result.ok());
+  ASSERT_THAT(result, IsOk());
   EXPECT_EQ(result->stream_version, 2);
 }
 
 TEST_P(EventStoreContractTest, RejectsMalformedRequests) {
-  EXPECT_EQ(
-      store().Append(MakeAppend("", ExpectedVersion::Any())).status().code(),
-      absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(store()
-                .Append(MakeAppend("s-1", ExpectedVersion::Any(), 0))
-                .status()
-                .code(),
-            absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(store().Append(MakeAppend("", ExpectedVersion::Any())),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(store().Append(MakeAppend("s-1", ExpectedVersion::Any(), 0)),
+              StatusIs(absl::StatusCode::kInvalidArgument));
   AppendRequest untyped = MakeAppend("s-1", ExpectedVersion::Any());
   untyped.events[0].event_type.clear();
-  EXPECT_EQ(store().Append(untyped).status().code(),
-            absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(store().Append(untyped),
+              StatusIs(absl::StatusCode::kInvalidArgument));
   for (const char* payload : {"", "{not json", "[1, 2]", "42"}) {
     AppendRequest bad_payload = MakeAppend("s-1", ExpectedVersion::Any());
     bad_payload.events[0].payload_json = payload;
-    EXPECT_EQ(store().Append(bad_payload).status().code(),
-              absl::StatusCode::kInvalidArgument)
+    EXPECT_THAT(store().Append(bad_payload),
+                StatusIs(absl::StatusCode::kInvalidArgument))
         << payload;
   }
   AppendRequest nul_stream =
       MakeAppend(std::string("s-1\0x", 5), ExpectedVersion::Any());
-  EXPECT_EQ(store().Append(nul_stream).status().code(),
-            absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(store().ReadAll(-1, 10).status().code(),
-            absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(store().ReadAll(0, 0).status().code(),
-            absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(store().ReadStream("s-1", 0, 10).status().code(),
-            absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(store().ReadStream("s-1", 1, 0).status().code(),
-            absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(store().Append(nul_stream),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(store().ReadAll(-1, 10),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(store().ReadAll(0, 0),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(store().ReadStream("s-1", 0, 10),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(store().ReadStream("s-1", 1, 0),
+              StatusIs(absl::StatusCode::kInvalidArgument));
   EXPECT_THAT(ReadWholeLog(store()), SizeIs(0));
 }
 
@@ -175,9 +173,9 @@ TEST_P(EventStoreContractTest, StoresHostileTextVerbatim) {
   request.events[0].payload_json = R"({"name": "x'); DROP TABLE events;--"})";
   request.events[0].metadata.correlation_id = hostile;
   request.request_id = hostile;
-  ASSERT_TRUE(store().Append(request).ok());
+  ASSERT_THAT(store().Append(request), IsOk());
   auto events = store().ReadStream(hostile, 1, 10);
-  ASSERT_TRUE(events.ok());
+  ASSERT_THAT(events, IsOk());
   ASSERT_THAT(*events, SizeIs(1));
   EXPECT_EQ((*events)[0].stream_id, hostile);
   EXPECT_EQ((*events)[0].metadata.correlation_id, hostile);
@@ -189,7 +187,7 @@ TEST_P(EventStoreContractTest, GlobalPositionsIncreaseAcrossStreams) {
   for (int i = 0; i < 10; ++i) {
     auto result = store().Append(MakeAppend(absl::StrCat("s-", i % 3),
                                             ExpectedVersion::Any(), 1 + i % 2));
-    ASSERT_TRUE(result.ok());
+    ASSERT_THAT(result, IsOk());
   }
   const std::vector<RecordedEvent> log = ReadWholeLog(store());
   ASSERT_THAT(log, SizeIs(15));
@@ -201,16 +199,15 @@ TEST_P(EventStoreContractTest, GlobalPositionsIncreaseAcrossStreams) {
 
 TEST_P(EventStoreContractTest, ReadAllPagesThroughTheLog) {
   for (int i = 0; i < 7; ++i) {
-    ASSERT_TRUE(store()
-                    .Append(MakeAppend(absl::StrCat("s-", i % 2),
-                                       ExpectedVersion::Any(), 2))
-                    .ok());
+    ASSERT_THAT(store().Append(MakeAppend(absl::StrCat("s-", i % 2),
+                                          ExpectedVersion::Any(), 2)),
+                IsOk());
   }
   std::vector<int64_t> paged;
   int64_t after = 0;
   for (;;) {
     auto page = store().ReadAll(after, 3);
-    ASSERT_TRUE(page.ok());
+    ASSERT_THAT(page, IsOk());
     ASSERT_LE(page->size(), 3u);
     if (page->empty()) break;
     for (const RecordedEvent& e : *page) paged.push_back(e.global_position);
@@ -224,12 +221,12 @@ TEST_P(EventStoreContractTest, ReadAllPagesThroughTheLog) {
 }
 
 TEST_P(EventStoreContractTest, ReadStreamFromVersionWithLimit) {
-  ASSERT_TRUE(
-      store().Append(MakeAppend("s-1", ExpectedVersion::Any(), 5)).ok());
-  ASSERT_TRUE(
-      store().Append(MakeAppend("s-2", ExpectedVersion::Any(), 5)).ok());
+  ASSERT_THAT(store().Append(MakeAppend("s-1", ExpectedVersion::Any(), 5)),
+              IsOk());
+  ASSERT_THAT(store().Append(MakeAppend("s-2", ExpectedVersion::Any(), 5)),
+              IsOk());
   auto events = store().ReadStream("s-1", 2, 3);
-  ASSERT_TRUE(events.ok());
+  ASSERT_THAT(events, IsOk());
   ASSERT_THAT(*events, SizeIs(3));
   EXPECT_EQ((*events)[0].stream_version, 2);
   EXPECT_EQ((*events)[2].stream_version, 4);
@@ -242,19 +239,20 @@ TEST_P(EventStoreContractTest, RepeatedRequestIdReturnsOriginalResult) {
   AppendRequest request = MakeAppend("s-1", ExpectedVersion::NoStream());
   request.request_id = "req-1";
   auto first = store().Append(request);
-  ASSERT_TRUE(first.ok());
-  ASSERT_TRUE(store().Append(MakeAppend("s-1", ExpectedVersion::Any())).ok());
+  ASSERT_THAT(first, IsOk());
+  ASSERT_THAT(store().Append(MakeAppend("s-1", ExpectedVersion::Any())),
+              IsOk());
 
   // Same content: the original result, even though NoStream no longer holds.
   auto again = store().Append(request);
-  ASSERT_TRUE(again.ok()) << again.status();
+  ASSERT_THAT(again, IsOk());
   EXPECT_TRUE(again->replayed);
   EXPECT_EQ(again->stream_version, first->stream_version);
   EXPECT_EQ(again->global_position, first->global_position);
   EXPECT_THAT(ReadWholeLog(store()), SizeIs(2));
 
   auto recorded = store().FindRequest("req-1");
-  ASSERT_TRUE(recorded.ok());
+  ASSERT_THAT(recorded, IsOk());
   ASSERT_TRUE(recorded->has_value());
   EXPECT_EQ((*recorded)->stream_id, "s-1");
   EXPECT_EQ((*recorded)->result, *first);
@@ -263,21 +261,21 @@ TEST_P(EventStoreContractTest, RepeatedRequestIdReturnsOriginalResult) {
 TEST_P(EventStoreContractTest, RequestIdWithOtherContentIsAlreadyExists) {
   AppendRequest request = MakeAppend("s-1", ExpectedVersion::Any());
   request.request_id = "req-1";
-  ASSERT_TRUE(store().Append(request).ok());
+  ASSERT_THAT(store().Append(request), IsOk());
 
   AppendRequest other_payload =
       MakeAppend("s-1", ExpectedVersion::Any(), 1, "x");
   other_payload.request_id = "req-1";
-  EXPECT_EQ(store().Append(other_payload).status().code(),
-            absl::StatusCode::kAlreadyExists);
+  EXPECT_THAT(store().Append(other_payload),
+              StatusIs(absl::StatusCode::kAlreadyExists));
   AppendRequest other_stream = MakeAppend("s-2", ExpectedVersion::Any());
   other_stream.request_id = "req-1";
-  EXPECT_EQ(store().Append(other_stream).status().code(),
-            absl::StatusCode::kAlreadyExists);
+  EXPECT_THAT(store().Append(other_stream),
+              StatusIs(absl::StatusCode::kAlreadyExists));
   AppendRequest other_fingerprint = request;
   other_fingerprint.request_fingerprint = "another command";
-  EXPECT_EQ(store().Append(other_fingerprint).status().code(),
-            absl::StatusCode::kAlreadyExists);
+  EXPECT_THAT(store().Append(other_fingerprint),
+              StatusIs(absl::StatusCode::kAlreadyExists));
   EXPECT_THAT(ReadWholeLog(store()), SizeIs(1));
 }
 
@@ -285,14 +283,14 @@ TEST_P(EventStoreContractTest, ExplicitFingerprintDecidesSameness) {
   AppendRequest request = MakeAppend("s-1", ExpectedVersion::Any());
   request.request_id = "req-1";
   request.request_fingerprint = "CheckIn 5";
-  ASSERT_TRUE(store().Append(request).ok());
+  ASSERT_THAT(store().Append(request), IsOk());
   // Different events, same fingerprint: the same request (a retried command
   // may decide different events once the stream has moved on).
   AppendRequest retried = MakeAppend("s-1", ExpectedVersion::Any(), 2, "y");
   retried.request_id = "req-1";
   retried.request_fingerprint = "CheckIn 5";
   auto result = store().Append(retried);
-  ASSERT_TRUE(result.ok());
+  ASSERT_THAT(result, IsOk());
   EXPECT_TRUE(result->replayed);
   EXPECT_EQ((*store().FindRequest("req-1"))->fingerprint, "CheckIn 5");
   EXPECT_THAT(ReadWholeLog(store()), SizeIs(1));
@@ -301,12 +299,11 @@ TEST_P(EventStoreContractTest, ExplicitFingerprintDecidesSameness) {
 TEST_P(EventStoreContractTest, FailedAppendDoesNotRecordItsRequestId) {
   AppendRequest request = MakeAppend("s-1", ExpectedVersion::Exact(4));
   request.request_id = "req-1";
-  ASSERT_EQ(store().Append(request).status().code(),
-            absl::StatusCode::kAborted);
+  ASSERT_THAT(store().Append(request), StatusIs(absl::StatusCode::kAborted));
   EXPECT_EQ(*store().FindRequest("req-1"), std::nullopt);
   request.expected_version = ExpectedVersion::NoStream();
   auto result = store().Append(request);
-  ASSERT_TRUE(result.ok());
+  ASSERT_THAT(result, IsOk());
   EXPECT_FALSE(result->replayed);
 }
 
@@ -320,7 +317,7 @@ TEST_P(EventStoreContractTest, ConcurrentWritersToOneStreamEachVersionOnce) {
     threads.emplace_back([&, t] {
       for (int i = 0; i < kAttemptsPerThread; ++i) {
         auto events = store().ReadStream("s-1", 1, 1'000'000);
-        ASSERT_TRUE(events.ok()) << events.status();
+        ASSERT_THAT(events, IsOk());
         const int64_t version = static_cast<int64_t>(events->size());
         auto result =
             store().Append(MakeAppend("s-1", ExpectedVersion::Exact(version), 1,
@@ -330,8 +327,7 @@ TEST_P(EventStoreContractTest, ConcurrentWritersToOneStreamEachVersionOnce) {
           won_versions.push_back(result->stream_version);
           EXPECT_EQ(result->stream_version, version + 1);
         } else {
-          EXPECT_EQ(result.status().code(), absl::StatusCode::kAborted)
-              << result.status();
+          EXPECT_THAT(result, StatusIs(absl::StatusCode::kAborted));
         }
       }
     });
@@ -341,7 +337,7 @@ TEST_P(EventStoreContractTest, ConcurrentWritersToOneStreamEachVersionOnce) {
   const std::set<int64_t> unique(won_versions.begin(), won_versions.end());
   EXPECT_EQ(unique.size(), won_versions.size()) << "a version was won twice";
   auto stream = store().ReadStream("s-1", 1, 1'000'000);
-  ASSERT_TRUE(stream.ok());
+  ASSERT_THAT(stream, IsOk());
   ASSERT_EQ(stream->size(), won_versions.size());
   for (size_t i = 0; i < stream->size(); ++i) {
     EXPECT_EQ((*stream)[i].stream_version, static_cast<int64_t>(i) + 1);
@@ -357,7 +353,7 @@ TEST_P(EventStoreContractTest, ConcurrentWritersToManyStreamsAllSucceed) {
       for (int i = 0; i < kAppendsPerThread; ++i) {
         auto result = store().Append(MakeAppend(
             absl::StrCat("s-", t, "-", i % 4), ExpectedVersion::Any()));
-        EXPECT_TRUE(result.ok()) << result.status();
+        EXPECT_THAT(result, IsOk());
       }
     });
   }
@@ -371,7 +367,7 @@ TEST_P(EventStoreContractTest, ConcurrentWritersToManyStreamsAllSucceed) {
   for (int t = 0; t < kThreads; ++t) {
     for (int s = 0; s < 4; ++s) {
       auto stream = store().ReadStream(absl::StrCat("s-", t, "-", s), 1, 1000);
-      ASSERT_TRUE(stream.ok());
+      ASSERT_THAT(stream, IsOk());
       ASSERT_THAT(*stream, SizeIs(kAppendsPerThread / 4));
       EXPECT_EQ(stream->back().stream_version, kAppendsPerThread / 4);
     }
@@ -388,7 +384,7 @@ TEST_P(EventStoreContractTest, ConcurrentRepeatsOfOneRequestAppendOnce) {
   for (int t = 0; t < kThreads; ++t) {
     threads.emplace_back([&] {
       auto result = store().Append(request);
-      ASSERT_TRUE(result.ok()) << result.status();
+      ASSERT_THAT(result, IsOk());
       (result->replayed ? replayed : appended)++;
     });
   }
@@ -399,24 +395,26 @@ TEST_P(EventStoreContractTest, ConcurrentRepeatsOfOneRequestAppendOnce) {
 }
 
 TEST_P(EventStoreContractTest, WaitForEventsAfterTimesOutWhenIdle) {
-  ASSERT_TRUE(store().Append(MakeAppend("s-1", ExpectedVersion::Any())).ok());
+  ASSERT_THAT(store().Append(MakeAppend("s-1", ExpectedVersion::Any())),
+              IsOk());
   auto woke =
       store().WaitForEventsAfter(1, absl::Now() + absl::Milliseconds(50));
-  ASSERT_TRUE(woke.ok());
+  ASSERT_THAT(woke, IsOk());
   EXPECT_FALSE(*woke);
   auto already = store().WaitForEventsAfter(0, absl::Now() + absl::Seconds(10));
-  ASSERT_TRUE(already.ok());
+  ASSERT_THAT(already, IsOk());
   EXPECT_TRUE(*already);
 }
 
 TEST_P(EventStoreContractTest, WaitForEventsAfterWakesOnAppend) {
   std::thread writer([this] {
     // The waiter may or may not be waiting yet; either way it must see it.
-    EXPECT_TRUE(store().Append(MakeAppend("s-1", ExpectedVersion::Any())).ok());
+    EXPECT_THAT(store().Append(MakeAppend("s-1", ExpectedVersion::Any())),
+                IsOk());
   });
   auto woke = store().WaitForEventsAfter(0, absl::Now() + absl::Seconds(30));
   writer.join();
-  ASSERT_TRUE(woke.ok()) << woke.status();
+  ASSERT_THAT(woke, IsOk());
   EXPECT_TRUE(*woke);
   EXPECT_THAT(*store().ReadAll(0, 10), SizeIs(1));
 }

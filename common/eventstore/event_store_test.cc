@@ -3,6 +3,7 @@
 
 #include "absl/status/status.h"
 #include "common/base/error_reason.h"
+#include "common/base/status_matchers.h"
 #include "gtest/gtest.h"
 
 namespace inventory {
@@ -11,7 +12,7 @@ namespace {
 TEST(EventStoreStatusTest, StoreRefusalsCarryTheirReasons) {
   const absl::Status conflict =
       WrongExpectedVersion("item-a", ExpectedVersion::Exact(2), 5);
-  EXPECT_EQ(conflict.code(), absl::StatusCode::kAborted);
+  EXPECT_THAT(conflict, StatusIs(absl::StatusCode::kAborted));
   EXPECT_EQ(conflict.message(), "stream item-a is at version 5, expected 2");
   EXPECT_EQ(
       ErrorReasonOf(conflict),
@@ -23,7 +24,7 @@ TEST(EventStoreStatusTest, StoreRefusalsCarryTheirReasons) {
                 ->metadata.at("expected_version"),
             "0");
   const absl::Status reused = RequestIdReused();
-  EXPECT_EQ(reused.code(), absl::StatusCode::kAlreadyExists);
+  EXPECT_THAT(reused, StatusIs(absl::StatusCode::kAlreadyExists));
   EXPECT_EQ(ErrorReasonOf(reused), (ErrorReason{"REQUEST_ID_REUSED", {}}));
 }
 

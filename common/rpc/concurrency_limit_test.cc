@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "common/base/error_reason.h"
+#include "common/base/status_matchers.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -18,19 +19,19 @@ TEST(ConcurrencyLimitTest, RefusesBeyondTheLimitUntilASlotIsReleased) {
   std::vector<ConcurrencyLimit::Slot> slots;
   for (int i = 0; i < 2; ++i) {
     auto slot = limit.TryAcquire();
-    ASSERT_TRUE(slot.ok()) << slot.status();
+    ASSERT_THAT(slot, IsOk());
     slots.push_back(std::move(*slot));
   }
   EXPECT_EQ(limit.in_use(), 2);
   const auto refused = limit.TryAcquire();
-  EXPECT_EQ(refused.status().code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_THAT(refused, StatusIs(absl::StatusCode::kResourceExhausted));
   EXPECT_THAT(refused.status().message(),
               HasSubstr("too many open subscriptions (limit 2)"));
   EXPECT_EQ(limit.in_use(), 2);
 
   slots.pop_back();
   EXPECT_EQ(limit.in_use(), 1);
-  EXPECT_TRUE(limit.TryAcquire().ok());  // released again at once
+  EXPECT_THAT(limit.TryAcquire(), IsOk());  // released again at once
   EXPECT_EQ(limit.in_use(), 1);
 }
 
@@ -38,7 +39,7 @@ TEST(ConcurrencyLimitTest, AMovedSlotIsReleasedOnce) {
   ConcurrencyLimit limit(1, "watchers", "TOO_MANY_WATCHERS");
   {
     auto slot = limit.TryAcquire();
-    ASSERT_TRUE(slot.ok());
+    ASSERT_THAT(slot, IsOk());
     std::optional<ConcurrencyLimit::Slot> moved(std::move(*slot));
     EXPECT_EQ(limit.in_use(), 1);
   }
@@ -49,7 +50,7 @@ TEST(ConcurrencyLimitTest, ALimitBelowOneCountsAsOne) {
   ConcurrencyLimit limit(0, "waiters", "TOO_MANY_WAITING_QUERIES");
   EXPECT_EQ(limit.limit(), 1);
   auto slot = limit.TryAcquire();
-  EXPECT_TRUE(slot.ok());
+  EXPECT_THAT(slot, IsOk());
   EXPECT_FALSE(limit.TryAcquire().ok());
 }
 
@@ -59,11 +60,11 @@ TEST(ConcurrencyLimitTest, OneClientCannotTakeEverySlot) {
   std::vector<ConcurrencyLimit::Slot> slots;
   for (int i = 0; i < 2; ++i) {
     auto slot = limit.TryAcquire("ipv4:10.0.0.1");
-    ASSERT_TRUE(slot.ok()) << slot.status();
+    ASSERT_THAT(slot, IsOk());
     slots.push_back(std::move(*slot));
   }
   const auto refused = limit.TryAcquire("ipv4:10.0.0.1");
-  EXPECT_EQ(refused.status().code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_THAT(refused, StatusIs(absl::StatusCode::kResourceExhausted));
   EXPECT_THAT(refused.status().message(),
               HasSubstr("from one client (limit 2 per client)"));
   EXPECT_EQ(limit.in_use_by("ipv4:10.0.0.1"), 2);
@@ -76,13 +77,13 @@ TEST(ConcurrencyLimitTest, OneClientCannotTakeEverySlot) {
   // Another client still gets the slot that is left, and then the limit
   // of the whole holds for everyone.
   auto other = limit.TryAcquire("ipv4:10.0.0.2");
-  ASSERT_TRUE(other.ok()) << other.status();
+  ASSERT_THAT(other, IsOk());
   EXPECT_THAT(limit.TryAcquire("ipv4:10.0.0.3").status().message(),
               HasSubstr("too many open subscriptions (limit 3)"));
 
   slots.pop_back();  // the first client's slot comes back to it
   EXPECT_EQ(limit.in_use_by("ipv4:10.0.0.1"), 1);
-  EXPECT_TRUE(limit.TryAcquire("ipv4:10.0.0.1").ok());
+  EXPECT_THAT(limit.TryAcquire("ipv4:10.0.0.1"), IsOk());
 }
 
 TEST(ConcurrencyLimitTest, NoCapPerClientByDefault) {
@@ -90,7 +91,7 @@ TEST(ConcurrencyLimitTest, NoCapPerClientByDefault) {
   std::vector<ConcurrencyLimit::Slot> slots;
   for (int i = 0; i < 3; ++i) {
     auto slot = limit.TryAcquire("ipv4:10.0.0.1");
-    ASSERT_TRUE(slot.ok()) << slot.status();
+    ASSERT_THAT(slot, IsOk());
     slots.push_back(std::move(*slot));
   }
   EXPECT_EQ(limit.in_use(), 3);

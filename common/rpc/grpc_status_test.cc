@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/base/error_reason.h"
 #include "common/base/field_violation.h"
+#include "common/base/status_matchers.h"
 #include "google/rpc/error_details.pb.h"
 #include "google/rpc/status.pb.h"
 #include "gtest/gtest.h"
@@ -144,7 +145,7 @@ TEST(FromGrpcStatusTest, FindsErrorInfoAfterOtherDetails) {
   details.add_details()->PackFrom(info);
   const absl::Status status = FromGrpcStatus(grpc::Status(
       grpc::StatusCode::ABORTED, "conflict", details.SerializeAsString()));
-  EXPECT_EQ(status.code(), absl::StatusCode::kAborted);
+  EXPECT_THAT(status, StatusIs(absl::StatusCode::kAborted));
   EXPECT_FALSE(FieldViolationOf(status).has_value());
   EXPECT_EQ(ErrorReasonOf(status),
             (ErrorReason{"VERSION_CONFLICT", {{"actual_version", "7"}}}));
@@ -158,13 +159,13 @@ TEST(FromGrpcStatusTest, IgnoresOtherDomainsAndUnreadableDetails) {
   details.add_details()->PackFrom(info);
   const absl::Status foreign = FromGrpcStatus(grpc::Status(
       grpc::StatusCode::UNAVAILABLE, "busy", details.SerializeAsString()));
-  EXPECT_EQ(foreign.code(), absl::StatusCode::kUnavailable);
+  EXPECT_THAT(foreign, StatusIs(absl::StatusCode::kUnavailable));
   EXPECT_EQ(foreign.message(), "busy");
   EXPECT_FALSE(ErrorReasonOf(foreign).has_value());
 
   const absl::Status garbage = FromGrpcStatus(grpc::Status(
       grpc::StatusCode::NOT_FOUND, "gone", std::string("\xff\xff\xff", 3)));
-  EXPECT_EQ(garbage.code(), absl::StatusCode::kNotFound);
+  EXPECT_THAT(garbage, StatusIs(absl::StatusCode::kNotFound));
   EXPECT_EQ(garbage.message(), "gone");
   EXPECT_FALSE(ErrorReasonOf(garbage).has_value());
 }

@@ -5,6 +5,8 @@
 
 #include "absl/strings/string_view.h"
 #include "common/base/field_violation.h"
+#include "common/base/status_matchers.h"
+#include "common/rpc/testing/wire_builder.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "inventory/v1/command_service.pb.h"
@@ -13,49 +15,8 @@
 namespace inventory {
 namespace {
 
+using test_support::Wire;
 using ::testing::HasSubstr;
-
-// Protobuf wire format, written by hand: the generated setters would
-// refuse (or, in release builds, quietly accept) the invalid strings these
-// tests need.
-class Wire {
- public:
-  Wire& Varint(int field, uint64_t value) {
-    Tag(field, 0);
-    Raw(value);
-    return *this;
-  }
-  Wire& Bytes(int field, absl::string_view bytes) {
-    Tag(field, 2);
-    Raw(bytes.size());
-    out_.append(bytes.data(), bytes.size());
-    return *this;
-  }
-  Wire& Group(int field, const Wire& content) {
-    Tag(field, 3);
-    out_ += content.str();
-    Tag(field, 4);
-    return *this;
-  }
-  Wire& Append(absl::string_view bytes) {
-    out_.append(bytes.data(), bytes.size());
-    return *this;
-  }
-  const std::string& str() const { return out_; }
-
- private:
-  void Tag(int field, int type) {
-    Raw((static_cast<uint64_t>(field) << 3) | static_cast<uint64_t>(type));
-  }
-  void Raw(uint64_t value) {
-    while (value >= 0x80) {
-      out_.push_back(static_cast<char>((value & 0x7F) | 0x80));
-      value >>= 7;
-    }
-    out_.push_back(static_cast<char>(value));
-  }
-  std::string out_;
-};
 
 constexpr absl::string_view kInvalid = "ab\xff";  // 0xFF never occurs in UTF-8
 
@@ -72,7 +33,7 @@ TEST(RequestDecodingTest, ValidRequestDecodesAsTheParserWould) {
                                .Bytes(4, "req-1")
                                .str();
   inventory::v1::CreateItemRequest request;
-  ASSERT_TRUE(DecodeRequest(wire, &request).ok());
+  ASSERT_THAT(DecodeRequest(wire, &request), IsOk());
   EXPECT_EQ(request.item_id(), "w-1");
   EXPECT_EQ(request.name(), "Caf\xc3\xa9 \xe2\x82\xac");
   EXPECT_EQ(request.request_id(), "req-1");
@@ -88,7 +49,7 @@ TEST(RequestDecodingTest, InvalidUtf8NamesTheField) {
     const std::string wire =
         Wire().Bytes(1, "w-1").Bytes(field_number, kInvalid).str();
     const absl::Status status = DecodeRequest(wire, &request);
-    EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_THAT(status, StatusIs(absl::StatusCode::kInvalidArgument));
     EXPECT_EQ(FieldOf(status), name);
     EXPECT_THAT(status.message(), HasSubstr("must be valid UTF-8"));
   }
@@ -141,13 +102,13 @@ TEST(RequestDecodingTest, UnknownFieldsAndBytesAreNotChecked) {
                 *inventory::v1::CreateItemRequest::descriptor(), wire)),
             "name");
   inventory::v1::CreateItemRequest request;
-  EXPECT_TRUE(DecodeRequest(Wire()
+  EXPECT_THAT(DecodeRequest(Wire()
                                 .Bytes(1, "w-1")
                                 .Bytes(99, kInvalid)
                                 .Group(101, Wire().Varint(1, 1))
                                 .str(),
-                            &request)
-                  .ok());
+                            &request),
+              IsOk());
   EXPECT_EQ(request.item_id(), "w-1");
 }
 
@@ -156,15 +117,15 @@ TEST(RequestDecodingTest, MalformedBytesAreInvalidArgumentWithoutAField) {
   for (const std::string& wire :
        {std::string("\xff\xff\xff"),  // a tag that never ends
         Wire()
-            .Append("\x0a\x05"
-                    "ab")
-            .str(),                                 // length past the end
-        Wire().Append("\x0b").Bytes(1, "x").str(),  // group never ended
-        Wire().Append("\x0c").str(),                // end of no group
-        Wire().Append("\x0f").str(),                // wire type 7
-        std::string("\x00", 1)}) {                  // field number 0
+            .Raw("\x0a\x05"
+                 "ab")
+            .str(),                              // length past the end
+        Wire().Raw("\x0b").Bytes(1, "x").str(),  // group never ended
+        Wire().Raw("\x0c").str(),                // end of no group
+        Wire().Raw("\x0f").str(),                // wire type 7
+        std::string("\x00", 1)}) {               // field number 0
     const absl::Status status = DecodeRequest(wire, &request);
-    EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << status;
+    EXPECT_THAT(status, StatusIs(absl::StatusCode::kInvalidArgument));
     EXPECT_FALSE(FieldViolationOf(status).has_value()) << status;
     EXPECT_THAT(status.message(),
                 HasSubstr("not a valid inventory.v1.CreateItemRequest"));
@@ -179,14 +140,14 @@ TEST(RequestDecodingTest, DeepNestingIsLeftToTheParser) {
   for (int i = 0; i < 200; ++i) wire += "\x0c";  // end group 1
   inventory::v1::SubscribeRequest request;
   const absl::Status status = DecodeRequest(wire, &request);
-  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(status, StatusIs(absl::StatusCode::kInvalidArgument));
   EXPECT_FALSE(FieldViolationOf(status).has_value());
 }
 
 TEST(RequestDecodingTest, EmptyBytesAreTheDefaultMessage) {
   inventory::v1::SubscribeRequest request;
   request.set_after_position(9);
-  ASSERT_TRUE(DecodeRequest(absl::string_view(), &request).ok());
+  ASSERT_THAT(DecodeRequest(absl::string_view(), &request), IsOk());
   EXPECT_EQ(request.after_position(), 0);
 }
 

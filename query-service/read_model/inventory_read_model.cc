@@ -259,8 +259,26 @@ bool InventoryReadModel::WaitForPosition(int64_t min_position,
   auto done = [this, min_position]() ABSL_SHARED_LOCKS_REQUIRED(mu_) {
     return position_ >= min_position || stop_.has_value();
   };
+  // Counted while mu_ is held: a writer gets mu_ only once this call waits.
+  {
+    absl::MutexLock waiters_lock(&waiters_mu_);
+    ++position_waiters_;
+  }
   mu_.AwaitWithDeadline(absl::Condition(&done), deadline);
+  {
+    absl::MutexLock waiters_lock(&waiters_mu_);
+    --position_waiters_;
+  }
   return position_ >= min_position;
+}
+
+bool InventoryReadModel::AwaitPositionWaitersForTesting(
+    int count, absl::Time deadline) const {
+  absl::MutexLock lock(&waiters_mu_);
+  auto enough = [this, count]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(waiters_mu_) {
+    return position_waiters_ >= count;
+  };
+  return waiters_mu_.AwaitWithDeadline(absl::Condition(&enough), deadline);
 }
 
 absl::StatusOr<ItemAtPosition> InventoryReadModel::GetItem(

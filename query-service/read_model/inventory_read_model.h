@@ -143,6 +143,10 @@ class InventoryReadModel {
   // Blocks until position() >= `min_position`, the model is stopped below
   // it, or `deadline`; returns whether the position was reached.
   bool WaitForPosition(int64_t min_position, absl::Time deadline) const;
+  // For tests: blocks until at least `count` calls of WaitForPosition are
+  // waiting, or `deadline`; returns whether they were. An Apply() that
+  // starts after it returned true finds each of them waiting.
+  bool AwaitPositionWaitersForTesting(int count, absl::Time deadline) const;
 
   // The item now, or (with `as_of_version`) right after the event whose
   // stream_version is `as_of_version`. NOT_FOUND when there is no such
@@ -201,6 +205,9 @@ class InventoryReadModel {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   mutable absl::Mutex mu_;
+  // Calls of WaitForPosition inside it (taken while holding mu_).
+  mutable absl::Mutex waiters_mu_ ABSL_ACQUIRED_AFTER(mu_);
+  mutable int position_waiters_ ABSL_GUARDED_BY(waiters_mu_) = 0;
   int64_t position_ ABSL_GUARDED_BY(mu_) = 0;
   std::string position_event_id_ ABSL_GUARDED_BY(mu_);
   int64_t generation_ ABSL_GUARDED_BY(mu_) = 0;

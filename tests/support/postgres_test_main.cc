@@ -18,6 +18,8 @@ PostgresServer& TestPostgres() { return *test_postgres; }
 
 int main(int argc, char** argv) {
   ::testing::InitGoogleTest(&argc, argv);
+  // Listing the tests (gtest_discover_tests, at build time) needs no server.
+  if (GTEST_FLAG_GET(list_tests)) return RUN_ALL_TESTS();
   auto server = inventory::test_support::PostgresServer::Start();
   if (!server.ok()) {
     std::fprintf(stderr, "cannot start PostgreSQL: %s\n",

@@ -1,6 +1,7 @@
 #include "common/rpc/security/bearer_token_check.h"
 
 #include "absl/strings/str_cat.h"
+#include "common/base/status_matchers.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -42,14 +43,14 @@ TEST(ConstantTimeEqualsTest, ComparesWholeStrings) {
 }
 
 TEST(BearerTokenCheckTest, OpenServicesNeedNoToken) {
-  EXPECT_TRUE(MakeCheck().Check(kHealth, std::nullopt).ok());
-  EXPECT_TRUE(MakeCheck().Check(kHealth, "Bearer wrong").ok());
+  EXPECT_THAT(MakeCheck().Check(kHealth, std::nullopt), IsOk());
+  EXPECT_THAT(MakeCheck().Check(kHealth, "Bearer wrong"), IsOk());
 }
 
 TEST(BearerTokenCheckTest, MissingTokenIsUnauthenticated) {
   for (const char* method : {kCommand, kQuery, "/unknown.Service/Call"}) {
     const absl::Status status = MakeCheck().Check(method, std::nullopt);
-    EXPECT_EQ(status.code(), absl::StatusCode::kUnauthenticated) << method;
+    EXPECT_THAT(status, StatusIs(absl::StatusCode::kUnauthenticated)) << method;
     EXPECT_THAT(status.message(), HasSubstr("authorization: Bearer"));
   }
 }
@@ -62,42 +63,41 @@ TEST(BearerTokenCheckTest, WrongOrMalformedTokenIsUnauthenticated) {
         absl::StrCat("Basic ", kWriter), absl::StrCat("Bearer", kWriter),
         Bearer(absl::StrCat(kWriter, "x")), std::string("")}) {
     const absl::Status status = MakeCheck().Check(kQuery, header);
-    EXPECT_EQ(status.code(), absl::StatusCode::kUnauthenticated) << header;
+    EXPECT_THAT(status, StatusIs(absl::StatusCode::kUnauthenticated)) << header;
     EXPECT_THAT(status.message(), Not(HasSubstr(kWriter)));
   }
 }
 
 TEST(BearerTokenCheckTest, WriterTokenMayCallEverything) {
   for (const char* method : {kCommand, kQuery, kHealth}) {
-    EXPECT_TRUE(MakeCheck().Check(method, Bearer(kWriter)).ok()) << method;
+    EXPECT_THAT(MakeCheck().Check(method, Bearer(kWriter)), IsOk()) << method;
   }
   // The scheme is case-insensitive (RFC 6750 uses "Bearer").
-  EXPECT_TRUE(
-      MakeCheck().Check(kCommand, absl::StrCat("bearer ", kWriter)).ok());
+  EXPECT_THAT(MakeCheck().Check(kCommand, absl::StrCat("bearer ", kWriter)),
+              IsOk());
 }
 
 TEST(BearerTokenCheckTest, ReaderTokenMayOnlyRead) {
-  EXPECT_TRUE(MakeCheck().Check(kQuery, Bearer(kReader)).ok());
+  EXPECT_THAT(MakeCheck().Check(kQuery, Bearer(kReader)), IsOk());
   const absl::Status command = MakeCheck().Check(kCommand, Bearer(kReader));
-  EXPECT_EQ(command.code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_THAT(command, StatusIs(absl::StatusCode::kPermissionDenied));
   EXPECT_THAT(command.message(), HasSubstr("inventory.v1.CommandService"));
   EXPECT_THAT(command.message(), Not(HasSubstr(kReader)));
   // A service the policy does not list takes the writer token.
-  EXPECT_EQ(
-      MakeCheck().Check("/new.v1.AdminService/Drop", Bearer(kReader)).code(),
-      absl::StatusCode::kPermissionDenied);
+  EXPECT_THAT(MakeCheck().Check("/new.v1.AdminService/Drop", Bearer(kReader)),
+              StatusIs(absl::StatusCode::kPermissionDenied));
 }
 
 TEST(BearerTokenCheckTest, AnUnsetTokenMatchesNothing) {
   const BearerTokenCheck writer_only = MakeCheck(kWriter, "");
-  EXPECT_EQ(writer_only.Check(kQuery, "Bearer ").code(),
-            absl::StatusCode::kUnauthenticated);
-  EXPECT_TRUE(writer_only.Check(kQuery, Bearer(kWriter)).ok());
+  EXPECT_THAT(writer_only.Check(kQuery, "Bearer "),
+              StatusIs(absl::StatusCode::kUnauthenticated));
+  EXPECT_THAT(writer_only.Check(kQuery, Bearer(kWriter)), IsOk());
   const BearerTokenCheck reader_only = MakeCheck("", kReader);
-  EXPECT_EQ(reader_only.Check(kCommand, "Bearer ").code(),
-            absl::StatusCode::kUnauthenticated);
-  EXPECT_EQ(reader_only.Check(kCommand, Bearer(kReader)).code(),
-            absl::StatusCode::kPermissionDenied);
+  EXPECT_THAT(reader_only.Check(kCommand, "Bearer "),
+              StatusIs(absl::StatusCode::kUnauthenticated));
+  EXPECT_THAT(reader_only.Check(kCommand, Bearer(kReader)),
+              StatusIs(absl::StatusCode::kPermissionDenied));
 }
 
 }  // namespace

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "common/base/status_matchers.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -57,16 +58,16 @@ class SecurityConfigTest : public ::testing::Test {
 
 TEST_F(SecurityConfigTest, TokenFromFileDropsSurroundingWhitespace) {
   auto token = LoadToken(File("t", std::string(kToken) + "\n"), "", "name");
-  ASSERT_TRUE(token.ok()) << token.status();
+  ASSERT_THAT(token, IsOk());
   EXPECT_EQ(*token, kToken);
 }
 
 TEST_F(SecurityConfigTest, TokenFromTheEnvironmentOrNone) {
   auto token = LoadToken("", kToken, "name");
-  ASSERT_TRUE(token.ok()) << token.status();
+  ASSERT_THAT(token, IsOk());
   EXPECT_EQ(*token, kToken);
   auto none = LoadToken("", "", "name");
-  ASSERT_TRUE(none.ok()) << none.status();
+  ASSERT_THAT(none, IsOk());
   EXPECT_EQ(*none, "");
 }
 
@@ -79,7 +80,7 @@ TEST_F(SecurityConfigTest, BadTokensAreRefusedWithoutShowingThem) {
   };
   for (const auto& [file, error] : cases) {
     auto token = LoadToken(file, "", "--writer_token_file / WRITER_TOKEN");
-    EXPECT_EQ(token.status().code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_THAT(token, StatusIs(absl::StatusCode::kInvalidArgument));
     EXPECT_THAT(token.status().message(), HasSubstr(error)) << file;
     EXPECT_THAT(token.status().message(), HasSubstr("--writer_token_file"));
     EXPECT_THAT(token.status().message(), Not(HasSubstr("0123456789")));
@@ -93,7 +94,7 @@ TEST_F(SecurityConfigTest, ServerSecurityLoadsCertificateKeyAndTokens) {
   sources.writer_token_file = File("writer", kToken);
   sources.reader_token_env = kOtherToken;
   auto security = LoadServerSecurity(sources);
-  ASSERT_TRUE(security.ok()) << security.status();
+  ASSERT_THAT(security, IsOk());
   EXPECT_EQ(security->certificate_chain, kCertificate);
   EXPECT_EQ(security->private_key, kKey);
   EXPECT_EQ(security->writer_token, kToken);
@@ -103,7 +104,7 @@ TEST_F(SecurityConfigTest, ServerSecurityLoadsCertificateKeyAndTokens) {
 
 TEST_F(SecurityConfigTest, DefaultIsPlaintextWithoutTokens) {
   auto security = LoadServerSecurity({});
-  ASSERT_TRUE(security.ok()) << security.status();
+  ASSERT_THAT(security, IsOk());
   EXPECT_FALSE(security->tls());
   EXPECT_FALSE(security->tokens());
   EXPECT_EQ(Describe(*security),
@@ -141,7 +142,7 @@ TEST_F(SecurityConfigTest, ChannelSecurity) {
   ChannelSecuritySources sources;
   sources.flag_prefix = "command_service";
   auto plaintext = LoadChannelSecurity(sources);
-  ASSERT_TRUE(plaintext.ok()) << plaintext.status();
+  ASSERT_THAT(plaintext, IsOk());
   EXPECT_FALSE(plaintext->tls());
   EXPECT_EQ(Describe(*plaintext, "command_service_"),
             "command_service_tls=off command_service_token=unset");
@@ -153,7 +154,7 @@ TEST_F(SecurityConfigTest, ChannelSecurity) {
   sources.ca_file = File("ca.pem", kCertificate);
   sources.server_name = "inventory.example";
   auto tls = LoadChannelSecurity(sources);
-  ASSERT_TRUE(tls.ok()) << tls.status();
+  ASSERT_THAT(tls, IsOk());
   EXPECT_EQ(tls->root_certificates, kCertificate);
   EXPECT_EQ(tls->server_name, "inventory.example");
   EXPECT_EQ(tls->token, kToken);
@@ -169,10 +170,10 @@ TEST_F(SecurityConfigTest, OnlyFilesPrivateToTheirOwnerPass) {
   const std::string path = File("secret", kToken);
   for (const mode_t mode : {0600, 0400, 0700}) {
     ASSERT_EQ(chmod(path.c_str(), mode), 0);
-    EXPECT_TRUE(CheckOnlyOwnerMayRead(path, "--x_file").ok()) << mode;
+    EXPECT_THAT(CheckOnlyOwnerMayRead(path, "--x_file"), IsOk()) << mode;
   }
   // Missing: reading it reports that, not this check.
-  EXPECT_TRUE(CheckOnlyOwnerMayRead(dir_ + "/missing", "--x_file").ok());
+  EXPECT_THAT(CheckOnlyOwnerMayRead(dir_ + "/missing", "--x_file"), IsOk());
 }
 
 TEST_F(SecurityConfigTest, FilesOthersMayReadOrChangeAreNamedWithTheFix) {
@@ -189,7 +190,8 @@ TEST_F(SecurityConfigTest, FilesOthersMayReadOrChangeAreNamedWithTheFix) {
   for (const auto& c : cases) {
     ASSERT_EQ(chmod(path.c_str(), c.mode), 0);
     const absl::Status status = CheckOnlyOwnerMayRead(path, "--x_file");
-    EXPECT_EQ(status.code(), absl::StatusCode::kFailedPrecondition) << c.shown;
+    EXPECT_THAT(status, StatusIs(absl::StatusCode::kFailedPrecondition))
+        << c.shown;
     EXPECT_EQ(status.message(),
               absl::StrCat("--x_file ", path, " may be ", c.access,
                            " by users other than its owner (mode ", c.shown,
@@ -211,7 +213,7 @@ TEST_F(SecurityConfigTest, SharedKeyAndTokenFilesAreLoadedWithAWarning) {
   ::testing::internal::CaptureStderr();
   auto security = LoadServerSecurity(sources);
   const std::string log = ::testing::internal::GetCapturedStderr();
-  ASSERT_TRUE(security.ok()) << security.status();
+  ASSERT_THAT(security, IsOk());
   EXPECT_THAT(
       log, HasSubstr(absl::StrCat("--tls_key_file ", sources.private_key_file,
                                   " may be read by users other than "
@@ -234,7 +236,7 @@ TEST_F(SecurityConfigTest, PrivateFilesLoadWithoutAWarning) {
   ::testing::internal::CaptureStderr();
   auto security = LoadServerSecurity(sources);
   const std::string log = ::testing::internal::GetCapturedStderr();
-  ASSERT_TRUE(security.ok()) << security.status();
+  ASSERT_THAT(security, IsOk());
   EXPECT_EQ(log, "");
 }
 
