@@ -1,5 +1,6 @@
 #include "command-service/server/event_subscription.h"
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <future>
@@ -7,6 +8,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "common/base/error_reason.h"
@@ -140,6 +142,12 @@ class EventSubscriptionTest : public ::testing::Test {
   EventSubscription::Stop NeverStop() {
     return {[] { return false; }, [] { return false; }};
   }
+  // Runs `subscription` on a thread of its own.
+  static std::future<absl::Status> RunInBackground(
+      EventSubscription& subscription) {
+    return std::async(std::launch::async,
+                      [&subscription] { return subscription.Run(); });
+  }
   // Stop that reads the test's flags.
   EventSubscription::Stop StopFlags() {
     return {[this] { return cancelled_.load(); },
@@ -229,8 +237,9 @@ TEST_F(EventSubscriptionTest, SwitchesToLiveWithoutGapOrDuplicate) {
         return record(message);
       },
       StopFlags());
-  std::future<absl::Status> run =
-      std::async(std::launch::async, [&] { return subscription.Run(); });
+  std::future<absl::Status> run = RunInBackground(subscription);
+  // Ends it (and the wait for it) should the test fail before it does.
+  absl::Cleanup end = [this] { cancelled_ = true; };
   EXPECT_TRUE(recorder.WaitFor([](const SubscribeResponse& message) {
     const std::vector<int64_t> positions = PositionsIn(message);
     return !positions.empty() && positions.back() == 9;
@@ -294,8 +303,9 @@ TEST_F(EventSubscriptionTest, LiveReadsTakeAtMostLiveBatchEvents) {
   Recorder recorder;
   EventSubscription subscription(&store_, &live_, options, After(0, 100),
                                  recorder.Sink(), StopFlags());
-  std::future<absl::Status> run =
-      std::async(std::launch::async, [&] { return subscription.Run(); });
+  std::future<absl::Status> run = RunInBackground(subscription);
+  // Ends it (and the wait for it) should the test fail before it does.
+  absl::Cleanup end = [this] { cancelled_ = true; };
   ASSERT_TRUE(recorder.WaitFor(IsCaughtUp));
   AppendRequest request;
   request.stream_id = "item-live";
@@ -341,8 +351,9 @@ TEST_F(EventSubscriptionTest, CancellationEndsALiveSubscription) {
   Recorder recorder;
   EventSubscription subscription(&store_, &live_, Options(), After(0),
                                  recorder.Sink(), StopFlags());
-  std::future<absl::Status> run =
-      std::async(std::launch::async, [&] { return subscription.Run(); });
+  std::future<absl::Status> run = RunInBackground(subscription);
+  // Ends it (and the wait for it) should the test fail before it does.
+  absl::Cleanup end = [this] { cancelled_ = true; };
   ASSERT_TRUE(recorder.WaitFor(IsCaughtUp));
   cancelled_ = true;
   ASSERT_EQ(run.wait_for(std::chrono::seconds(20)), std::future_status::ready);
@@ -354,8 +365,9 @@ TEST_F(EventSubscriptionTest, ShutdownEndsALiveSubscriptionUnavailable) {
   Recorder recorder;
   EventSubscription subscription(&store_, &live_, Options(), After(0),
                                  recorder.Sink(), StopFlags());
-  std::future<absl::Status> run =
-      std::async(std::launch::async, [&] { return subscription.Run(); });
+  std::future<absl::Status> run = RunInBackground(subscription);
+  // Ends it (and the wait for it) should the test fail before it does.
+  absl::Cleanup end = [this] { cancelled_ = true; };
   ASSERT_TRUE(recorder.WaitFor(IsCaughtUp));
   shutting_down_ = true;
   ASSERT_EQ(run.wait_for(std::chrono::seconds(20)), std::future_status::ready);
@@ -378,9 +390,10 @@ TEST_F(EventSubscriptionTest, ShutdownBeforeTheFirstPageSendsNothing) {
 TEST_F(EventSubscriptionTest, AStoppedBufferEndsALiveSubscriptionUnavailable) {
   Recorder recorder;
   EventSubscription subscription(&store_, &live_, Options(), After(0),
-                                 recorder.Sink(), NeverStop());
-  std::future<absl::Status> run =
-      std::async(std::launch::async, [&] { return subscription.Run(); });
+                                 recorder.Sink(), StopFlags());
+  std::future<absl::Status> run = RunInBackground(subscription);
+  // Ends it (and the wait for it) should the test fail before it does.
+  absl::Cleanup end = [this] { cancelled_ = true; };
   ASSERT_TRUE(recorder.WaitFor(IsCaughtUp));
   live_.Stop();
   ASSERT_EQ(run.wait_for(std::chrono::seconds(20)), std::future_status::ready);
