@@ -52,9 +52,9 @@ class EventSubscription {
     std::function<bool()> shutting_down;  // the server is stopping
   };
 
-  // `request` must have passed ValidateSubscribeRequest()
-  // (event_stream_service.h). `store`, `live` and `request` must outlive
-  // the subscription.
+  // `request` (copied) must have passed ValidateSubscribeRequest()
+  // (event_stream_service.h). `store` and `live` must outlive the
+  // subscription.
   EventSubscription(EventStore* store, LiveEventBuffer* live, Options options,
                     const inventory::v1::SubscribeRequest& request, Sink send,
                     Stop stop);
@@ -98,7 +98,7 @@ class EventSubscription {
   EventStore* const store_;
   LiveEventBuffer* const live_;
   const Options options_;
-  const inventory::v1::SubscribeRequest& request_;
+  const inventory::v1::SubscribeRequest request_;
   const Sink send_;
   const Stop stop_;
   std::unique_ptr<Sender> sender_;

@@ -120,12 +120,26 @@ class Recorder {
   std::vector<SubscribeResponse> messages_ ABSL_GUARDED_BY(mu_);
 };
 
+// For failure messages: how a subscription run in the background ended.
+std::string Outcome(std::future<absl::Status>& run) {
+  if (run.wait_for(std::chrono::seconds(0)) != std::future_status::ready) {
+    return "the subscription still runs";
+  }
+  return absl::StrCat("the subscription ended: ", run.get().ToString());
+}
+
 bool IsCaughtUp(const SubscribeResponse& message) {
   return message.has_caught_up();
 }
 
 class EventSubscriptionTest : public ::testing::Test {
  protected:
+  // A buffer that notices its Stop() (at the end of each test) promptly.
+  static LiveEventBuffer::Options BufferOptions() {
+    LiveEventBuffer::Options options;
+    options.idle_wait = absl::Milliseconds(50);
+    return options;
+  }
   EventSubscription::Options Options() const {
     EventSubscription::Options options;
     options.catch_up_batch = 3;
@@ -155,7 +169,7 @@ class EventSubscriptionTest : public ::testing::Test {
   }
 
   InMemoryEventStore store_;
-  LiveEventBuffer live_{&store_, LiveEventBuffer::Options()};
+  LiveEventBuffer live_{&store_, BufferOptions()};
   std::atomic<bool> cancelled_{false};
   std::atomic<bool> shutting_down_{false};
 };
@@ -306,7 +320,7 @@ TEST_F(EventSubscriptionTest, LiveReadsTakeAtMostLiveBatchEvents) {
   std::future<absl::Status> run = RunInBackground(subscription);
   // Ends it (and the wait for it) should the test fail before it does.
   absl::Cleanup end = [this] { cancelled_ = true; };
-  ASSERT_TRUE(recorder.WaitFor(IsCaughtUp));
+  ASSERT_TRUE(recorder.WaitFor(IsCaughtUp)) << Outcome(run);
   AppendRequest request;
   request.stream_id = "item-live";
   request.events.assign(5, {"inventory.v1.ItemCreated", "{}", {}});
@@ -354,7 +368,7 @@ TEST_F(EventSubscriptionTest, CancellationEndsALiveSubscription) {
   std::future<absl::Status> run = RunInBackground(subscription);
   // Ends it (and the wait for it) should the test fail before it does.
   absl::Cleanup end = [this] { cancelled_ = true; };
-  ASSERT_TRUE(recorder.WaitFor(IsCaughtUp));
+  ASSERT_TRUE(recorder.WaitFor(IsCaughtUp)) << Outcome(run);
   cancelled_ = true;
   ASSERT_EQ(run.wait_for(std::chrono::seconds(20)), std::future_status::ready);
   EXPECT_THAT(run.get(),
@@ -368,7 +382,7 @@ TEST_F(EventSubscriptionTest, ShutdownEndsALiveSubscriptionUnavailable) {
   std::future<absl::Status> run = RunInBackground(subscription);
   // Ends it (and the wait for it) should the test fail before it does.
   absl::Cleanup end = [this] { cancelled_ = true; };
-  ASSERT_TRUE(recorder.WaitFor(IsCaughtUp));
+  ASSERT_TRUE(recorder.WaitFor(IsCaughtUp)) << Outcome(run);
   shutting_down_ = true;
   ASSERT_EQ(run.wait_for(std::chrono::seconds(20)), std::future_status::ready);
   const absl::Status status = run.get();
@@ -394,7 +408,7 @@ TEST_F(EventSubscriptionTest, AStoppedBufferEndsALiveSubscriptionUnavailable) {
   std::future<absl::Status> run = RunInBackground(subscription);
   // Ends it (and the wait for it) should the test fail before it does.
   absl::Cleanup end = [this] { cancelled_ = true; };
-  ASSERT_TRUE(recorder.WaitFor(IsCaughtUp));
+  ASSERT_TRUE(recorder.WaitFor(IsCaughtUp)) << Outcome(run);
   live_.Stop();
   ASSERT_EQ(run.wait_for(std::chrono::seconds(20)), std::future_status::ready);
   EXPECT_THAT(run.get(), HasReason(reason::kShuttingDown));
