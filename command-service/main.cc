@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "absl/flags/flag.h"
@@ -18,8 +19,8 @@
 #include "common/base/process_config.h"
 #include "common/eventstore/in_memory_event_store.h"
 #include "common/eventstore/postgres/postgres_event_store.h"
-#include "common/rpc/health_client.h"
 #include "common/rpc/security/security_config.h"
+#include "common/rpc/server_flags.h"
 
 using inventory::EnvOr;
 
@@ -42,13 +43,6 @@ ABSL_FLAG(int, item_cache_size, EnvOr("ITEM_CACHE_SIZE", int64_t{100000}),
           "its item's events; 0 disables [env ITEM_CACHE_SIZE].");
 ABSL_FLAG(absl::Duration, startup_timeout, absl::Seconds(60),
           "How long to keep trying to reach the database at start-up.");
-ABSL_FLAG(int, max_message_bytes, EnvOr("MAX_MESSAGE_BYTES", int64_t{4 << 20}),
-          "Largest request or response accepted, in bytes [env "
-          "MAX_MESSAGE_BYTES].");
-ABSL_FLAG(int, max_concurrent_streams,
-          EnvOr("MAX_CONCURRENT_STREAMS", int64_t{100}),
-          "Concurrent calls per client connection; keep it well below "
-          "--max_threads [env MAX_CONCURRENT_STREAMS].");
 ABSL_FLAG(int, max_threads, EnvOr("MAX_THREADS", int64_t{512}),
           "gRPC worker threads; every open subscription holds one [env "
           "MAX_THREADS].");
@@ -69,10 +63,6 @@ ABSL_FLAG(absl::Duration, heartbeat_interval, absl::Seconds(5),
 ABSL_FLAG(int, live_buffer_events, 8192,
           "Recent events kept in memory for live subscribers; a subscriber "
           "further behind reads from the database.");
-ABSL_FLAG(bool, health_check, false,
-          "Instead of serving: ask the server at --listen whether it is "
-          "SERVING (gRPC health check), exit 0 if so and 1 otherwise. For "
-          "scripts and container health checks.");
 ABSL_FLAG(
     int, max_streams_per_client, EnvOr("MAX_STREAMS_PER_CLIENT", int64_t{32}),
     "Event stream subscriptions open at once from one client address (all "
@@ -85,13 +75,9 @@ ABSL_FLAG(
 ABSL_FLAG(absl::Duration, shutdown_grace, absl::Seconds(5),
           "On SIGINT/SIGTERM, how long in-flight calls may take to finish "
           "(and the longest the exit waits for the database listener).");
-// TLS and bearer tokens (docs/security.md). Tokens come from files or
-// the environment, never from flags: command lines are visible to all.
-ABSL_FLAG(std::string, tls_cert_file, EnvOr("TLS_CERT_FILE", ""),
-          "PEM certificate (chain) to serve TLS with; with --tls_key_file. "
-          "Empty: plaintext [env TLS_CERT_FILE].");
-ABSL_FLAG(std::string, tls_key_file, EnvOr("TLS_KEY_FILE", ""),
-          "PEM private key of --tls_cert_file [env TLS_KEY_FILE].");
+// Bearer tokens (docs/security.md; TLS is in common/rpc/server_flags.cc).
+// Tokens come from files or the environment, never from flags: command
+// lines are visible to all.
 ABSL_FLAG(std::string, writer_token_file, EnvOr("WRITER_TOKEN_FILE", ""),
           "File holding the bearer token that may call everything [env "
           "WRITER_TOKEN_FILE]; or the token itself in [env WRITER_TOKEN]. "
@@ -101,14 +87,6 @@ ABSL_FLAG(std::string, reader_token_file, EnvOr("READER_TOKEN_FILE", ""),
           "File holding the bearer token that may subscribe to the event "
           "stream and use reflection, but not send commands [env "
           "READER_TOKEN_FILE]; or the token itself in [env READER_TOKEN].");
-ABSL_FLAG(std::string, health_check_ca_file, EnvOr("HEALTH_CHECK_CA_FILE", ""),
-          "With --health_check against a TLS server: the PEM CA that signed "
-          "its certificate [env HEALTH_CHECK_CA_FILE].");
-ABSL_FLAG(std::string, health_check_server_name,
-          EnvOr("HEALTH_CHECK_SERVER_NAME", ""),
-          "With --health_check_ca_file: the name the server's certificate "
-          "carries, if not the host of --listen [env "
-          "HEALTH_CHECK_SERVER_NAME].");
 
 namespace {
 
@@ -160,19 +138,16 @@ int main(int argc, char** argv) {
       "The write side of the inventory system: commands in, events out.\n"
       "Usage: command-service [--listen=127.0.0.1:50051] "
       "[--database_url=postgresql://...]");
-  if (absl::GetFlag(FLAGS_health_check)) {
-    return inventory::RunHealthCheck(
-        absl::GetFlag(FLAGS_listen), absl::GetFlag(FLAGS_health_check_ca_file),
-        absl::GetFlag(FLAGS_health_check_server_name));
+  if (const std::optional<int> exit_code =
+          inventory::HealthCheckIfAsked(absl::GetFlag(FLAGS_listen))) {
+    return *exit_code;
   }
-  const absl::StatusOr<inventory::ServerSecurity> security =
-      inventory::LoadServerSecurity(
-          {absl::GetFlag(FLAGS_tls_cert_file),
-           absl::GetFlag(FLAGS_tls_key_file),
-           absl::GetFlag(FLAGS_writer_token_file), EnvOr("WRITER_TOKEN", ""),
-           absl::GetFlag(FLAGS_reader_token_file), EnvOr("READER_TOKEN", "")});
-  if (!security.ok()) {
-    inventory::LogError(security.status().message());
+  const absl::StatusOr<inventory::SharedServerSettings> shared =
+      inventory::SharedServerSettingsFromFlags(
+          absl::GetFlag(FLAGS_writer_token_file),
+          absl::GetFlag(FLAGS_reader_token_file));
+  if (!shared.ok()) {
+    inventory::LogError(shared.status().message());
     return 1;
   }
 
@@ -187,9 +162,7 @@ int main(int argc, char** argv) {
 
   inventory::CommandServerOptions options;
   options.listen = absl::GetFlag(FLAGS_listen);
-  options.security = *security;
-  options.max_message_bytes = absl::GetFlag(FLAGS_max_message_bytes);
-  options.max_concurrent_streams = absl::GetFlag(FLAGS_max_concurrent_streams);
+  inventory::ApplyTo(*shared, &options);
   options.max_threads = absl::GetFlag(FLAGS_max_threads);
   options.stream.max_subscribers = absl::GetFlag(FLAGS_max_subscribers);
   options.stream.max_subscribers_per_client =

@@ -4,14 +4,15 @@
 // models in memory from the whole log at every start, and answers queries,
 // with read-your-writes through min_position. Every flag falls back to an
 // environment variable, for containers.
+#include <optional>
 #include <string>
 
 #include "absl/flags/flag.h"
 #include "absl/time/time.h"
 #include "common/base/log.h"
 #include "common/base/process_config.h"
-#include "common/rpc/health_client.h"
 #include "common/rpc/security/security_config.h"
+#include "common/rpc/server_flags.h"
 #include "query-service/server/query_server.h"
 
 using inventory::EnvOr;
@@ -23,13 +24,6 @@ ABSL_FLAG(std::string, command_service,
           EnvOr("COMMAND_SERVICE_ADDR", "127.0.0.1:50051"),
           "host:port of the command-service whose event stream feeds the "
           "read models [env COMMAND_SERVICE_ADDR].");
-ABSL_FLAG(int, max_message_bytes, EnvOr("MAX_MESSAGE_BYTES", int64_t{4 << 20}),
-          "Largest request or response accepted, in bytes [env "
-          "MAX_MESSAGE_BYTES].");
-ABSL_FLAG(int, max_concurrent_streams,
-          EnvOr("MAX_CONCURRENT_STREAMS", int64_t{100}),
-          "Concurrent calls per client connection; keep it well below "
-          "--max_threads [env MAX_CONCURRENT_STREAMS].");
 ABSL_FLAG(int, max_threads, EnvOr("MAX_THREADS", int64_t{512}),
           "gRPC worker threads; every open WatchItem holds one [env "
           "MAX_THREADS].");
@@ -56,10 +50,6 @@ ABSL_FLAG(absl::Duration, max_backoff, absl::Seconds(5),
 ABSL_FLAG(absl::Duration, stopped_retry_interval, absl::Seconds(30),
           "While the read model is stopped at an event it cannot project "
           "(NOT_SERVING), how often to subscribe again, quietly.");
-ABSL_FLAG(bool, health_check, false,
-          "Instead of serving: ask the server at --listen whether it is "
-          "SERVING (gRPC health check), exit 0 if so and 1 otherwise. For "
-          "scripts and container health checks.");
 ABSL_FLAG(int, max_streams_per_client,
           EnvOr("MAX_STREAMS_PER_CLIENT", int64_t{32}),
           "WatchItem streams open at once from one client address (all "
@@ -70,13 +60,9 @@ ABSL_FLAG(absl::Duration, stream_write_timeout, absl::Seconds(30),
           "message waits for it is dropped, freeing its slot and thread.");
 ABSL_FLAG(absl::Duration, shutdown_grace, absl::Seconds(5),
           "On SIGINT/SIGTERM, how long in-flight calls may take to finish.");
-// TLS and bearer tokens (docs/security.md). Tokens come from files or
-// the environment, never from flags: command lines are visible to all.
-ABSL_FLAG(std::string, tls_cert_file, EnvOr("TLS_CERT_FILE", ""),
-          "PEM certificate (chain) to serve TLS with; with --tls_key_file. "
-          "Empty: plaintext [env TLS_CERT_FILE].");
-ABSL_FLAG(std::string, tls_key_file, EnvOr("TLS_KEY_FILE", ""),
-          "PEM private key of --tls_cert_file [env TLS_KEY_FILE].");
+// Bearer tokens (docs/security.md; TLS is in common/rpc/server_flags.cc).
+// Tokens come from files or the environment, never from flags: command
+// lines are visible to all.
 ABSL_FLAG(std::string, writer_token_file, EnvOr("WRITER_TOKEN_FILE", ""),
           "File holding a bearer token that may query (the command-service's "
           "writer token, so one token serves both) [env WRITER_TOKEN_FILE]; "
@@ -100,14 +86,6 @@ ABSL_FLAG(std::string, command_service_token_file,
           "command-service (its reader token will do) [env "
           "COMMAND_SERVICE_TOKEN_FILE]; or the token itself in [env "
           "COMMAND_SERVICE_TOKEN]. Needs --command_service_ca_file.");
-ABSL_FLAG(std::string, health_check_ca_file, EnvOr("HEALTH_CHECK_CA_FILE", ""),
-          "With --health_check against a TLS server: the PEM CA that signed "
-          "its certificate [env HEALTH_CHECK_CA_FILE].");
-ABSL_FLAG(std::string, health_check_server_name,
-          EnvOr("HEALTH_CHECK_SERVER_NAME", ""),
-          "With --health_check_ca_file: the name the server's certificate "
-          "carries, if not the host of --listen [env "
-          "HEALTH_CHECK_SERVER_NAME].");
 
 int main(int argc, char** argv) {
   inventory::BlockShutdownSignals();
@@ -116,24 +94,21 @@ int main(int argc, char** argv) {
       "The read side of the inventory system: events in, queries out.\n"
       "Usage: query-service [--listen=127.0.0.1:50052] "
       "[--command_service=127.0.0.1:50051]");
-  if (absl::GetFlag(FLAGS_health_check)) {
-    return inventory::RunHealthCheck(
-        absl::GetFlag(FLAGS_listen), absl::GetFlag(FLAGS_health_check_ca_file),
-        absl::GetFlag(FLAGS_health_check_server_name));
+  if (const std::optional<int> exit_code =
+          inventory::HealthCheckIfAsked(absl::GetFlag(FLAGS_listen))) {
+    return *exit_code;
   }
-  const absl::StatusOr<inventory::ServerSecurity> security =
-      inventory::LoadServerSecurity(
-          {absl::GetFlag(FLAGS_tls_cert_file),
-           absl::GetFlag(FLAGS_tls_key_file),
-           absl::GetFlag(FLAGS_writer_token_file), EnvOr("WRITER_TOKEN", ""),
-           absl::GetFlag(FLAGS_reader_token_file), EnvOr("READER_TOKEN", "")});
+  const absl::StatusOr<inventory::SharedServerSettings> shared =
+      inventory::SharedServerSettingsFromFlags(
+          absl::GetFlag(FLAGS_writer_token_file),
+          absl::GetFlag(FLAGS_reader_token_file));
   const absl::StatusOr<inventory::ChannelSecurity> upstream =
       inventory::LoadChannelSecurity(
           {"command_service", absl::GetFlag(FLAGS_command_service_ca_file),
            absl::GetFlag(FLAGS_command_service_server_name),
            absl::GetFlag(FLAGS_command_service_token_file),
            EnvOr("COMMAND_SERVICE_TOKEN", "")});
-  for (const absl::Status& loaded : {security.status(), upstream.status()}) {
+  for (const absl::Status& loaded : {shared.status(), upstream.status()}) {
     if (!loaded.ok()) {
       inventory::LogError(loaded.message());
       return 1;
@@ -144,9 +119,7 @@ int main(int argc, char** argv) {
   options.listen = absl::GetFlag(FLAGS_listen);
   options.command_service = absl::GetFlag(FLAGS_command_service);
   options.command_service_security = *upstream;
-  options.security = *security;
-  options.max_message_bytes = absl::GetFlag(FLAGS_max_message_bytes);
-  options.max_concurrent_streams = absl::GetFlag(FLAGS_max_concurrent_streams);
+  inventory::ApplyTo(*shared, &options);
   options.max_threads = absl::GetFlag(FLAGS_max_threads);
   options.query.max_watchers = absl::GetFlag(FLAGS_max_watchers);
   options.query.max_watchers_per_client =

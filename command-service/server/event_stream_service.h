@@ -16,6 +16,11 @@
 // LOG_POSITION_OUT_OF_RANGE, naming both positions: its checkpoint belongs
 // to another log, and waiting would silently skip the events the shorter
 // log gets at positions the subscriber has seen already.
+//
+// The walk along the log is EventSubscription's (event_subscription.h),
+// which knows nothing of gRPC; this service adds what belongs to the call:
+// request validation, the caps on open subscriptions, the write timeout
+// for stalled readers, shutdown, and the conversion of the final status.
 #ifndef INVENTORY_COMMAND_SERVICE_SERVER_EVENT_STREAM_SERVICE_H_
 #define INVENTORY_COMMAND_SERVICE_SERVER_EVENT_STREAM_SERVICE_H_
 

@@ -30,10 +30,12 @@ sigset_t ShutdownSignals() {
   return set;
 }
 
-// The flags a program's --help describes: those defined in its main.cc
-// (flags are defined only there), by name.
+// The flags a program's --help describes: those defined in its main.cc,
+// and those both servers share (common/rpc/server_flags.cc). Flags are
+// defined only there.
 bool IsProgramFlag(absl::string_view file) {
-  return absl::EndsWith(file, "/main.cc");
+  return absl::EndsWith(file, "/main.cc") ||
+         absl::EndsWith(file, "/common/rpc/server_flags.cc");
 }
 
 // --help as this program prints it: the usage text, then each of its own

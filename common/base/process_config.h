@@ -34,8 +34,10 @@ std::string AbslUnparseFlag(const SecretFlag& flag);
 std::string FlagOrEnv(const SecretFlag& flag, const char* name);
 
 // Sets the --help text to `usage` and makes --help list the flags defined
-// in the program's main.cc (and only those: no per-file headers, none of
-// Abseil's own flags; --helpfull lists everything), then parses the command
+// in the program's main.cc and the servers' shared flags
+// (common/rpc/server_flags.h), sorted by name (and only those: no per-file
+// headers, none of Abseil's own flags; --helpfull lists everything), then
+// parses the command
 // line (exiting on a bad flag, or with status 1 after --help). In release
 // builds (NDEBUG) it also turns off Abseil's mutex deadlock detection.
 void ParseFlags(int argc, char** argv, absl::string_view usage);

@@ -5,52 +5,19 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
-#include "common/api/item_id.h"
 #include "common/base/error_reason.h"
-#include "common/base/field_violation.h"
 #include "common/base/log.h"
 #include "common/base/log_rate_limiter.h"
 #include "common/base/status_macros.h"
 #include "common/rpc/grpc_server.h"
 #include "common/rpc/grpc_status.h"
+#include "query-service/server/query_requests.h"
 
 namespace inventory {
 namespace {
 
-constexpr size_t kMaxNameFilter = 200;
-constexpr size_t kMaxSkuPrefix = 32;
-constexpr size_t kMaxPageToken = 1024;
 constexpr absl::Duration kWatchPollInterval = absl::Milliseconds(200);
 constexpr absl::Duration kCancelCheckInterval = absl::Milliseconds(200);
-
-absl::Status ValidateItemId(const std::string& item_id) {
-  return ItemId::Create(item_id).status();
-}
-
-absl::Status ValidateMinPosition(int64_t min_position) {
-  if (min_position < 0) {
-    return InvalidField("min_position", "must not be negative");
-  }
-  return absl::OkStatus();
-}
-
-absl::StatusOr<size_t> PageSize(int32_t requested) {
-  if (requested == 0) return QueryService::kDefaultPageSize;
-  if (requested < 0 || requested > QueryService::kMaxPageSize) {
-    return InvalidField(
-        "page_size",
-        absl::StrCat("must be between 1 and ", QueryService::kMaxPageSize,
-                     " (0 means ", QueryService::kDefaultPageSize, ")"));
-  }
-  return static_cast<size_t>(requested);
-}
-
-absl::Status ValidatePageToken(const std::string& token) {
-  if (token.size() > kMaxPageToken) {
-    return InvalidField("page_token", "is not a token this service issued");
-  }
-  return absl::OkStatus();
-}
 
 // UNAVAILABLE when the model is stopped at an event it cannot project
 // (inventory_read_model.h) below `min_position`: waiting would not help
@@ -130,7 +97,6 @@ QueryService::QueryService(const InventoryReadModel* model, Options options)
 
 absl::Status QueryService::AwaitPosition(grpc::ServerContext* context,
                                          int64_t min_position) {
-  INVENTORY_RETURN_IF_ERROR(ValidateMinPosition(min_position));
   if (min_position == 0 || model_->position() >= min_position) {
     return absl::OkStatus();
   }
@@ -162,19 +128,12 @@ grpc::Status QueryService::GetItem(grpc::ServerContext* context,
                                    const inventory::v1::GetItemRequest* request,
                                    inventory::v1::GetItemResponse* response) {
   auto run = [&]() -> absl::Status {
-    INVENTORY_RETURN_IF_ERROR(ValidateItemId(request->item_id()));
-    std::optional<int64_t> as_of;
-    if (request->has_as_of_version()) {
-      if (request->as_of_version() < 1) {
-        return InvalidField("as_of_version", "must be at least 1");
-      }
-      as_of = request->as_of_version();
-    }
-    INVENTORY_RETURN_IF_ERROR(AwaitPosition(context, request->min_position()));
+    INVENTORY_ASSIGN_OR_RETURN(const GetItemQuery query, ToQuery(*request));
+    INVENTORY_RETURN_IF_ERROR(AwaitPosition(context, query.min_position));
     absl::StatusOr<ItemAtPosition> found =
-        model_->GetItem(request->item_id(), as_of);
+        model_->GetItem(query.item_id, query.as_of_version);
     if (!found.ok()) {
-      return WithNotFoundReason(*model_, request->item_id(), as_of,
+      return WithNotFoundReason(*model_, query.item_id, query.as_of_version,
                                 found.status());
     }
     *response->mutable_item() = std::move(found->item);
@@ -189,26 +148,11 @@ grpc::Status QueryService::ListItems(
     const inventory::v1::ListItemsRequest* request,
     inventory::v1::ListItemsResponse* response) {
   auto run = [&]() -> absl::Status {
-    INVENTORY_ASSIGN_OR_RETURN(const size_t page_size,
-                               PageSize(request->page_size()));
-    INVENTORY_RETURN_IF_ERROR(ValidatePageToken(request->page_token()));
-    if (request->name_contains().size() > kMaxNameFilter) {
-      return InvalidField(
-          "name_contains",
-          absl::StrCat("must be at most ", kMaxNameFilter, " bytes"));
-    }
-    if (request->sku_prefix().size() > kMaxSkuPrefix) {
-      return InvalidField("sku_prefix", absl::StrCat("must be at most ",
-                                                     kMaxSkuPrefix, " bytes"));
-    }
-    INVENTORY_RETURN_IF_ERROR(AwaitPosition(context, request->min_position()));
-    ItemFilter filter;
-    if (request->has_active()) filter.active = request->active();
-    filter.name_contains = request->name_contains();
-    filter.sku_prefix = request->sku_prefix();
+    INVENTORY_ASSIGN_OR_RETURN(const ListItemsQuery query, ToQuery(*request));
+    INVENTORY_RETURN_IF_ERROR(AwaitPosition(context, query.min_position));
     INVENTORY_ASSIGN_OR_RETURN(
         ItemPage page,
-        model_->ListItems(filter, page_size, request->page_token(),
+        model_->ListItems(query.filter, query.page_size, query.page_token,
                           static_cast<size_t>(options_.list_scan_limit)));
     for (auto& item : page.items) *response->add_items() = std::move(item);
     response->set_next_page_token(page.next_page_token);
@@ -223,15 +167,13 @@ grpc::Status QueryService::GetItemHistory(
     const inventory::v1::GetItemHistoryRequest* request,
     inventory::v1::GetItemHistoryResponse* response) {
   auto run = [&]() -> absl::Status {
-    INVENTORY_RETURN_IF_ERROR(ValidateItemId(request->item_id()));
-    INVENTORY_ASSIGN_OR_RETURN(const size_t page_size,
-                               PageSize(request->page_size()));
-    INVENTORY_RETURN_IF_ERROR(ValidatePageToken(request->page_token()));
-    INVENTORY_RETURN_IF_ERROR(AwaitPosition(context, request->min_position()));
+    INVENTORY_ASSIGN_OR_RETURN(const GetItemHistoryQuery query,
+                               ToQuery(*request));
+    INVENTORY_RETURN_IF_ERROR(AwaitPosition(context, query.min_position));
     absl::StatusOr<HistoryPage> page = model_->GetItemHistory(
-        request->item_id(), page_size, request->page_token());
+        query.item_id, query.page_size, query.page_token);
     if (!page.ok()) {
-      return WithNotFoundReason(*model_, request->item_id(), std::nullopt,
+      return WithNotFoundReason(*model_, query.item_id, std::nullopt,
                                 page.status());
     }
     for (auto& event : page->events) {
@@ -249,11 +191,10 @@ grpc::Status QueryService::GetInventoryStats(
     const inventory::v1::GetInventoryStatsRequest* request,
     inventory::v1::GetInventoryStatsResponse* response) {
   auto run = [&]() -> absl::Status {
-    if (request->low_stock_threshold() < 0) {
-      return InvalidField("low_stock_threshold", "must not be negative");
-    }
-    INVENTORY_RETURN_IF_ERROR(AwaitPosition(context, request->min_position()));
-    InventoryStats stats = model_->GetStats(request->low_stock_threshold());
+    INVENTORY_ASSIGN_OR_RETURN(const GetInventoryStatsQuery query,
+                               ToQuery(*request));
+    INVENTORY_RETURN_IF_ERROR(AwaitPosition(context, query.min_position));
+    InventoryStats stats = model_->GetStats(query.low_stock_threshold);
     response->set_item_count(stats.item_count);
     response->set_active_item_count(stats.active_item_count);
     response->set_total_quantity_on_hand(stats.total_quantity_on_hand);
@@ -272,18 +213,17 @@ grpc::Status QueryService::ServeWatchItem(
     const inventory::v1::WatchItemRequest& request,
     const Send<inventory::v1::WatchItemResponse>& send) {
   auto run = [&]() -> absl::Status {
-    INVENTORY_RETURN_IF_ERROR(ValidateItemId(request.item_id()));
-    INVENTORY_RETURN_IF_ERROR(ValidateMinPosition(request.min_position()));
+    INVENTORY_ASSIGN_OR_RETURN(const WatchItemQuery query, ToQuery(request));
     INVENTORY_ASSIGN_OR_RETURN(
         const ConcurrencyLimit::Slot slot,
         watchers_.TryAcquire(ClientAddress(context->peer())));
-    INVENTORY_RETURN_IF_ERROR(AwaitPosition(context, request.min_position()));
+    INVENTORY_RETURN_IF_ERROR(AwaitPosition(context, query.min_position));
     // A rebuilt model (generation changed) starts the item's versions over:
     // the watch ends rather than wait for a version it has seen already.
     const int64_t generation = model_->generation();
-    absl::StatusOr<ItemAtPosition> first = model_->GetItem(request.item_id());
+    absl::StatusOr<ItemAtPosition> first = model_->GetItem(query.item_id);
     if (!first.ok()) {
-      return WithNotFoundReason(*model_, request.item_id(), std::nullopt,
+      return WithNotFoundReason(*model_, query.item_id, std::nullopt,
                                 first.status());
     }
     ItemAtPosition current = *std::move(first);
@@ -307,7 +247,7 @@ grpc::Status QueryService::ServeWatchItem(
               reason::kReadModelRebuilt);
         }
         std::optional<ItemAtPosition> changed = model_->WaitForItemChange(
-            request.item_id(), seen, absl::Now() + kWatchPollInterval);
+            query.item_id, seen, absl::Now() + kWatchPollInterval);
         if (changed.has_value()) {
           current = std::move(*changed);
           break;

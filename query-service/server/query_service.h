@@ -17,7 +17,8 @@
 // Options::list_scan_limit items, so a filter that matches little costs a
 // bounded amount per call: its page may then be short, even empty, with a
 // next_page_token. Requests are decoded by RawRequestService, so a string
-// that is not valid UTF-8 is INVALID_ARGUMENT naming the field.
+// that is not valid UTF-8 is INVALID_ARGUMENT naming the field; their
+// fields are then checked by query_requests.h, before any wait.
 #ifndef INVENTORY_QUERY_SERVICE_SERVER_QUERY_SERVICE_H_
 #define INVENTORY_QUERY_SERVICE_SERVER_QUERY_SERVICE_H_
 
@@ -36,9 +37,6 @@ namespace inventory {
 class QueryService final
     : public RawRequestService<inventory::v1::QueryService::Service> {
  public:
-  static constexpr int kDefaultPageSize = 100;
-  static constexpr int kMaxPageSize = 1000;
-
   struct Options {
     // Longest min_position wait for a call without deadline.
     absl::Duration max_wait = absl::Seconds(30);
@@ -90,7 +88,8 @@ class QueryService final
       const inventory::v1::WatchItemRequest& request,
       const Send<inventory::v1::WatchItemResponse>& send);
 
-  // Waits for min_position within the call's deadline (or max_wait).
+  // Waits for min_position (not negative: query_requests.h) within the
+  // call's deadline (or max_wait).
   // RESOURCE_EXHAUSTED when it would have to wait and max_waiting_queries
   // calls are waiting already.
   absl::Status AwaitPosition(grpc::ServerContext* context,
