@@ -34,11 +34,14 @@
 #include "inventory/v1/event_stream_service.grpc.pb.h"
 #include "inventory/v1/query_service.grpc.pb.h"
 #include "query-service/server/query_server.h"
+#include "tests/support/grpc_status_matchers.h"
 #include "tests/support/health_probe.h"
 #include "tests/support/postgres_test_main.h"
 
 namespace inventory {
 namespace {
+
+using test_support::GrpcStatusIs;
 
 using ::grpc::StatusCode;
 using ::testing::HasSubstr;
@@ -148,14 +151,15 @@ TEST(SubscriberLimitTest, OneSubscriptionTooManyIsResourceExhausted) {
   EXPECT_FALSE(refused->reader->Read(&message));
   const grpc::Status status = refused->reader->Finish();
   EXPECT_LT(absl::Now() - start, kPrompt);
-  EXPECT_EQ(status.error_code(), StatusCode::RESOURCE_EXHAUSTED)
+  EXPECT_THAT(status, GrpcStatusIs(StatusCode::RESOURCE_EXHAUSTED))
       << Describe(status);
   EXPECT_THAT(status.error_message(),
               HasSubstr("too many open subscriptions (limit 2)"));
 
   // A subscription that ends frees its place.
   open.front()->context.TryCancel();
-  EXPECT_EQ(open.front()->reader->Finish().error_code(), StatusCode::CANCELLED);
+  EXPECT_THAT(open.front()->reader->Finish(),
+              GrpcStatusIs(StatusCode::CANCELLED));
   open.erase(open.begin());
   ASSERT_TRUE(Eventually(
       [&] { return (*server)->event_stream_service().subscribers() == 1; }));
@@ -235,13 +239,13 @@ TEST_F(QueryLimitsTest, OneWatcherTooManyIsResourceExhausted) {
   EXPECT_FALSE(second->Read(&message));
   const grpc::Status status = second->Finish();
   EXPECT_LT(absl::Now() - start, kPrompt);
-  EXPECT_EQ(status.error_code(), StatusCode::RESOURCE_EXHAUSTED)
+  EXPECT_THAT(status, GrpcStatusIs(StatusCode::RESOURCE_EXHAUSTED))
       << Describe(status);
   EXPECT_THAT(status.error_message(),
               HasSubstr("too many open WatchItem streams (limit 1)"));
 
   first_context.TryCancel();
-  EXPECT_EQ(first->Finish().error_code(), StatusCode::CANCELLED);
+  EXPECT_THAT(first->Finish(), GrpcStatusIs(StatusCode::CANCELLED));
   ASSERT_TRUE(
       Eventually([&] { return query_->query_service().watchers() == 0; }));
   grpc::ClientContext third_context;
@@ -264,7 +268,7 @@ TEST_F(QueryLimitsTest, OneWaitingQueryTooManyIsResourceExhausted) {
   const absl::Time start = absl::Now();
   const grpc::Status refused = GetItem(head_ + 5, &response);
   EXPECT_LT(absl::Now() - start, kPrompt);
-  EXPECT_EQ(refused.error_code(), StatusCode::RESOURCE_EXHAUSTED)
+  EXPECT_THAT(refused, GrpcStatusIs(StatusCode::RESOURCE_EXHAUSTED))
       << Describe(refused);
   EXPECT_THAT(refused.error_message(),
               HasSubstr("too many queries waiting for min_position (limit 1)"));
@@ -347,7 +351,7 @@ TEST_F(CommandTimeoutTest,
   absl::Time start = absl::Now();
   grpc::Status status = Send(&Stub::CheckInItems, *commands_, CheckIn("a", 2));
   EXPECT_LT(absl::Now() - start, kPrompt);
-  EXPECT_EQ(status.error_code(), StatusCode::DEADLINE_EXCEEDED)
+  EXPECT_THAT(status, GrpcStatusIs(StatusCode::DEADLINE_EXCEEDED))
       << Describe(status);
   EXPECT_THAT(status.error_message(), HasSubstr("timed out"));
   EXPECT_FALSE(absl::StrContains(status.error_message(), "events"));
@@ -355,7 +359,7 @@ TEST_F(CommandTimeoutTest,
   start = absl::Now();
   status = Send(&Stub::CreateItem, *commands_, Create("b"));
   EXPECT_LT(absl::Now() - start, kPrompt);
-  EXPECT_EQ(status.error_code(), StatusCode::DEADLINE_EXCEEDED)
+  EXPECT_THAT(status, GrpcStatusIs(StatusCode::DEADLINE_EXCEEDED))
       << Describe(status);
   lock->Release();
 
@@ -381,7 +385,8 @@ TEST_F(CommandTimeoutTest, NoFreeConnectionInTimeIsUnavailable) {
   const absl::Time start = absl::Now();
   grpc::Status status = Send(&Stub::CreateItem, *commands_, Create("second"));
   EXPECT_LT(absl::Now() - start, kPrompt);
-  EXPECT_EQ(status.error_code(), StatusCode::UNAVAILABLE) << Describe(status);
+  EXPECT_THAT(status, GrpcStatusIs(StatusCode::UNAVAILABLE))
+      << Describe(status);
   EXPECT_THAT(status.error_message(), HasSubstr("no database connection free"));
 
   lock->Release();

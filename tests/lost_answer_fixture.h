@@ -36,6 +36,7 @@
 #include "absl/time/time.h"
 #include "command-service/server/command_server.h"
 #include "common/api/event_codec.h"
+#include "common/base/status_matchers.h"
 #include "common/eventstore/postgres/postgres_event_store.h"
 #include "google/rpc/error_details.pb.h"
 #include "google/rpc/status.pb.h"
@@ -43,11 +44,13 @@
 #include "inventory/v1/command_service.grpc.pb.h"
 #include "inventory/v1/event_stream_service.grpc.pb.h"
 #include "tests/support/fault_proxy.h"
+#include "tests/support/grpc_status_matchers.h"
 #include "tests/support/postgres_test_main.h"
 
 namespace inventory::lost_answer_testing {
 
 using test_support::FaultProxy;
+using test_support::GrpcStatusIs;
 using CommandStub = v1::CommandService::Stub;
 
 // Deadline of every command call: longer than the store's recovery.

@@ -174,7 +174,7 @@ TEST_P(OutcomeUnknownTest, AnswersUnavailableAndARetryIsSafe) {
   const Reply reply = Send(*commands_, Kind::kCheckIn, item, request_id);
   const absl::Duration took = absl::Now() - start;
   EXPECT_EQ(proxy_->faults_fired(), 1);
-  EXPECT_EQ(reply.status.error_code(), grpc::StatusCode::UNAVAILABLE)
+  EXPECT_THAT(reply.status, GrpcStatusIs(grpc::StatusCode::UNAVAILABLE))
       << Describe(reply.status) << " after " << took;
   EXPECT_EQ(ReasonOf(reply.status), "OUTCOME_UNKNOWN")
       << Describe(reply.status);

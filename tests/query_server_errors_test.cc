@@ -128,7 +128,7 @@ TEST_F(QueryServerTest, EveryValidationErrorIsInvalidArgumentNamingTheField) {
   for (const Case& c : cases) {
     SCOPED_TRACE(c.name);
     const grpc::Status status = c.call();
-    EXPECT_EQ(status.error_code(), StatusCode::INVALID_ARGUMENT)
+    EXPECT_THAT(status, GrpcStatusIs(StatusCode::INVALID_ARGUMENT))
         << status.error_message();
     EXPECT_EQ(FieldOf(status), c.field) << status.error_message();
     EXPECT_THAT(status.error_message(), HasSubstr(c.field));
@@ -182,21 +182,18 @@ TEST_F(QueryServerTest, UnknownItemsAndVersionsAreNotFound) {
   const int64_t position = CreateWithStock(item, 5);  // versions 1 and 2
 
   v1::GetItemResponse response;
-  EXPECT_EQ(GetItem(queries(), ItemRequest("unknown", position), &response)
-                .error_code(),
-            StatusCode::NOT_FOUND);
-  EXPECT_EQ(GetItem(queries(), ItemRequest(item.id, position, 3), &response)
-                .error_code(),
-            StatusCode::NOT_FOUND);
+  EXPECT_THAT(GetItem(queries(), ItemRequest("unknown", position), &response),
+              GrpcStatusIs(StatusCode::NOT_FOUND));
+  EXPECT_THAT(GetItem(queries(), ItemRequest(item.id, position, 3), &response),
+              GrpcStatusIs(StatusCode::NOT_FOUND));
   v1::GetItemHistoryRequest history_request;
   history_request.set_item_id("unknown");
   history_request.set_min_position(position);
   v1::GetItemHistoryResponse history;
-  EXPECT_EQ(GetItemHistory(queries(), history_request, &history).error_code(),
-            StatusCode::NOT_FOUND);
-  EXPECT_EQ(
-      WatchFails(queries(), "unknown", position, kCallTimeout).error_code(),
-      StatusCode::NOT_FOUND);
+  EXPECT_THAT(GetItemHistory(queries(), history_request, &history),
+              GrpcStatusIs(StatusCode::NOT_FOUND));
+  EXPECT_THAT(WatchFails(queries(), "unknown", position, kCallTimeout),
+              GrpcStatusIs(StatusCode::NOT_FOUND));
 
   // Temporal queries over gRPC: each version as it was.
   ASSERT_TRUE(

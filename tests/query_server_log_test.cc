@@ -25,7 +25,7 @@ TEST_F(QueryServerTest, SubscribePastTheHeadIsOutOfRangeNamingBothPositions) {
 
   v1::SubscribeResponse first;
   const grpc::Status beyond = subscribe(head + 5, &first);
-  EXPECT_EQ(beyond.error_code(), StatusCode::OUT_OF_RANGE)
+  EXPECT_THAT(beyond, GrpcStatusIs(StatusCode::OUT_OF_RANGE))
       << beyond.error_message();
   EXPECT_THAT(beyond.error_message(), HasSubstr("after_position 7"));
   EXPECT_THAT(beyond.error_message(), HasSubstr("head position 2"));
@@ -59,7 +59,7 @@ TEST_F(QueryServerTest, SubscribeAfterAnEventTheLogDoesNotHoldIsOutOfRange) {
   v1::SubscribeResponse first;
   const std::string other = "00000000-0000-4000-8000-000000000000";
   const grpc::Status diverged = subscribe(1, other, &first);
-  EXPECT_EQ(diverged.error_code(), StatusCode::OUT_OF_RANGE)
+  EXPECT_THAT(diverged, GrpcStatusIs(StatusCode::OUT_OF_RANGE))
       << diverged.error_message();
   const std::optional<ErrorReason> reason =
       ErrorReasonOf(FromGrpcStatus(diverged));
@@ -75,8 +75,8 @@ TEST_F(QueryServerTest, SubscribeAfterAnEventTheLogDoesNotHoldIsOutOfRange) {
   ASSERT_EQ(first.event().global_position(), 2) << first.ShortDebugString();
 
   // An id needs a position.
-  EXPECT_EQ(subscribe(0, first_id, &first).error_code(),
-            StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(subscribe(0, first_id, &first),
+              GrpcStatusIs(StatusCode::INVALID_ARGUMENT));
 }
 
 TEST_F(QueryServerTest, StopsAtAnEventItCannotProjectAndNeverSkipsIt) {
@@ -117,9 +117,8 @@ TEST_F(QueryServerTest, StopsAtAnEventItCannotProjectAndNeverSkipsIt) {
   ASSERT_TRUE(GetItem(queries(), ItemRequest(before.id, 0), &response).ok());
   ExpectItemIs(response.item(), before);
   EXPECT_EQ(response.position(), stop_after);
-  EXPECT_EQ(
-      GetItem(queries(), ItemRequest(after.id, 0), &response).error_code(),
-      StatusCode::NOT_FOUND);
+  EXPECT_THAT(GetItem(queries(), ItemRequest(after.id, 0), &response),
+              GrpcStatusIs(StatusCode::NOT_FOUND));
   int64_t position = 0;
   EXPECT_EQ(ListAll(queries(), 10, 0, &position).size(), 1u);
   EXPECT_EQ(position, stop_after);
@@ -132,7 +131,7 @@ TEST_F(QueryServerTest, StopsAtAnEventItCannotProjectAndNeverSkipsIt) {
   const absl::Time start = absl::Now();
   const grpc::Status beyond = GetItem(
       queries(), ItemRequest(before.id, created.global_position), &response);
-  EXPECT_EQ(beyond.error_code(), StatusCode::UNAVAILABLE)
+  EXPECT_THAT(beyond, GrpcStatusIs(StatusCode::UNAVAILABLE))
       << beyond.error_message();
   EXPECT_THAT(beyond.error_message(),
               HasSubstr(absl::StrCat("position ", stop_after + 1)));
@@ -178,9 +177,8 @@ void ExpectExactlyTheShorterLog(QueryNode& query,
   ASSERT_EQ(listed.size(), items.size());
   for (size_t i = 0; i < items.size(); ++i) ExpectItemIs(listed[i], items[i]);
   v1::GetItemResponse response;
-  EXPECT_EQ(
-      GetItem(*query.queries, ItemRequest("long-1", 0), &response).error_code(),
-      StatusCode::NOT_FOUND);
+  EXPECT_THAT(GetItem(*query.queries, ItemRequest("long-1", 0), &response),
+              GrpcStatusIs(StatusCode::NOT_FOUND));
   v1::GetInventoryStatsResponse stats;
   ASSERT_TRUE(
       GetStats(*query.queries, v1::GetInventoryStatsRequest(), &stats).ok());
@@ -294,9 +292,8 @@ TEST(QueryServerLogTest, RebuildsWhenTheCommandServiceReturnsWithAnotherLog) {
       GetItem(*query->queries, ItemRequest("other-1", 12), &response).ok());
   EXPECT_EQ(response.item().quantity_on_hand(), 8);
   EXPECT_EQ(response.position(), 12);
-  EXPECT_EQ(GetItem(*query->queries, ItemRequest("long-1", 0), &response)
-                .error_code(),
-            StatusCode::NOT_FOUND);
+  EXPECT_THAT(GetItem(*query->queries, ItemRequest("long-1", 0), &response),
+              GrpcStatusIs(StatusCode::NOT_FOUND));
   int64_t position = 0;
   EXPECT_EQ(ListAll(*query->queries, 10, 0, &position).size(), 3u);
   EXPECT_EQ(position, 12);

@@ -39,14 +39,13 @@ TEST(QueryServerHealthTest, NotServingUntilTheFirstCatchUp) {
     EXPECT_EQ(status, HealthCheckResponse::NOT_SERVING) << service;
   }
   HealthCheckResponse::ServingStatus unknown_status;
-  EXPECT_EQ(CheckHealth(*query->health, "no.such.Service", &unknown_status)
-                .error_code(),
-            StatusCode::NOT_FOUND);
+  EXPECT_THAT(CheckHealth(*query->health, "no.such.Service", &unknown_status),
+              GrpcStatusIs(StatusCode::NOT_FOUND));
   // Queries are answered from what has been applied (nothing yet).
   v1::GetItemResponse item_response;
-  EXPECT_EQ(GetItem(*query->queries, ItemRequest("item-0", 0), &item_response)
-                .error_code(),
-            StatusCode::NOT_FOUND);
+  EXPECT_THAT(
+      GetItem(*query->queries, ItemRequest("item-0", 0), &item_response),
+      GrpcStatusIs(StatusCode::NOT_FOUND));
   EXPECT_FALSE(query->server->subscriber().serving());
 
   // The command-service comes (back) on the same port: the query server
@@ -214,7 +213,7 @@ TEST_F(QueryServerTest, EveryQueryAnswersAtLeastAtMinPosition) {
     EXPECT_GE(first.position(), position);
     ExpectItemIs(first.item(), item);
     watch->context.TryCancel();
-    EXPECT_EQ(watch->reader->Finish().error_code(), StatusCode::CANCELLED);
+    EXPECT_THAT(watch->reader->Finish(), GrpcStatusIs(StatusCode::CANCELLED));
   }
 }
 
@@ -306,7 +305,7 @@ TEST_F(QueryServerTest, WithoutACallDeadlineTheWaitEndsAfterMaxWait) {
       GetItem(*impatient->queries, ItemRequest(item.id, kFarPosition),
               &response, absl::InfiniteDuration());
   EXPECT_LT(absl::Now() - start, absl::Seconds(5));
-  EXPECT_EQ(status.error_code(), StatusCode::DEADLINE_EXCEEDED);
+  EXPECT_THAT(status, GrpcStatusIs(StatusCode::DEADLINE_EXCEEDED));
   EXPECT_THAT(status.error_message(), HasSubstr("min_position"));
 
   // A reachable position is waited for as usual, also without a deadline.
@@ -325,8 +324,8 @@ TEST(QueryServerScanLimitTest, AFilteredListingPagesPastTheScanLimit) {
   ASSERT_NE(command, nullptr);
   QueryServerOptions options = QueryOptions(command->server->port());
   options.query.list_scan_limit = 0;
-  EXPECT_EQ(QueryServer::Start(options).status().code(),
-            absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(QueryServer::Start(options),
+              StatusIs(absl::StatusCode::kInvalidArgument));
   constexpr int64_t kLimit = 5;
   options.query.list_scan_limit = kLimit;
   std::unique_ptr<QueryNode> query = StartQueryNode(options);
@@ -374,8 +373,8 @@ TEST(QueryServerScanLimitTest, AFilteredListingPagesPastTheScanLimit) {
   request.set_name_contains("needles");
   request.set_page_token(first.next_page_token());
   v1::ListItemsResponse wrong;
-  EXPECT_EQ(ListItems(*query->queries, request, &wrong).error_code(),
-            StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(ListItems(*query->queries, request, &wrong),
+              GrpcStatusIs(StatusCode::INVALID_ARGUMENT));
 }
 
 }  // namespace

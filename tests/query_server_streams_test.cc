@@ -52,7 +52,7 @@ TEST_F(QueryServerTest, WatchItemSeesEveryChange) {
 
   watch->context.TryCancel();
   EXPECT_FALSE(watch->reader->Read(&message));
-  EXPECT_EQ(watch->reader->Finish().error_code(), StatusCode::CANCELLED);
+  EXPECT_THAT(watch->reader->Finish(), GrpcStatusIs(StatusCode::CANCELLED));
 }
 
 TEST_F(QueryServerTest, WatchItemEndsWhenTheServerShutsDown) {
@@ -64,7 +64,7 @@ TEST_F(QueryServerTest, WatchItemEndsWhenTheServerShutsDown) {
   const absl::Time start = absl::Now();
   query_->server->Shutdown(absl::Seconds(5));
   EXPECT_FALSE(watch->reader->Read(&message));
-  EXPECT_EQ(watch->reader->Finish().error_code(), StatusCode::UNAVAILABLE);
+  EXPECT_THAT(watch->reader->Finish(), GrpcStatusIs(StatusCode::UNAVAILABLE));
   EXPECT_LT(absl::Now() - start, absl::Seconds(5));
 }
 

@@ -33,8 +33,8 @@ MATCHER_P(GrpcStatusIs, code,
 MATCHER_P2(GrpcStatusIs, code, message_matcher,
            absl::StrCat(negation ? "not (" : "(", "has gRPC code ",
                         static_cast<int>(code), " and a message that ",
-                        ::testing::DescribeMatcher<std::string>(
-                            message_matcher, false),
+                        ::testing::DescribeMatcher<std::string>(message_matcher,
+                                                                false),
                         ")")) {
   *result_listener << "whose status is code " << arg.error_code() << " \""
                    << arg.error_message() << "\"";
