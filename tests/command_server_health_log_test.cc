@@ -26,7 +26,8 @@ class Probes {
   // Makes `store`'s HeadPosition go through this object; before the store
   // is in use.
   explicit Probes(MockEventStore& store) {
-    ON_CALL(store, HeadPosition()).WillByDefault([this, &store] {
+    EventStore* const real = &store.real();
+    ON_CALL(store, HeadPosition()).WillByDefault([this, real] {
       {
         absl::MutexLock lock(&mu_);
         ++probes_;
@@ -36,7 +37,7 @@ class Probes {
               "server running?"));
         }
       }
-      return store.real().HeadPosition();
+      return real->HeadPosition();
     });
   }
 

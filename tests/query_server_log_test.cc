@@ -10,6 +10,22 @@ namespace {
 
 using ::testing::_;
 
+// Subscribes with `request`: OK with the first message in *first, or the
+// status the subscription ended with before sending any.
+grpc::Status FirstMessage(v1::EventStreamService::Stub& events,
+                          const v1::SubscribeRequest& request,
+                          v1::SubscribeResponse* first) {
+  grpc::ClientContext context;
+  context.set_deadline(absl::ToChronoTime(Deadline(kCallTimeout)));
+  auto reader = events.Subscribe(&context, request);
+  if (reader->Read(first)) {
+    context.TryCancel();
+    reader->Finish();
+    return grpc::Status::OK;
+  }
+  return reader->Finish();
+}
+
 // --- The read side never skips -----------------------------------------------
 
 TEST_F(QueryServerTest, SubscribePastTheHeadIsOutOfRangeNamingBothPositions) {
