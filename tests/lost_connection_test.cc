@@ -180,6 +180,8 @@ TEST_F(LostAnswerTest, WaitersSeeEveryEventWhileTheListenConnectionIsHalfOpen) {
   reader->Finish();
 }
 
+}  // namespace
+
 void LostAnswerTest::ExpectListenerReconnects(FaultProxy::Point point) {
   proxy_->Blackhole("LISTEN", point);
   options_.listener_check_interval = absl::Seconds(1);
@@ -214,6 +216,8 @@ void LostAnswerTest::ExpectListenerReconnects(FaultProxy::Point point) {
   }
   EXPECT_TRUE(announced) << "no append announced on the new connection";
 }
+
+namespace {
 
 TEST_F(LostAnswerTest, ListenerReconnectsFromAHalfOpenConnection) {
   // LISTEN is answered, then nothing more comes: the self-check notices.

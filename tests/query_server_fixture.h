@@ -47,6 +47,7 @@
 #include "query-service/server/query_server.h"
 #include "tests/support/grpc_status_matchers.h"
 #include "tests/support/health_probe.h"
+#include "tests/support/in_process_services.h"
 
 namespace inventory::query_server_testing {
 
@@ -94,48 +95,26 @@ inline QueryServerOptions QueryOptions(int command_port) {
   return options;
 }
 
-struct CommandNode {
-  std::unique_ptr<CommandServer> server;
-  std::shared_ptr<grpc::Channel> channel;
-  std::unique_ptr<v1::CommandService::Stub> commands;
-};
+using CommandNode = test_support::InProcessCommandService;
+using QueryNode = test_support::InProcessQueryService;
 
 // Null (with a test failure) when the server cannot start.
 inline std::unique_ptr<CommandNode> StartCommandNode(
     EventStore* store, const std::string& listen) {
-  auto server = CommandServer::Start(store, CommandOptions(listen));
-  EXPECT_TRUE(server.ok()) << server.status();
-  if (!server.ok()) return nullptr;
-  auto node = std::make_unique<CommandNode>();
-  node->server = std::move(*server);
-  node->channel =
-      grpc::CreateChannel(absl::StrCat("127.0.0.1:", node->server->port()),
-                          grpc::InsecureChannelCredentials());
-  node->commands = v1::CommandService::NewStub(node->channel);
-  return node;
+  auto node =
+      test_support::StartInProcessCommandService(store, CommandOptions(listen));
+  EXPECT_TRUE(node.ok()) << node.status();
+  return node.ok() ? std::move(*node) : nullptr;
 }
 
-struct QueryNode {
-  std::unique_ptr<QueryServer> server;
-  std::shared_ptr<grpc::Channel> channel;
-  std::unique_ptr<v1::QueryService::Stub> queries;
-  std::unique_ptr<Health::Stub> health;
-};
-
+// Null (with a test failure) when the server cannot start.
 inline std::unique_ptr<QueryNode> StartQueryNode(
     const QueryServerOptions& options) {
-  auto server = QueryServer::Start(options);
-  EXPECT_TRUE(server.ok()) << server.status();
-  if (!server.ok()) return nullptr;
-  auto node = std::make_unique<QueryNode>();
-  node->server = std::move(*server);
-  EXPECT_GT(node->server->port(), 0);
-  node->channel =
-      grpc::CreateChannel(absl::StrCat("127.0.0.1:", node->server->port()),
-                          grpc::InsecureChannelCredentials());
-  node->queries = v1::QueryService::NewStub(node->channel);
-  node->health = Health::NewStub(node->channel);
-  return node;
+  auto node = test_support::StartInProcessQueryService(options);
+  EXPECT_TRUE(node.ok()) << node.status();
+  if (!node.ok()) return nullptr;
+  EXPECT_GT((*node)->server->port(), 0);
+  return std::move(*node);
 }
 
 // --- Health ------------------------------------------------------------------

@@ -343,16 +343,12 @@ TEST(QueryServerLogTest, RebuildsWhenTheLogShrinksUnderALiveSubscription) {
   ON_CALL(store, StopWaiting()).WillByDefault([&] { current().StopWaiting(); });
   CommandServerOptions options = CommandOptions("127.0.0.1:0");
   options.live.head_check_interval = absl::Milliseconds(100);
-  auto command = CommandServer::Start(&store, options);
-  ASSERT_TRUE(command.ok()) << command.status();
-  auto channel =
-      grpc::CreateChannel(absl::StrCat("127.0.0.1:", (*command)->port()),
-                          grpc::InsecureChannelCredentials());
-  auto commands = v1::CommandService::NewStub(channel);
-  const int64_t head = WriteLongerLog(*commands);
+  auto command = test_support::StartInProcessCommandService(&store, options);
+  ASSERT_THAT(command, IsOk());
+  const int64_t head = WriteLongerLog(*(*command)->commands);
   ASSERT_EQ(head, 10);
   std::unique_ptr<QueryNode> query =
-      StartQueryNode(QueryOptions((*command)->port()));
+      StartQueryNode(QueryOptions((*command)->server->port()));
   ASSERT_NE(query, nullptr);
   v1::GetItemResponse response;
   ASSERT_TRUE(GetItem(*query->queries, ItemRequest("long-1", head), &response,
