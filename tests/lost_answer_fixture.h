@@ -78,7 +78,7 @@ enum class Kind {
 constexpr Kind kKinds[] = {Kind::kCreate, Kind::kRename,     Kind::kCheckIn,
                            Kind::kRemove, Kind::kDeactivate, Kind::kReactivate};
 
-const char* RpcName(Kind kind) {
+inline const char* RpcName(Kind kind) {
   switch (kind) {
     case Kind::kCreate:
       return "CreateItem";
@@ -96,7 +96,7 @@ const char* RpcName(Kind kind) {
   return "?";
 }
 
-const char* EventTypeOf(Kind kind) {
+inline const char* EventTypeOf(Kind kind) {
   switch (kind) {
     case Kind::kCreate:
       return "inventory.v1.ItemCreated";
