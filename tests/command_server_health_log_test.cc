@@ -9,8 +9,9 @@
 #include "absl/time/time.h"
 #include "command-service/server/command_server.h"
 #include "common/base/log_capture.h"
-#include "common/eventstore/forwarding_event_store.h"
-#include "common/eventstore/in_memory_event_store.h"
+#include "common/base/status_matchers.h"
+#include "common/eventstore/mock_event_store.h"
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
 namespace inventory {
@@ -18,11 +19,27 @@ namespace {
 
 constexpr absl::Duration kWaitTimeout = absl::Seconds(15);
 
-// An in-memory store whose HeadPosition fails while `down` is set, and
-// which counts the calls of it, so that a test can wait for probes.
-class ProbedStore final : public ForwardingEventStore {
+// The database probe (HeadPosition) as a test steers it: failing while
+// `down` is set, and counted, so that a test can wait for probes.
+class Probes {
  public:
-  ProbedStore() : ForwardingEventStore(&store_) {}
+  // Makes `store`'s HeadPosition go through this object; before the store
+  // is in use.
+  explicit Probes(MockEventStore& store) {
+    EventStore* const real = &store.real();
+    ON_CALL(store, HeadPosition()).WillByDefault([this, real] {
+      {
+        absl::MutexLock lock(&mu_);
+        ++probes_;
+        if (down_) {
+          return absl::StatusOr<int64_t>(absl::UnavailableError(
+              "connection to server failed: Connection refused\n\tIs the "
+              "server running?"));
+        }
+      }
+      return real->HeadPosition();
+    });
+  }
 
   void SetDown(bool down) {
     absl::MutexLock lock(&mu_);
@@ -41,21 +58,7 @@ class ProbedStore final : public ForwardingEventStore {
     return probes_;
   }
 
-  absl::StatusOr<int64_t> HeadPosition() override {
-    {
-      absl::MutexLock lock(&mu_);
-      ++probes_;
-      if (down_) {
-        return absl::UnavailableError(
-            "connection to server failed: Connection refused\n\tIs the "
-            "server running?");
-      }
-    }
-    return ForwardingEventStore::HeadPosition();
-  }
-
  private:
-  InMemoryEventStore store_;
   absl::Mutex mu_;
   bool down_ ABSL_GUARDED_BY(mu_) = false;
   int probes_ ABSL_GUARDED_BY(mu_) = 0;
@@ -63,39 +66,40 @@ class ProbedStore final : public ForwardingEventStore {
 
 TEST(CommandServerHealthLogTest, EachChangeOfTheProbesAnswerIsLoggedOnce) {
   LogCapture log;
-  ProbedStore store;
+  NiceMockEventStore store;  // in memory
+  Probes probes(store);
   CommandServerOptions options;
   options.listen = "127.0.0.1:0";
   options.health_probe_interval = absl::Milliseconds(5);
   absl::StatusOr<std::unique_ptr<CommandServer>> server =
       CommandServer::Start(&store, options);
-  ASSERT_TRUE(server.ok()) << server.status();
+  ASSERT_THAT(server, IsOk());
   ASSERT_TRUE(log.WaitFor("health: SERVING (database answers)", kWaitTimeout));
 
   // The database stops answering: many probes, one line, with the first
   // line of the reason.
-  store.SetDown(true);
+  probes.SetDown(true);
   const std::string down =
       "health: NOT_SERVING (database unreachable: connection to server "
       "failed: Connection refused)";
   ASSERT_TRUE(log.WaitFor(down, kWaitTimeout));
-  ASSERT_TRUE(store.AwaitProbes(store.probes() + 5));
+  ASSERT_TRUE(probes.AwaitProbes(probes.probes() + 5));
   EXPECT_EQ(log.Count("health: NOT_SERVING"), 1);
   EXPECT_EQ(log.Count(down), 1);
 
   // It answers again: one line, then quiet.
-  store.SetDown(false);
+  probes.SetDown(false);
   ASSERT_TRUE(
       log.WaitFor("health: SERVING (database answers again)", kWaitTimeout));
-  ASSERT_TRUE(store.AwaitProbes(store.probes() + 5));
+  ASSERT_TRUE(probes.AwaitProbes(probes.probes() + 5));
   EXPECT_EQ(log.Count("health: SERVING (database answers again)"), 1);
   EXPECT_EQ(log.Count("health: SERVING (database answers)"), 1);
   EXPECT_EQ(log.Count("health: NOT_SERVING"), 1);
 
   // A second outage is a second change.
-  store.SetDown(true);
+  probes.SetDown(true);
   ASSERT_TRUE(log.WaitFor(down, kWaitTimeout, /*count=*/2));
-  ASSERT_TRUE(store.AwaitProbes(store.probes() + 5));
+  ASSERT_TRUE(probes.AwaitProbes(probes.probes() + 5));
   EXPECT_EQ(log.Count("health: NOT_SERVING"), 2);
   (*server)->Shutdown(absl::Seconds(1));
 }

@@ -14,15 +14,13 @@
 #include "inventory/v1/command_service.grpc.pb.h"
 #include "inventory/v1/event_stream_service.grpc.pb.h"
 #include "inventory/v1/query_service.grpc.pb.h"
-#include "tests/support/health_probe.h"
+#include "tests/support/inventory_system.h"
 #include "tests/support/postgres_test_main.h"
-#include "tests/support/service_process.h"
 
 namespace inventory {
 namespace {
 
 namespace v1 = inventory::v1;
-using test_support::ServiceProcess;
 
 std::unique_ptr<grpc::ClientContext> Call() {
   auto context = std::make_unique<grpc::ClientContext>();
@@ -33,29 +31,15 @@ std::unique_ptr<grpc::ClientContext> Call() {
 class E2eFlowTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto url = test_support::TestPostgres().CreateDatabase("flow");
-    ASSERT_TRUE(url.ok()) << url.status();
-    auto command = ServiceProcess::Start(
-        COMMAND_SERVICE_BINARY,
-        {"--listen=127.0.0.1:0", absl::StrCat("--database_url=", *url)});
-    ASSERT_TRUE(command.ok()) << command.status();
-    command_ = std::move(*command);
-    auto query = ServiceProcess::Start(
-        QUERY_SERVICE_BINARY,
-        {"--listen=127.0.0.1:0",
-         absl::StrCat("--command_service=", command_->address())});
-    ASSERT_TRUE(query.ok()) << query.status();
-    query_ = std::move(*query);
-    auto command_channel = grpc::CreateChannel(
-        command_->address(), grpc::InsecureChannelCredentials());
-    auto query_channel = grpc::CreateChannel(
-        query_->address(), grpc::InsecureChannelCredentials());
-    commands_ = v1::CommandService::NewStub(command_channel);
-    events_ = v1::EventStreamService::NewStub(command_channel);
-    queries_ = v1::QueryService::NewStub(query_channel);
-    auto health = grpc::health::v1::Health::NewStub(query_channel);
-    ASSERT_TRUE(test_support::AwaitHealth(
-        *health, "", grpc::health::v1::HealthCheckResponse::SERVING));
+    test_support::InventorySystemOptions options;
+    options.command_binary = COMMAND_SERVICE_BINARY;
+    options.query_binary = QUERY_SERVICE_BINARY;
+    options.postgres = &test_support::TestPostgres();
+    options.database_prefix = "flow";
+    options.await_query_serving = true;
+    auto system = test_support::InventorySystem::Start(options);
+    ASSERT_TRUE(system.ok()) << system.status();
+    system_ = std::move(*system);
   }
 
   // The item as the query-service sees it once `position` is applied.
@@ -65,17 +49,13 @@ class E2eFlowTest : public ::testing::Test {
     request.set_min_position(position);
     v1::GetItemResponse response;
     const grpc::Status status =
-        queries_->GetItem(Call().get(), request, &response);
+        system_->queries().GetItem(Call().get(), request, &response);
     EXPECT_TRUE(status.ok()) << status.error_message();
     EXPECT_GE(response.position(), position);
     return response.item();
   }
 
-  std::unique_ptr<ServiceProcess> command_;
-  std::unique_ptr<ServiceProcess> query_;
-  std::unique_ptr<v1::CommandService::Stub> commands_;
-  std::unique_ptr<v1::EventStreamService::Stub> events_;
-  std::unique_ptr<v1::QueryService::Stub> queries_;
+  std::unique_ptr<test_support::InventorySystem> system_;
 };
 
 TEST_F(E2eFlowTest, EveryCommandEveryQueryAndTheStream) {
@@ -86,7 +66,8 @@ TEST_F(E2eFlowTest, EveryCommandEveryQueryAndTheStream) {
   create.set_sku("E2E-1");
   create.set_name("Flow widget");
   v1::CreateItemResponse created;
-  ASSERT_TRUE(commands_->CreateItem(Call().get(), create, &created).ok());
+  ASSERT_TRUE(
+      system_->commands().CreateItem(Call().get(), create, &created).ok());
   EXPECT_EQ(created.version(), 1);
   EXPECT_EQ(ItemAt(created.global_position()).name(), "Flow widget");
 
@@ -96,14 +77,15 @@ TEST_F(E2eFlowTest, EveryCommandEveryQueryAndTheStream) {
   v1::WatchItemRequest watch;
   watch.set_item_id("e2e-1");
   watch.set_min_position(created.global_position());
-  auto watcher = queries_->WatchItem(&watch_context, watch);
+  auto watcher = system_->queries().WatchItem(&watch_context, watch);
 
   v1::CheckInItemsRequest check_in;
   check_in.set_item_id("e2e-1");
   check_in.set_quantity(10);
   v1::CheckInItemsResponse checked_in;
-  ASSERT_TRUE(
-      commands_->CheckInItems(Call().get(), check_in, &checked_in).ok());
+  ASSERT_TRUE(system_->commands()
+                  .CheckInItems(Call().get(), check_in, &checked_in)
+                  .ok());
   EXPECT_EQ(ItemAt(checked_in.global_position()).quantity_on_hand(), 10);
 
   v1::RemoveItemsRequest remove;
@@ -111,28 +93,32 @@ TEST_F(E2eFlowTest, EveryCommandEveryQueryAndTheStream) {
   remove.set_quantity(3);
   remove.set_expected_version(2);
   v1::RemoveItemsResponse removed;
-  ASSERT_TRUE(commands_->RemoveItems(Call().get(), remove, &removed).ok());
+  ASSERT_TRUE(
+      system_->commands().RemoveItems(Call().get(), remove, &removed).ok());
   EXPECT_EQ(ItemAt(removed.global_position()).quantity_on_hand(), 7);
 
   v1::RenameItemRequest rename;
   rename.set_item_id("e2e-1");
   rename.set_name("Renamed widget");
   v1::RenameItemResponse renamed;
-  ASSERT_TRUE(commands_->RenameItem(Call().get(), rename, &renamed).ok());
+  ASSERT_TRUE(
+      system_->commands().RenameItem(Call().get(), rename, &renamed).ok());
   EXPECT_EQ(ItemAt(renamed.global_position()).name(), "Renamed widget");
 
   v1::DeactivateItemRequest deactivate;
   deactivate.set_item_id("e2e-1");
   v1::DeactivateItemResponse deactivated;
-  ASSERT_TRUE(
-      commands_->DeactivateItem(Call().get(), deactivate, &deactivated).ok());
+  ASSERT_TRUE(system_->commands()
+                  .DeactivateItem(Call().get(), deactivate, &deactivated)
+                  .ok());
   EXPECT_FALSE(ItemAt(deactivated.global_position()).active());
 
   v1::ReactivateItemRequest reactivate;
   reactivate.set_item_id("e2e-1");
   v1::ReactivateItemResponse reactivated;
-  ASSERT_TRUE(
-      commands_->ReactivateItem(Call().get(), reactivate, &reactivated).ok());
+  ASSERT_TRUE(system_->commands()
+                  .ReactivateItem(Call().get(), reactivate, &reactivated)
+                  .ok());
   const int64_t head = reactivated.global_position();
   const v1::Item final_item = ItemAt(head);
   EXPECT_TRUE(final_item.active());
@@ -141,7 +127,8 @@ TEST_F(E2eFlowTest, EveryCommandEveryQueryAndTheStream) {
   // A second item, for the list and the stats.
   create.set_item_id("e2e-2");
   create.set_sku("OTHER-2");
-  ASSERT_TRUE(commands_->CreateItem(Call().get(), create, &created).ok());
+  ASSERT_TRUE(
+      system_->commands().CreateItem(Call().get(), create, &created).ok());
   const int64_t last = created.global_position();
 
   // Temporal query: the item as it was after its check-in.
@@ -150,7 +137,7 @@ TEST_F(E2eFlowTest, EveryCommandEveryQueryAndTheStream) {
   as_of.set_as_of_version(2);
   as_of.set_min_position(last);
   v1::GetItemResponse then;
-  ASSERT_TRUE(queries_->GetItem(Call().get(), as_of, &then).ok());
+  ASSERT_TRUE(system_->queries().GetItem(Call().get(), as_of, &then).ok());
   EXPECT_EQ(then.item().quantity_on_hand(), 10);
   EXPECT_EQ(then.item().name(), "Flow widget");
 
@@ -158,7 +145,7 @@ TEST_F(E2eFlowTest, EveryCommandEveryQueryAndTheStream) {
   list.set_min_position(last);
   list.set_sku_prefix("E2E");
   v1::ListItemsResponse listed;
-  ASSERT_TRUE(queries_->ListItems(Call().get(), list, &listed).ok());
+  ASSERT_TRUE(system_->queries().ListItems(Call().get(), list, &listed).ok());
   ASSERT_EQ(listed.items_size(), 1);
   EXPECT_EQ(listed.items(0).SerializeAsString(),
             final_item.SerializeAsString());
@@ -167,7 +154,8 @@ TEST_F(E2eFlowTest, EveryCommandEveryQueryAndTheStream) {
   history.set_item_id("e2e-1");
   history.set_min_position(last);
   v1::GetItemHistoryResponse events;
-  ASSERT_TRUE(queries_->GetItemHistory(Call().get(), history, &events).ok());
+  ASSERT_TRUE(
+      system_->queries().GetItemHistory(Call().get(), history, &events).ok());
   std::vector<std::string> types;
   for (const auto& event : events.events()) types.push_back(event.event_type());
   EXPECT_THAT(types, ::testing::ElementsAre("inventory.v1.ItemCreated",
@@ -181,8 +169,9 @@ TEST_F(E2eFlowTest, EveryCommandEveryQueryAndTheStream) {
   stats_request.set_min_position(last);
   stats_request.set_low_stock_threshold(5);
   v1::GetInventoryStatsResponse stats;
-  ASSERT_TRUE(
-      queries_->GetInventoryStats(Call().get(), stats_request, &stats).ok());
+  ASSERT_TRUE(system_->queries()
+                  .GetInventoryStats(Call().get(), stats_request, &stats)
+                  .ok());
   EXPECT_EQ(stats.item_count(), 2);
   EXPECT_EQ(stats.active_item_count(), 2);
   EXPECT_EQ(stats.total_quantity_on_hand(), 7);
@@ -203,7 +192,7 @@ TEST_F(E2eFlowTest, EveryCommandEveryQueryAndTheStream) {
   subscribe_context.set_deadline(
       absl::ToChronoTime(absl::Now() + absl::Seconds(30)));
   auto subscription =
-      events_->Subscribe(&subscribe_context, v1::SubscribeRequest());
+      system_->events().Subscribe(&subscribe_context, v1::SubscribeRequest());
   v1::SubscribeResponse message;
   int64_t position = 0;
   while (subscription->Read(&message) && message.has_event()) {

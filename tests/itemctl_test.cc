@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/support/inventory_system.h"
 #include "tests/support/service_process.h"
 
 namespace inventory {
@@ -18,7 +19,6 @@ namespace {
 using test_support::CommandOutput;
 using test_support::RunCommand;
 using test_support::RunCommandWithInput;
-using test_support::ServiceProcess;
 using ::testing::ContainsRegex;
 using ::testing::HasSubstr;
 using ::testing::Not;
@@ -26,36 +26,27 @@ using ::testing::Not;
 class ItemctlTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    // --database_url= keeps events in memory even if DATABASE_URL is set.
-    auto command = ServiceProcess::Start(
-        COMMAND_SERVICE_BINARY, {"--listen=127.0.0.1:0", "--database_url="});
-    ASSERT_TRUE(command.ok()) << command.status();
-    command_ = command->release();
-    auto query = ServiceProcess::Start(
-        QUERY_SERVICE_BINARY,
-        {"--listen=127.0.0.1:0",
-         absl::StrCat("--command_service=", command_->address())});
-    ASSERT_TRUE(query.ok()) << query.status();
-    query_ = query->release();
+    // No postgres: events in memory, even if DATABASE_URL is set.
+    test_support::InventorySystemOptions options;
+    options.command_binary = COMMAND_SERVICE_BINARY;
+    options.query_binary = QUERY_SERVICE_BINARY;
+    auto system = test_support::InventorySystem::Start(options);
+    ASSERT_TRUE(system.ok()) << system.status();
+    system_ = system->release();
   }
 
   static void TearDownTestSuite() {
-    delete query_;
-    delete command_;
-    query_ = nullptr;
-    command_ = nullptr;
+    delete system_;
+    system_ = nullptr;
   }
 
-  void SetUp() override {
-    ASSERT_NE(command_, nullptr);
-    ASSERT_NE(query_, nullptr);
-  }
+  void SetUp() override { ASSERT_NE(system_, nullptr); }
 
   // itemctl's argv with both services' addresses, then `args`.
   static std::vector<std::string> Argv(const std::vector<std::string>& args) {
     std::vector<std::string> argv = {
-        ITEMCTL_BINARY, absl::StrCat("--command=", command_->address()),
-        absl::StrCat("--query=", query_->address())};
+        ITEMCTL_BINARY, absl::StrCat("--command=", system_->command_address()),
+        absl::StrCat("--query=", system_->query().address())};
     argv.insert(argv.end(), args.begin(), args.end());
     return argv;
   }
@@ -64,12 +55,10 @@ class ItemctlTest : public ::testing::Test {
     return RunCommand(Argv(args));
   }
 
-  static ServiceProcess* command_;
-  static ServiceProcess* query_;
+  static test_support::InventorySystem* system_;
 };
 
-ServiceProcess* ItemctlTest::command_ = nullptr;
-ServiceProcess* ItemctlTest::query_ = nullptr;
+test_support::InventorySystem* ItemctlTest::system_ = nullptr;
 
 // The global position in "ok: item ... (global position N)".
 int64_t GlobalPosition(const std::string& output) {

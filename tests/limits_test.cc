@@ -25,6 +25,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "command-service/server/command_server.h"
+#include "common/base/status_matchers.h"
 #include "common/eventstore/in_memory_event_store.h"
 #include "common/eventstore/postgres/postgres_event_store.h"
 #include "gmock/gmock.h"
@@ -34,11 +35,15 @@
 #include "inventory/v1/event_stream_service.grpc.pb.h"
 #include "inventory/v1/query_service.grpc.pb.h"
 #include "query-service/server/query_server.h"
+#include "tests/support/grpc_status_matchers.h"
 #include "tests/support/health_probe.h"
+#include "tests/support/in_process_services.h"
 #include "tests/support/postgres_test_main.h"
 
 namespace inventory {
 namespace {
+
+using test_support::GrpcStatusIs;
 
 using ::grpc::StatusCode;
 using ::testing::HasSubstr;
@@ -75,11 +80,6 @@ CommandServerOptions CommandOptions() {
   options.stream.heartbeat_interval = absl::Milliseconds(200);
   options.live.idle_wait = absl::Milliseconds(100);
   return options;
-}
-
-std::shared_ptr<grpc::Channel> ChannelTo(int port) {
-  return grpc::CreateChannel(absl::StrCat("127.0.0.1:", port),
-                             grpc::InsecureChannelCredentials());
 }
 
 v1::CreateItemRequest Create(const std::string& id) {
@@ -129,9 +129,10 @@ TEST(SubscriberLimitTest, OneSubscriptionTooManyIsResourceExhausted) {
   InMemoryEventStore store;
   CommandServerOptions options = CommandOptions();
   options.stream.max_subscribers = 2;
-  auto server = CommandServer::Start(&store, options);
-  ASSERT_TRUE(server.ok()) << server.status();
-  auto stub = v1::EventStreamService::NewStub(ChannelTo((*server)->port()));
+  auto started = test_support::StartInProcessCommandService(&store, options);
+  ASSERT_THAT(started, IsOk());
+  CommandServer* const server = (*started)->server.get();
+  v1::EventStreamService::Stub* const stub = (*started)->events.get();
 
   std::vector<std::unique_ptr<Subscription>> open;
   for (int i = 0; i < 2; ++i) {
@@ -140,7 +141,7 @@ TEST(SubscriberLimitTest, OneSubscriptionTooManyIsResourceExhausted) {
     ASSERT_TRUE(open.back()->reader->Read(&message));
     EXPECT_TRUE(message.has_caught_up());
   }
-  EXPECT_EQ((*server)->event_stream_service().subscribers(), 2);
+  EXPECT_EQ(server->event_stream_service().subscribers(), 2);
 
   const absl::Time start = absl::Now();
   auto refused = Subscribe(*stub);
@@ -148,17 +149,18 @@ TEST(SubscriberLimitTest, OneSubscriptionTooManyIsResourceExhausted) {
   EXPECT_FALSE(refused->reader->Read(&message));
   const grpc::Status status = refused->reader->Finish();
   EXPECT_LT(absl::Now() - start, kPrompt);
-  EXPECT_EQ(status.error_code(), StatusCode::RESOURCE_EXHAUSTED)
+  EXPECT_THAT(status, GrpcStatusIs(StatusCode::RESOURCE_EXHAUSTED))
       << Describe(status);
   EXPECT_THAT(status.error_message(),
               HasSubstr("too many open subscriptions (limit 2)"));
 
   // A subscription that ends frees its place.
   open.front()->context.TryCancel();
-  EXPECT_EQ(open.front()->reader->Finish().error_code(), StatusCode::CANCELLED);
+  EXPECT_THAT(open.front()->reader->Finish(),
+              GrpcStatusIs(StatusCode::CANCELLED));
   open.erase(open.begin());
   ASSERT_TRUE(Eventually(
-      [&] { return (*server)->event_stream_service().subscribers() == 1; }));
+      [&] { return server->event_stream_service().subscribers() == 1; }));
   auto again = Subscribe(*stub);
   ASSERT_TRUE(again->reader->Read(&message));
   EXPECT_TRUE(message.has_caught_up());
@@ -172,29 +174,26 @@ TEST(SubscriberLimitTest, OneSubscriptionTooManyIsResourceExhausted) {
 class QueryLimitsTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto command = CommandServer::Start(&store_, CommandOptions());
-    ASSERT_TRUE(command.ok()) << command.status();
+    auto command =
+        test_support::StartInProcessCommandService(&store_, CommandOptions());
+    ASSERT_THAT(command, IsOk());
     command_ = std::move(*command);
-    commands_ = v1::CommandService::NewStub(ChannelTo(command_->port()));
 
     QueryServerOptions options;
     options.listen = "127.0.0.1:0";
-    options.command_service = absl::StrCat("127.0.0.1:", command_->port());
+    options.command_service = command_->address();
     options.subscriber.initial_backoff = absl::Milliseconds(10);
     options.subscriber.max_backoff = absl::Milliseconds(200);
     options.query.max_watchers = 1;
     options.query.max_waiting_queries = 1;
-    auto query = QueryServer::Start(options);
-    ASSERT_TRUE(query.ok()) << query.status();
+    auto query = test_support::StartInProcessQueryService(options);
+    ASSERT_THAT(query, IsOk());
     query_ = std::move(*query);
-    auto channel = ChannelTo(query_->port());
-    queries_ = v1::QueryService::NewStub(channel);
-    auto health = grpc::health::v1::Health::NewStub(channel);
     ASSERT_TRUE(test_support::AwaitHealth(
-        *health, "", grpc::health::v1::HealthCheckResponse::SERVING));
+        *query_->health, "", grpc::health::v1::HealthCheckResponse::SERVING));
 
     v1::CreateItemResponse created;
-    ASSERT_TRUE(Send(&v1::CommandService::Stub::CreateItem, *commands_,
+    ASSERT_TRUE(Send(&v1::CommandService::Stub::CreateItem, *command_->commands,
                      Create("w"), &created)
                     .ok());
     head_ = created.global_position();
@@ -206,14 +205,12 @@ class QueryLimitsTest : public ::testing::Test {
     v1::GetItemRequest request;
     request.set_item_id("w");
     request.set_min_position(min_position);
-    return queries_->GetItem(&context, request, response);
+    return query_->queries->GetItem(&context, request, response);
   }
 
   InMemoryEventStore store_;
-  std::unique_ptr<CommandServer> command_;
-  std::unique_ptr<QueryServer> query_;  // stopped first
-  std::unique_ptr<v1::CommandService::Stub> commands_;
-  std::unique_ptr<v1::QueryService::Stub> queries_;
+  std::unique_ptr<test_support::InProcessCommandService> command_;
+  std::unique_ptr<test_support::InProcessQueryService> query_;  // stopped first
   int64_t head_ = 0;
 };
 
@@ -223,30 +220,30 @@ TEST_F(QueryLimitsTest, OneWatcherTooManyIsResourceExhausted) {
   v1::WatchItemRequest request;
   request.set_item_id("w");
   request.set_min_position(head_);
-  auto first = queries_->WatchItem(&first_context, request);
+  auto first = query_->queries->WatchItem(&first_context, request);
   v1::WatchItemResponse message;
   ASSERT_TRUE(first->Read(&message));
-  EXPECT_EQ(query_->query_service().watchers(), 1);
+  EXPECT_EQ(query_->server->query_service().watchers(), 1);
 
   grpc::ClientContext second_context;
   second_context.set_deadline(Deadline(kCallTimeout));
   const absl::Time start = absl::Now();
-  auto second = queries_->WatchItem(&second_context, request);
+  auto second = query_->queries->WatchItem(&second_context, request);
   EXPECT_FALSE(second->Read(&message));
   const grpc::Status status = second->Finish();
   EXPECT_LT(absl::Now() - start, kPrompt);
-  EXPECT_EQ(status.error_code(), StatusCode::RESOURCE_EXHAUSTED)
+  EXPECT_THAT(status, GrpcStatusIs(StatusCode::RESOURCE_EXHAUSTED))
       << Describe(status);
   EXPECT_THAT(status.error_message(),
               HasSubstr("too many open WatchItem streams (limit 1)"));
 
   first_context.TryCancel();
-  EXPECT_EQ(first->Finish().error_code(), StatusCode::CANCELLED);
-  ASSERT_TRUE(
-      Eventually([&] { return query_->query_service().watchers() == 0; }));
+  EXPECT_THAT(first->Finish(), GrpcStatusIs(StatusCode::CANCELLED));
+  ASSERT_TRUE(Eventually(
+      [&] { return query_->server->query_service().watchers() == 0; }));
   grpc::ClientContext third_context;
   third_context.set_deadline(Deadline(kCallTimeout));
-  auto third = queries_->WatchItem(&third_context, request);
+  auto third = query_->queries->WatchItem(&third_context, request);
   EXPECT_TRUE(third->Read(&message));
   third_context.TryCancel();
 }
@@ -257,27 +254,27 @@ TEST_F(QueryLimitsTest, OneWaitingQueryTooManyIsResourceExhausted) {
   v1::GetItemResponse waited;
   std::thread waiting([&] { waiting_status = GetItem(head_ + 1, &waited); });
   ASSERT_TRUE(Eventually(
-      [&] { return query_->query_service().waiting_queries() == 1; }));
+      [&] { return query_->server->query_service().waiting_queries() == 1; }));
 
   // A second one that would have to wait is refused at once...
   v1::GetItemResponse response;
   const absl::Time start = absl::Now();
   const grpc::Status refused = GetItem(head_ + 5, &response);
   EXPECT_LT(absl::Now() - start, kPrompt);
-  EXPECT_EQ(refused.error_code(), StatusCode::RESOURCE_EXHAUSTED)
+  EXPECT_THAT(refused, GrpcStatusIs(StatusCode::RESOURCE_EXHAUSTED))
       << Describe(refused);
   EXPECT_THAT(refused.error_message(),
               HasSubstr("too many queries waiting for min_position (limit 1)"));
   // ... while one whose position is already applied needs no place.
   EXPECT_TRUE(GetItem(head_, &response).ok());
 
-  ASSERT_TRUE(
-      Send(&v1::CommandService::Stub::CheckInItems, *commands_, CheckIn("w", 3))
-          .ok());
+  ASSERT_TRUE(Send(&v1::CommandService::Stub::CheckInItems, *command_->commands,
+                   CheckIn("w", 3))
+                  .ok());
   waiting.join();
   EXPECT_TRUE(waiting_status.ok()) << Describe(waiting_status);
   EXPECT_EQ(waited.item().quantity_on_hand(), 3);
-  EXPECT_EQ(query_->query_service().waiting_queries(), 0);
+  EXPECT_EQ(query_->server->query_service().waiting_queries(), 0);
 }
 
 // --- A command's wait for the database ------------------------------------
@@ -324,44 +321,45 @@ class CommandTimeoutTest : public ::testing::Test {
     auto store = PostgresEventStore::Open(options);
     ASSERT_TRUE(store.ok()) << store.status();
     store_ = std::move(*store);
-    auto server = CommandServer::Start(store_.get(), CommandOptions());
-    ASSERT_TRUE(server.ok()) << server.status();
+    auto server = test_support::StartInProcessCommandService(store_.get(),
+                                                             CommandOptions());
+    ASSERT_THAT(server, IsOk());
     server_ = std::move(*server);
-    commands_ = v1::CommandService::NewStub(ChannelTo(server_->port()));
   }
 
   std::string url_;
   std::unique_ptr<PostgresEventStore> store_;
-  std::unique_ptr<CommandServer> server_;  // stopped first
-  std::unique_ptr<v1::CommandService::Stub> commands_;
+  std::unique_ptr<test_support::InProcessCommandService> server_;  // first
 };
 
 TEST_F(CommandTimeoutTest,
        AStatementTooSlowIsDeadlineExceededAndWritesNothing) {
   ASSERT_NO_FATAL_FAILURE(Start(absl::Milliseconds(500), absl::Seconds(10), 4));
   using Stub = v1::CommandService::Stub;
-  ASSERT_TRUE(Send(&Stub::CreateItem, *commands_, Create("a")).ok());
+  ASSERT_TRUE(Send(&Stub::CreateItem, *server_->commands, Create("a")).ok());
 
   auto lock = std::make_unique<TableLock>(url_);
   // Appending (the item's state is in the cache) ...
   absl::Time start = absl::Now();
-  grpc::Status status = Send(&Stub::CheckInItems, *commands_, CheckIn("a", 2));
+  grpc::Status status =
+      Send(&Stub::CheckInItems, *server_->commands, CheckIn("a", 2));
   EXPECT_LT(absl::Now() - start, kPrompt);
-  EXPECT_EQ(status.error_code(), StatusCode::DEADLINE_EXCEEDED)
+  EXPECT_THAT(status, GrpcStatusIs(StatusCode::DEADLINE_EXCEEDED))
       << Describe(status);
   EXPECT_THAT(status.error_message(), HasSubstr("timed out"));
   EXPECT_FALSE(absl::StrContains(status.error_message(), "events"));
   // ... and reading an item's events.
   start = absl::Now();
-  status = Send(&Stub::CreateItem, *commands_, Create("b"));
+  status = Send(&Stub::CreateItem, *server_->commands, Create("b"));
   EXPECT_LT(absl::Now() - start, kPrompt);
-  EXPECT_EQ(status.error_code(), StatusCode::DEADLINE_EXCEEDED)
+  EXPECT_THAT(status, GrpcStatusIs(StatusCode::DEADLINE_EXCEEDED))
       << Describe(status);
   lock->Release();
 
   // Nothing was written: the next event of the log is the check-in.
   v1::CheckInItemsResponse checked_in;
-  status = Send(&Stub::CheckInItems, *commands_, CheckIn("a", 2), &checked_in);
+  status = Send(&Stub::CheckInItems, *server_->commands, CheckIn("a", 2),
+                &checked_in);
   ASSERT_TRUE(status.ok()) << Describe(status);
   EXPECT_EQ(checked_in.version(), 2);
   EXPECT_EQ(checked_in.global_position(), 2);
@@ -375,18 +373,20 @@ TEST_F(CommandTimeoutTest, NoFreeConnectionInTimeIsUnavailable) {
   // A command that takes the only connection and waits on the lock (or
   // finds the event-stream tailer waiting there already).
   std::thread blocked(
-      [&] { Send(&Stub::CreateItem, *commands_, Create("first")); });
+      [&] { Send(&Stub::CreateItem, *server_->commands, Create("first")); });
   ASSERT_TRUE(Eventually([&] { return lock->Waiters() >= 1; }));
 
   const absl::Time start = absl::Now();
-  grpc::Status status = Send(&Stub::CreateItem, *commands_, Create("second"));
+  grpc::Status status =
+      Send(&Stub::CreateItem, *server_->commands, Create("second"));
   EXPECT_LT(absl::Now() - start, kPrompt);
-  EXPECT_EQ(status.error_code(), StatusCode::UNAVAILABLE) << Describe(status);
+  EXPECT_THAT(status, GrpcStatusIs(StatusCode::UNAVAILABLE))
+      << Describe(status);
   EXPECT_THAT(status.error_message(), HasSubstr("no database connection free"));
 
   lock->Release();
   blocked.join();
-  status = Send(&Stub::CreateItem, *commands_, Create("second"));
+  status = Send(&Stub::CreateItem, *server_->commands, Create("second"));
   EXPECT_TRUE(status.ok()) << Describe(status);
 }
 

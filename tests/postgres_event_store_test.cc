@@ -15,6 +15,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
+#include "common/base/status_matchers.h"
 #include "common/eventstore/event_store_contract_test.h"
 #include "common/eventstore/postgres/postgres_schema.h"
 #include "gmock/gmock.h"
@@ -95,8 +96,7 @@ TEST(PostgresEventStoreTest, EventsAndRequestIdsSurviveReopen) {
   EXPECT_EQ(again->global_position, first.global_position);
   AppendRequest other = OneEvent("s-1", R"({"n": 2})");
   other.request_id = "req-1";
-  EXPECT_EQ(store->Append(other).status().code(),
-            absl::StatusCode::kAlreadyExists);
+  EXPECT_THAT(store->Append(other), StatusIs(absl::StatusCode::kAlreadyExists));
   EXPECT_THAT(*store->ReadAll(0, 100), SizeIs(1));
 }
 
@@ -155,16 +155,16 @@ TEST(PostgresEventStoreTest, GroupCommitKeepsEachRequestsOutcome) {
   ASSERT_TRUE(results[0].ok()) << results[0].status();
   ASSERT_TRUE(results[1].ok()) << results[1].status();
   EXPECT_EQ(results[1]->stream_version, 2);
-  EXPECT_EQ(results[2].status().code(), absl::StatusCode::kAborted);
+  EXPECT_THAT(results[2], StatusIs(absl::StatusCode::kAborted));
   EXPECT_THAT(std::string(results[2].status().message()),
               ::testing::HasSubstr("2"));
-  EXPECT_EQ(results[3].status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(results[3], StatusIs(absl::StatusCode::kInvalidArgument));
   ASSERT_TRUE(results[4].ok()) << results[4].status();
   EXPECT_FALSE(results[4]->replayed);
   ASSERT_TRUE(results[5].ok()) << results[5].status();
   EXPECT_TRUE(results[5]->replayed);
   EXPECT_EQ(results[5]->global_position, results[4]->global_position);
-  EXPECT_EQ(results[6].status().code(), absl::StatusCode::kAlreadyExists);
+  EXPECT_THAT(results[6], StatusIs(absl::StatusCode::kAlreadyExists));
   ASSERT_TRUE(results[7].ok()) << results[7].status();
   EXPECT_EQ(results[7]->stream_version, 3);
 
@@ -362,10 +362,9 @@ TEST(PostgresEventStoreTest, StopWaitingEndsWaitsAtOnce) {
   store->StopWaiting();
   EXPECT_TRUE(returned.WaitForNotificationWithTimeout(absl::Seconds(10)));
   waiter.join();
-  EXPECT_EQ(waited.status().code(), absl::StatusCode::kUnavailable);
-  EXPECT_EQ(
-      store->WaitForEventsAfter(0, absl::InfiniteFuture()).status().code(),
-      absl::StatusCode::kUnavailable);
+  EXPECT_THAT(waited, StatusIs(absl::StatusCode::kUnavailable));
+  EXPECT_THAT(store->WaitForEventsAfter(0, absl::InfiniteFuture()),
+              StatusIs(absl::StatusCode::kUnavailable));
   EXPECT_TRUE(store->Append(OneEvent("s-1", "{}")).ok());
 }
 
@@ -503,12 +502,10 @@ TEST(PostgresEventStoreTest, DatabaseRestartIsUnavailableThenRecovers) {
   ASSERT_TRUE(store->Append(OneEvent("s-1", "{}")).ok());
 
   ASSERT_TRUE(test_support::TestPostgres().Stop().ok());
-  EXPECT_EQ(store->Append(OneEvent("s-1", "{}")).status().code(),
-            absl::StatusCode::kUnavailable);
-  EXPECT_EQ(store->ReadAll(0, 10).status().code(),
-            absl::StatusCode::kUnavailable);
-  EXPECT_EQ(store->HeadPosition().status().code(),
-            absl::StatusCode::kUnavailable);
+  EXPECT_THAT(store->Append(OneEvent("s-1", "{}")),
+              StatusIs(absl::StatusCode::kUnavailable));
+  EXPECT_THAT(store->ReadAll(0, 10), StatusIs(absl::StatusCode::kUnavailable));
+  EXPECT_THAT(store->HeadPosition(), StatusIs(absl::StatusCode::kUnavailable));
   ASSERT_TRUE(test_support::TestPostgres().Restart().ok());
 
   // The very next call works: no restart of the process, no manual step.

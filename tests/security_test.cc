@@ -22,12 +22,15 @@
 #include "inventory/v1/command_service.grpc.pb.h"
 #include "inventory/v1/event_stream_service.grpc.pb.h"
 #include "inventory/v1/query_service.grpc.pb.h"
+#include "tests/support/grpc_status_matchers.h"
 #include "tests/support/health_probe.h"
 #include "tests/support/postgres_test_main.h"
 #include "tests/support/service_process.h"
 
 namespace inventory {
 namespace {
+
+using test_support::GrpcStatusIs;
 
 using grpc::health::v1::HealthCheckResponse;
 using test_support::RunCommand;
@@ -292,22 +295,21 @@ TEST_F(SecurityTest, TlsWorksWithTheRightCaOnly) {
   // a call through.
   for (const auto& channel :
        {PlainChannel(*command), TlsChannel(*command, other().ca())}) {
-    EXPECT_EQ(CreateItem(channel, "tls-2", std::nullopt).error_code(),
-              grpc::StatusCode::UNAVAILABLE);
-    EXPECT_EQ(CheckHealth(channel, &serving).error_code(),
-              grpc::StatusCode::UNAVAILABLE);
+    EXPECT_THAT(CreateItem(channel, "tls-2", std::nullopt),
+                GrpcStatusIs(grpc::StatusCode::UNAVAILABLE));
+    EXPECT_THAT(CheckHealth(channel, &serving),
+                GrpcStatusIs(grpc::StatusCode::UNAVAILABLE));
   }
   // Nor does a server whose certificate carries another name.
   grpc::ChannelArguments args;
   args.SetSslTargetNameOverride("elsewhere.example");
   grpc::SslCredentialsOptions options;
   options.pem_root_certs = pki().ca();
-  EXPECT_EQ(
+  EXPECT_THAT(
       CreateItem(grpc::CreateCustomChannel(command->address(),
                                            grpc::SslCredentials(options), args),
-                 "tls-3", std::nullopt)
-          .error_code(),
-      grpc::StatusCode::UNAVAILABLE);
+                 "tls-3", std::nullopt),
+      GrpcStatusIs(grpc::StatusCode::UNAVAILABLE));
 }
 
 TEST_F(SecurityTest, HealthCheckModeSpeaksTls) {
@@ -359,17 +361,17 @@ TEST_F(SecurityTest, CommandServiceChecksTheTokenOfEveryCallButHealth) {
 
   // Commands: the writer token only.
   grpc::Status status = CreateItem(channel, "denied-1", std::nullopt);
-  EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_THAT(status, GrpcStatusIs(grpc::StatusCode::UNAUTHENTICATED));
   EXPECT_THAT(status.error_message(), HasSubstr("authorization: Bearer"));
   for (const std::string& wrong :
        {Bearer(other().writer()), Bearer(""), pki().writer(),
         "Basic " + pki().writer(), Bearer(pki().writer() + "0")}) {
-    EXPECT_EQ(CreateItem(channel, "denied-2", wrong).error_code(),
-              grpc::StatusCode::UNAUTHENTICATED)
+    EXPECT_THAT(CreateItem(channel, "denied-2", wrong),
+                GrpcStatusIs(grpc::StatusCode::UNAUTHENTICATED))
         << wrong;
   }
   status = CreateItem(channel, "denied-3", reader);
-  EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_THAT(status, GrpcStatusIs(grpc::StatusCode::PERMISSION_DENIED));
   EXPECT_THAT(status.error_message(), HasSubstr("writer token"));
   v1::CreateItemResponse created;
   status = CreateItem(channel, "allowed-1", writer, &created);
@@ -380,9 +382,9 @@ TEST_F(SecurityTest, CommandServiceChecksTheTokenOfEveryCallButHealth) {
   // The event stream: the reader or the writer token.
   status = grpc::Status::OK;
   SubscribeUntilCaughtUp(channel, std::nullopt, &status);
-  EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_THAT(status, GrpcStatusIs(grpc::StatusCode::UNAUTHENTICATED));
   SubscribeUntilCaughtUp(channel, Bearer(other().reader()), &status);
-  EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_THAT(status, GrpcStatusIs(grpc::StatusCode::UNAUTHENTICATED));
   for (const std::string& token : {reader, writer}) {
     EXPECT_THAT(SubscribeUntilCaughtUp(channel, token, &status),
                 ::testing::ElementsAre(1));
@@ -391,8 +393,8 @@ TEST_F(SecurityTest, CommandServiceChecksTheTokenOfEveryCallButHealth) {
 
   // Reflection: the reader or the writer token.
   std::vector<std::string> services;
-  EXPECT_EQ(ListServices(channel, std::nullopt, &services).error_code(),
-            grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_THAT(ListServices(channel, std::nullopt, &services),
+              GrpcStatusIs(grpc::StatusCode::UNAUTHENTICATED));
   ASSERT_TRUE(ListServices(channel, reader, &services).ok());
   EXPECT_THAT(services, ::testing::Contains("inventory.v1.CommandService"));
 
@@ -412,8 +414,8 @@ TEST_F(SecurityTest, TokensFromTheEnvironment) {
   const auto channel = TlsChannel(*command, pki().ca());
   EXPECT_TRUE(CreateItem(channel, "env-1", Bearer(pki().writer())).ok());
   // No reader token is configured, so the test's reader token is just wrong.
-  EXPECT_EQ(CreateItem(channel, "env-2", Bearer(pki().reader())).error_code(),
-            grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_THAT(CreateItem(channel, "env-2", Bearer(pki().reader())),
+              GrpcStatusIs(grpc::StatusCode::UNAUTHENTICATED));
   ExpectNoTokenIn(command->Log());
 }
 
@@ -451,11 +453,10 @@ TEST_F(SecurityTest, QueryServiceSubscribesWithItsTokenEndToEnd) {
                            << query->Log() << command->Log();
   EXPECT_EQ(got.item().name(), "Guarded e2e-1");
   EXPECT_TRUE(GetItem(query_channel, "e2e-1", 0, Bearer(pki().writer())).ok());
-  EXPECT_EQ(GetItem(query_channel, "e2e-1", 0, std::nullopt).error_code(),
-            grpc::StatusCode::UNAUTHENTICATED);
-  EXPECT_EQ(
-      GetItem(query_channel, "e2e-1", 0, Bearer(other().reader())).error_code(),
-      grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_THAT(GetItem(query_channel, "e2e-1", 0, std::nullopt),
+              GrpcStatusIs(grpc::StatusCode::UNAUTHENTICATED));
+  EXPECT_THAT(GetItem(query_channel, "e2e-1", 0, Bearer(other().reader())),
+              GrpcStatusIs(grpc::StatusCode::UNAUTHENTICATED));
 
   // As docs/security.md shows it: buf curl with the CA and a token, for the
   // call and for reflection.
@@ -580,12 +581,12 @@ TEST_F(SecurityTest, RefusedCallsAreRateLimitedInTheLog) {
   ASSERT_NE(command, nullptr);
   const auto channel = TlsChannel(*command, pki().ca());
   for (int i = 0; i < 25; ++i) {
-    ASSERT_EQ(CreateItem(channel, "flood", std::nullopt).error_code(),
-              grpc::StatusCode::UNAUTHENTICATED);
+    ASSERT_THAT(CreateItem(channel, "flood", std::nullopt),
+                GrpcStatusIs(grpc::StatusCode::UNAUTHENTICATED));
   }
   // Another code has its own allowance.
-  ASSERT_EQ(CreateItem(channel, "flood", Bearer(pki().reader())).error_code(),
-            grpc::StatusCode::PERMISSION_DENIED);
+  ASSERT_THAT(CreateItem(channel, "flood", Bearer(pki().reader())),
+              GrpcStatusIs(grpc::StatusCode::PERMISSION_DENIED));
   // Each refusal is logged before the client gets its answer.
   const std::string log = command->Log();
   int unauthenticated = 0;

@@ -1,0 +1,54 @@
+#include "tests/support/in_process_services.h"
+
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+
+namespace inventory::test_support {
+namespace {
+
+std::string LoopbackAddress(int port) {
+  return absl::StrCat("127.0.0.1:", port);
+}
+
+}  // namespace
+
+std::string InProcessCommandService::address() const {
+  return LoopbackAddress(server->port());
+}
+
+std::string InProcessQueryService::address() const {
+  return LoopbackAddress(server->port());
+}
+
+absl::StatusOr<std::unique_ptr<InProcessCommandService>>
+StartInProcessCommandService(EventStore* store,
+                             const CommandServerOptions& options) {
+  absl::StatusOr<std::unique_ptr<CommandServer>> server =
+      CommandServer::Start(store, options);
+  if (!server.ok()) return server.status();
+  auto service = std::make_unique<InProcessCommandService>();
+  service->server = std::move(*server);
+  service->channel = grpc::CreateChannel(service->address(),
+                                         grpc::InsecureChannelCredentials());
+  service->commands = v1::CommandService::NewStub(service->channel);
+  service->events = v1::EventStreamService::NewStub(service->channel);
+  service->health = grpc::health::v1::Health::NewStub(service->channel);
+  return service;
+}
+
+absl::StatusOr<std::unique_ptr<InProcessQueryService>>
+StartInProcessQueryService(const QueryServerOptions& options) {
+  absl::StatusOr<std::unique_ptr<QueryServer>> server =
+      QueryServer::Start(options);
+  if (!server.ok()) return server.status();
+  auto service = std::make_unique<InProcessQueryService>();
+  service->server = std::move(*server);
+  service->channel = grpc::CreateChannel(service->address(),
+                                         grpc::InsecureChannelCredentials());
+  service->queries = v1::QueryService::NewStub(service->channel);
+  service->health = grpc::health::v1::Health::NewStub(service->channel);
+  return service;
+}
+
+}  // namespace inventory::test_support
