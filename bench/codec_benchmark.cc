@@ -43,7 +43,8 @@ void BM_ToEventData(benchmark::State& state, ItemEvent (*make_event)()) {
 BENCHMARK_CAPTURE(BM_ToEventData, ItemCreated, &Created);
 BENCHMARK_CAPTURE(BM_ToEventData, ItemsCheckedIn, &CheckedIn);
 
-void BM_ToProtoEvent(benchmark::State& state, ItemEvent (*make_event)()) {
+void BM_DecodeEventOrDataLoss(benchmark::State& state,
+                              ItemEvent (*make_event)()) {
   const RecordedEvent recorded = Recorded(make_event);
   if (!DecodeEventOrDataLoss(recorded).ok()) {
     state.SkipWithError("fixture: DecodeEventOrDataLoss failed");
@@ -56,8 +57,8 @@ void BM_ToProtoEvent(benchmark::State& state, ItemEvent (*make_event)()) {
   }
   state.SetItemsProcessed(state.iterations());
 }
-BENCHMARK_CAPTURE(BM_ToProtoEvent, ItemCreated, &Created);
-BENCHMARK_CAPTURE(BM_ToProtoEvent, ItemsCheckedIn, &CheckedIn);
+BENCHMARK_CAPTURE(BM_DecodeEventOrDataLoss, ItemCreated, &Created);
+BENCHMARK_CAPTURE(BM_DecodeEventOrDataLoss, ItemsCheckedIn, &CheckedIn);
 
 void BM_ItemEventFromRecorded(benchmark::State& state,
                               ItemEvent (*make_event)()) {

@@ -267,7 +267,7 @@ TEST(ToEventDataTest, EmptyPayloadMessageStillEncodes) {
 
 class RoundTripTest : public testing::TestWithParam<Event> {};
 
-TEST_P(RoundTripTest, RecordedEventToProtoEventRestoresEverything) {
+TEST_P(RoundTripTest, RecordedEventDecodedRestoresEverything) {
   Event original = GetParam();
   SetMetadata(&original);
 
@@ -314,7 +314,7 @@ INSTANTIATE_TEST_SUITE_P(EveryPayloadType, RoundTripTest,
                          testing::ValuesIn(OneEventOfEachType()),
                          PayloadCaseName);
 
-TEST(ToProtoEventTest, LargeQuantitySurvivesJson) {
+TEST(DecodeEventOrDataLossTest, LargeQuantitySurvivesJson) {
   Event event;
   event.mutable_items_checked_in()->set_item_id("x");
   event.mutable_items_checked_in()->set_quantity(9007199254740993);  // 2^53+1
@@ -326,7 +326,7 @@ TEST(ToProtoEventTest, LargeQuantitySurvivesJson) {
   EXPECT_EQ(restored->items_checked_in().quantity(), 9007199254740993);
 }
 
-TEST(ToProtoEventTest, RecordedAtKeepsMicroseconds) {
+TEST(DecodeEventOrDataLossTest, RecordedAtKeepsMicroseconds) {
   for (int64_t micros :
        {int64_t{0}, int64_t{1}, int64_t{999999}, int64_t{1700000000000001},
         int64_t{1700000000999999}}) {
@@ -341,7 +341,7 @@ TEST(ToProtoEventTest, RecordedAtKeepsMicroseconds) {
   }
 }
 
-TEST(ToProtoEventTest, AcceptsHandWrittenSnakeCaseJson) {
+TEST(DecodeEventOrDataLossTest, AcceptsHandWrittenSnakeCaseJson) {
   const absl::StatusOr<Event> event = DecodeEventOrDataLoss(
       Recorded("inventory.v1.ItemCreated",
                R"({"item_id":"a","sku":"ABC","name":"Widget"})"));
@@ -351,7 +351,7 @@ TEST(ToProtoEventTest, AcceptsHandWrittenSnakeCaseJson) {
   EXPECT_EQ(event->item_created().name(), "Widget");
 }
 
-TEST(ToProtoEventTest, AcceptsQuantityAsJsonNumberOrString) {
+TEST(DecodeEventOrDataLossTest, AcceptsQuantityAsJsonNumberOrString) {
   for (absl::string_view json : {R"({"item_id":"a","quantity":7})",
                                  R"({"item_id":"a","quantity":"7"})"}) {
     SCOPED_TRACE(json);
@@ -362,7 +362,7 @@ TEST(ToProtoEventTest, AcceptsQuantityAsJsonNumberOrString) {
   }
 }
 
-TEST(ToProtoEventTest, EmptyObjectGivesDefaultPayload) {
+TEST(DecodeEventOrDataLossTest, EmptyObjectGivesDefaultPayload) {
   const absl::StatusOr<Event> event =
       DecodeEventOrDataLoss(Recorded("inventory.v1.ItemReactivated", "{}"));
   ASSERT_THAT(event, IsOk());
@@ -373,7 +373,7 @@ TEST(ToProtoEventTest, EmptyObjectGivesDefaultPayload) {
 // --- DecodeEventOrDataLoss errors
 // ----------------------------------------------------
 
-TEST(ToProtoEventTest, UnknownTypeIsDataLoss) {
+TEST(DecodeEventOrDataLossTest, UnknownTypeIsDataLoss) {
   for (absl::string_view type : {"", "inventory.v1.ItemDeleted", "ItemCreated",
                                  "inventory.v1.itemcreated"}) {
     SCOPED_TRACE(type);
@@ -382,7 +382,7 @@ TEST(ToProtoEventTest, UnknownTypeIsDataLoss) {
   }
 }
 
-TEST(ToProtoEventTest, MalformedJsonIsDataLoss) {
+TEST(DecodeEventOrDataLossTest, MalformedJsonIsDataLoss) {
   for (absl::string_view json :
        {R"({"item_id":"SECRET-ITEM-7")", R"({"item_id":SECRET-ITEM-7})",
         "SECRET-ITEM-7", R"(["SECRET-ITEM-7"])", R"("SECRET-ITEM-7")",
@@ -394,7 +394,7 @@ TEST(ToProtoEventTest, MalformedJsonIsDataLoss) {
   }
 }
 
-TEST(ToProtoEventTest, EmptyOrNullPayloadIsDataLoss) {
+TEST(DecodeEventOrDataLossTest, EmptyOrNullPayloadIsDataLoss) {
   for (absl::string_view json : {"", " ", "null", "{,}"}) {
     SCOPED_TRACE(json);
     const absl::StatusOr<Event> event =
@@ -403,7 +403,7 @@ TEST(ToProtoEventTest, EmptyOrNullPayloadIsDataLoss) {
   }
 }
 
-TEST(ToProtoEventTest, WrongJsonValueTypeIsDataLoss) {
+TEST(DecodeEventOrDataLossTest, WrongJsonValueTypeIsDataLoss) {
   ExpectDataLossWithoutPayload(
       Recorded("inventory.v1.ItemsCheckedIn",
                R"({"item_id":"SECRET-ITEM-7","quantity":"lots"})"),
@@ -418,14 +418,14 @@ TEST(ToProtoEventTest, WrongJsonValueTypeIsDataLoss) {
       "SECRET-ITEM-7");
 }
 
-TEST(ToProtoEventTest, UnknownJsonFieldIsDataLoss) {
+TEST(DecodeEventOrDataLossTest, UnknownJsonFieldIsDataLoss) {
   ExpectDataLossWithoutPayload(
       Recorded("inventory.v1.ItemDeactivated",
                R"({"item_id":"a","SECRET_FIELD":"SECRET-ITEM-7"})"),
       "SECRET-ITEM-7");
 }
 
-TEST(ToProtoEventTest, PayloadOfAnotherTypeIsDataLoss) {
+TEST(DecodeEventOrDataLossTest, PayloadOfAnotherTypeIsDataLoss) {
   // An ItemCreated payload stored under the ItemsCheckedIn type.
   ExpectDataLossWithoutPayload(
       Recorded("inventory.v1.ItemsCheckedIn",
@@ -433,7 +433,7 @@ TEST(ToProtoEventTest, PayloadOfAnotherTypeIsDataLoss) {
       "SECRET-ITEM-7");
 }
 
-TEST(ToProtoEventTest, DataLossMessageNamesTheEventType) {
+TEST(DecodeEventOrDataLossTest, DataLossMessageNamesTheEventType) {
   const absl::StatusOr<Event> event = DecodeEventOrDataLoss(
       Recorded("inventory.v1.ItemCreated", R"({"item_id":"a","x":1})"));
   ASSERT_THAT(event, StatusIs(absl::StatusCode::kDataLoss));
