@@ -24,7 +24,7 @@ scripts/setup.sh  # clang 14 and its libFuzzer runtime, when missing
 CC=clang-14 CXX=clang++-14 cmake -S . -B "$BUILD_DIR" \
   -DCMAKE_BUILD_TYPE=RelWithDebInfo -DINVENTORY_FUZZ=ON \
   -DINVENTORY_BUILD_TESTS=OFF >/dev/null
-cmake --build "$BUILD_DIR" -j1 --target "${TARGETS[@]}"
+cmake --build "$BUILD_DIR" -j "$(nproc)" --target "${TARGETS[@]}"
 
 artifacts=$(cd "$BUILD_DIR" && pwd)/fuzz-artifacts  # logs and reproducers
 work=$(mktemp -d)

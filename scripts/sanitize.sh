@@ -20,7 +20,8 @@ export LSAN_OPTIONS=suppressions=$PWD/scripts/lsan-suppressions.txt
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 
 cmake -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=Asan >/dev/null
-cmake --build "$BUILD_DIR" -j1 --target unit_tests postgres_event_store_test
+cmake --build "$BUILD_DIR" -j "$(nproc)" --target unit_tests \
+  postgres_event_store_test
 # --no-tests=error: a filter (or a label) that selects nothing fails.
 ctest --test-dir "$BUILD_DIR" -L unit --output-on-failure --no-tests=error \
   -j "$(nproc)" "$@"

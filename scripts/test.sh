@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The project's test command (and what CI runs): installs what is missing,
 # builds everything, and runs every test registered with CTest; then the
-# clang build with -Wthread-safety (scripts/thread-safety.sh), the fuzz
+# clang check with -Wthread-safety (scripts/thread-safety.sh), the fuzz
 # targets (scripts/fuzz.sh, 20 s each) and the unit tests under the
 # sanitizers (scripts/sanitize.sh).
 #
@@ -49,7 +49,7 @@ trap 'rm -f "$ctest_log"' EXIT
 ctest --test-dir "$BUILD_DIR" --output-on-failure --no-tests=error \
   -j "$JOBS" "$@" | tee "$ctest_log"
 
-# The full run (no ctest arguments, as CI) also builds everything with clang
+# The full run (no ctest arguments, as CI) also checks every file with clang
 # and -Wthread-safety, runs each libFuzzer target briefly and the unit tests
 # under AddressSanitizer and UBSan, each in a build directory of its own
 # (build-tsa/, build-fuzz/, build-asan/).

@@ -259,26 +259,25 @@ bool InventoryReadModel::WaitForPosition(int64_t min_position,
   auto done = [this, min_position]() ABSL_SHARED_LOCKS_REQUIRED(mu_) {
     return position_ >= min_position || stop_.has_value();
   };
-  // Counted while mu_ is held: a writer gets mu_ only once this call waits.
-  {
-    absl::MutexLock waiters_lock(&waiters_mu_);
-    ++position_waiters_;
-  }
+  // Counted while mu_ is held (shared, so the count is atomic): whoever
+  // next holds mu_ exclusively finds this call counted and waiting.
+  position_waiters_.fetch_add(1, std::memory_order_relaxed);
   mu_.AwaitWithDeadline(absl::Condition(&done), deadline);
-  {
-    absl::MutexLock waiters_lock(&waiters_mu_);
-    --position_waiters_;
-  }
+  position_waiters_.fetch_sub(1, std::memory_order_relaxed);
   return position_ >= min_position;
 }
 
 bool InventoryReadModel::AwaitPositionWaitersForTesting(
     int count, absl::Time deadline) const {
-  absl::MutexLock lock(&waiters_mu_);
-  auto enough = [this, count]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(waiters_mu_) {
-    return position_waiters_ >= count;
+  // Exclusive: granted only when no WaitForPosition holds mu_ between its
+  // count and its wait. Each waiter's Await releases mu_, which re-checks
+  // this condition.
+  auto enough = [this, count]() {
+    return position_waiters_.load(std::memory_order_relaxed) >= count;
   };
-  return waiters_mu_.AwaitWithDeadline(absl::Condition(&enough), deadline);
+  bool reached = mu_.LockWhenWithDeadline(absl::Condition(&enough), deadline);
+  mu_.Unlock();
+  return reached;
 }
 
 absl::StatusOr<ItemAtPosition> InventoryReadModel::GetItem(

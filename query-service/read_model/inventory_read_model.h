@@ -24,6 +24,7 @@
 #ifndef INVENTORY_QUERY_SERVICE_READ_MODEL_INVENTORY_READ_MODEL_H_
 #define INVENTORY_QUERY_SERVICE_READ_MODEL_INVENTORY_READ_MODEL_H_
 
+#include <atomic>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -205,9 +206,9 @@ class InventoryReadModel {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   mutable absl::Mutex mu_;
-  // Calls of WaitForPosition inside it (taken while holding mu_).
-  mutable absl::Mutex waiters_mu_ ABSL_ACQUIRED_AFTER(mu_);
-  mutable int position_waiters_ ABSL_GUARDED_BY(waiters_mu_) = 0;
+  // Calls of WaitForPosition inside it; changed while holding mu_ shared,
+  // read by AwaitPositionWaitersForTesting() holding it exclusively.
+  mutable std::atomic<int> position_waiters_{0};
   int64_t position_ ABSL_GUARDED_BY(mu_) = 0;
   std::string position_event_id_ ABSL_GUARDED_BY(mu_);
   int64_t generation_ ABSL_GUARDED_BY(mu_) = 0;
