@@ -43,9 +43,6 @@ ABSL_FLAG(int, item_cache_size, EnvOr("ITEM_CACHE_SIZE", int64_t{100000}),
           "its item's events; 0 disables [env ITEM_CACHE_SIZE].");
 ABSL_FLAG(absl::Duration, startup_timeout, absl::Seconds(60),
           "How long to keep trying to reach the database at start-up.");
-ABSL_FLAG(int, max_threads, EnvOr("MAX_THREADS", int64_t{512}),
-          "gRPC worker threads; every open subscription holds one [env "
-          "MAX_THREADS].");
 ABSL_FLAG(int, max_subscribers, EnvOr("MAX_SUBSCRIBERS", int64_t{128}),
           "Event stream subscriptions open at once; one more is "
           "RESOURCE_EXHAUSTED. Keep it well below --max_threads [env "
@@ -63,30 +60,6 @@ ABSL_FLAG(absl::Duration, heartbeat_interval, absl::Seconds(5),
 ABSL_FLAG(int, live_buffer_events, 8192,
           "Recent events kept in memory for live subscribers; a subscriber "
           "further behind reads from the database.");
-ABSL_FLAG(
-    int, max_streams_per_client, EnvOr("MAX_STREAMS_PER_CLIENT", int64_t{32}),
-    "Event stream subscriptions open at once from one client address (all "
-    "clients behind one proxy count as one); 0: no cap per client [env "
-    "MAX_STREAMS_PER_CLIENT].");
-ABSL_FLAG(
-    absl::Duration, stream_write_timeout, absl::Seconds(30),
-    "A client that reads nothing of its subscriptions for this long while a "
-    "message waits for it is dropped, freeing its slot and thread.");
-ABSL_FLAG(absl::Duration, shutdown_grace, absl::Seconds(5),
-          "On SIGINT/SIGTERM, how long in-flight calls may take to finish "
-          "(and the longest the exit waits for the database listener).");
-// Bearer tokens (docs/security.md; TLS is in common/rpc/server_flags.cc).
-// Tokens come from files or the environment, never from flags: command
-// lines are visible to all.
-ABSL_FLAG(std::string, writer_token_file, EnvOr("WRITER_TOKEN_FILE", ""),
-          "File holding the bearer token that may call everything [env "
-          "WRITER_TOKEN_FILE]; or the token itself in [env WRITER_TOKEN]. "
-          "Needs TLS. With a token set, every call but health checks needs "
-          "one.");
-ABSL_FLAG(std::string, reader_token_file, EnvOr("READER_TOKEN_FILE", ""),
-          "File holding the bearer token that may subscribe to the event "
-          "stream and use reflection, but not send commands [env "
-          "READER_TOKEN_FILE]; or the token itself in [env READER_TOKEN].");
 
 namespace {
 
@@ -143,9 +116,7 @@ int main(int argc, char** argv) {
     return *exit_code;
   }
   const absl::StatusOr<inventory::SharedServerSettings> shared =
-      inventory::SharedServerSettingsFromFlags(
-          absl::GetFlag(FLAGS_writer_token_file),
-          absl::GetFlag(FLAGS_reader_token_file));
+      inventory::SharedServerSettingsFromFlags();
   if (!shared.ok()) {
     inventory::LogError(shared.status().message());
     return 1;
@@ -153,21 +124,19 @@ int main(int argc, char** argv) {
 
   const std::string url =
       inventory::FlagOrEnv(absl::GetFlag(FLAGS_database_url), "DATABASE_URL");
-  std::unique_ptr<inventory::EventStore> store = OpenStore(
-      url, absl::GetFlag(FLAGS_pool_size),
-      absl::GetFlag(FLAGS_append_batch_max),
-      absl::GetFlag(FLAGS_command_timeout), absl::GetFlag(FLAGS_shutdown_grace),
-      absl::GetFlag(FLAGS_startup_timeout));
+  std::unique_ptr<inventory::EventStore> store =
+      OpenStore(url, absl::GetFlag(FLAGS_pool_size),
+                absl::GetFlag(FLAGS_append_batch_max),
+                absl::GetFlag(FLAGS_command_timeout), shared->shutdown_grace,
+                absl::GetFlag(FLAGS_startup_timeout));
   if (store == nullptr) return 1;
 
   inventory::CommandServerOptions options;
   options.listen = absl::GetFlag(FLAGS_listen);
   inventory::ApplyTo(*shared, &options);
-  options.max_threads = absl::GetFlag(FLAGS_max_threads);
   options.stream.max_subscribers = absl::GetFlag(FLAGS_max_subscribers);
-  options.stream.max_subscribers_per_client =
-      absl::GetFlag(FLAGS_max_streams_per_client);
-  options.stream.write_timeout = absl::GetFlag(FLAGS_stream_write_timeout);
+  options.stream.max_subscribers_per_client = shared->max_streams_per_client;
+  options.stream.write_timeout = shared->stream_write_timeout;
   options.handler.cache_capacity =
       static_cast<size_t>(std::max(0, absl::GetFlag(FLAGS_item_cache_size)));
   options.stream.heartbeat_interval = absl::GetFlag(FLAGS_heartbeat_interval);
@@ -202,7 +171,7 @@ int main(int argc, char** argv) {
   inventory::LogInfo("signal ", signal, ": shutting down");
   // Subscriptions waiting for new events end now, not at their next wake.
   store->StopWaiting();
-  (*server)->Shutdown(absl::GetFlag(FLAGS_shutdown_grace));
+  (*server)->Shutdown(shared->shutdown_grace);
   server->reset();
   store.reset();
   inventory::LogInfo("command-service stopped");

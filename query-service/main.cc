@@ -24,9 +24,6 @@ ABSL_FLAG(std::string, command_service,
           EnvOr("COMMAND_SERVICE_ADDR", "127.0.0.1:50051"),
           "host:port of the command-service whose event stream feeds the "
           "read models [env COMMAND_SERVICE_ADDR].");
-ABSL_FLAG(int, max_threads, EnvOr("MAX_THREADS", int64_t{512}),
-          "gRPC worker threads; every open WatchItem holds one [env "
-          "MAX_THREADS].");
 ABSL_FLAG(int, max_watchers, EnvOr("MAX_WATCHERS", int64_t{128}),
           "WatchItem streams open at once; one more is RESOURCE_EXHAUSTED "
           "[env MAX_WATCHERS].");
@@ -50,28 +47,9 @@ ABSL_FLAG(absl::Duration, max_backoff, absl::Seconds(5),
 ABSL_FLAG(absl::Duration, stopped_retry_interval, absl::Seconds(30),
           "While the read model is stopped at an event it cannot project "
           "(NOT_SERVING), how often to subscribe again, quietly.");
-ABSL_FLAG(int, max_streams_per_client,
-          EnvOr("MAX_STREAMS_PER_CLIENT", int64_t{32}),
-          "WatchItem streams open at once from one client address (all "
-          "clients behind one proxy count as one); 0: no cap per client [env "
-          "MAX_STREAMS_PER_CLIENT].");
-ABSL_FLAG(absl::Duration, stream_write_timeout, absl::Seconds(30),
-          "A client that reads nothing of its streams for this long while a "
-          "message waits for it is dropped, freeing its slot and thread.");
-ABSL_FLAG(absl::Duration, shutdown_grace, absl::Seconds(5),
-          "On SIGINT/SIGTERM, how long in-flight calls may take to finish.");
-// Bearer tokens (docs/security.md; TLS is in common/rpc/server_flags.cc).
-// Tokens come from files or the environment, never from flags: command
-// lines are visible to all.
-ABSL_FLAG(std::string, writer_token_file, EnvOr("WRITER_TOKEN_FILE", ""),
-          "File holding a bearer token that may query (the command-service's "
-          "writer token, so one token serves both) [env WRITER_TOKEN_FILE]; "
-          "or the token itself in [env WRITER_TOKEN]. Needs TLS. With a "
-          "token set, every call but health checks needs one.");
-ABSL_FLAG(std::string, reader_token_file, EnvOr("READER_TOKEN_FILE", ""),
-          "File holding the bearer token of read-only clients, which may "
-          "query [env READER_TOKEN_FILE]; or the token itself in [env "
-          "READER_TOKEN].");
+// How this service reaches the command-service: TLS and the token it
+// presents (docs/security.md). A token comes from a file or the
+// environment, never from a flag: command lines are visible to all.
 ABSL_FLAG(std::string, command_service_ca_file,
           EnvOr("COMMAND_SERVICE_CA_FILE", ""),
           "PEM CA that signed the command-service's certificate: set it to "
@@ -99,9 +77,7 @@ int main(int argc, char** argv) {
     return *exit_code;
   }
   const absl::StatusOr<inventory::SharedServerSettings> shared =
-      inventory::SharedServerSettingsFromFlags(
-          absl::GetFlag(FLAGS_writer_token_file),
-          absl::GetFlag(FLAGS_reader_token_file));
+      inventory::SharedServerSettingsFromFlags();
   const absl::StatusOr<inventory::ChannelSecurity> upstream =
       inventory::LoadChannelSecurity(
           {"command_service", absl::GetFlag(FLAGS_command_service_ca_file),
@@ -120,11 +96,9 @@ int main(int argc, char** argv) {
   options.command_service = absl::GetFlag(FLAGS_command_service);
   options.command_service_security = *upstream;
   inventory::ApplyTo(*shared, &options);
-  options.max_threads = absl::GetFlag(FLAGS_max_threads);
   options.query.max_watchers = absl::GetFlag(FLAGS_max_watchers);
-  options.query.max_watchers_per_client =
-      absl::GetFlag(FLAGS_max_streams_per_client);
-  options.query.write_timeout = absl::GetFlag(FLAGS_stream_write_timeout);
+  options.query.max_watchers_per_client = shared->max_streams_per_client;
+  options.query.write_timeout = shared->stream_write_timeout;
   options.query.max_waiting_queries = absl::GetFlag(FLAGS_max_waiting_queries);
   options.query.max_wait = absl::GetFlag(FLAGS_max_wait);
   options.query.list_scan_limit = absl::GetFlag(FLAGS_list_scan_limit);
@@ -156,7 +130,7 @@ int main(int argc, char** argv) {
 
   const int signal = inventory::WaitForShutdownSignal();
   inventory::LogInfo("signal ", signal, ": shutting down");
-  (*server)->Shutdown(absl::GetFlag(FLAGS_shutdown_grace));
+  (*server)->Shutdown(shared->shutdown_grace);
   server->reset();
   inventory::LogInfo("query-service stopped");
   return 0;

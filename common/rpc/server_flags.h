@@ -1,16 +1,21 @@
-// The command-line flags both servers define alike, defined once here: the
-// gRPC limits (--max_message_bytes, --max_concurrent_streams), TLS
-// (--tls_cert_file, --tls_key_file) and the --health_check mode
-// (--health_check, --health_check_ca_file, --health_check_server_name).
-// Like every flag they fall back to environment variables (EnvOr,
-// process_config.h), and ParseFlags lists them in --help beside the flags
-// of the program's main.cc.
+// The command-line flags both servers share, defined once here, each with
+// one help text that is true for both: the gRPC limits
+// (--max_message_bytes, --max_concurrent_streams, --max_threads), the limits
+// on each server's long-lived streams (--max_streams_per_client,
+// --stream_write_timeout: the command-service's event subscriptions, the
+// query-service's WatchItem streams), --shutdown_grace, TLS
+// (--tls_cert_file, --tls_key_file), the bearer tokens
+// (--writer_token_file, --reader_token_file, and WRITER_TOKEN /
+// READER_TOKEN) and the --health_check mode (--health_check,
+// --health_check_ca_file, --health_check_server_name). Like every flag they
+// fall back to environment variables (EnvOr, process_config.h), and
+// ParseFlags lists them in --help beside the flags of the program's
+// main.cc.
 //
-// A flag whose help text differs between the servers (--listen, its
-// default port; --max_threads, --max_streams_per_client and
-// --stream_write_timeout, which name each server's streams;
-// --shutdown_grace; the token files, whose tokens mean different things
-// on each side) stays in that server's main.cc.
+// --listen stays in each server's main.cc: its default (and the port its
+// help text names) differs, 50051 for the command-service and 50052 for
+// the query-service, and an Abseil flag's default is fixed where the flag
+// is defined (and --help prints it).
 //
 // Link this file's library only into the server binaries: its flags would
 // show up in any other program's --help.
@@ -21,28 +26,38 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "common/rpc/security/security_config.h"
 
 namespace inventory {
 
-// What the shared flags set in a server's options: the fields of these
-// names in CommandServerOptions and QueryServerOptions (ApplyTo below).
+// The shared flags' values. ApplyTo() copies those whose fields have the
+// same names in CommandServerOptions and QueryServerOptions; the program
+// applies the rest itself, as its server names them.
 struct SharedServerSettings {
   int max_message_bytes = 0;
   int max_concurrent_streams = 0;
-  // TLS from --tls_cert_file and --tls_key_file; bearer tokens from the
-  // program's own token flags and WRITER_TOKEN / READER_TOKEN.
+  int max_threads = 0;
+  // TLS from --tls_cert_file and --tls_key_file; bearer tokens from
+  // --writer_token_file, --reader_token_file, WRITER_TOKEN and READER_TOKEN.
   ServerSecurity security;
+  // For the server's long-lived streams, whose options have names of their
+  // own: CommandServerOptions::stream (max_subscribers_per_client,
+  // write_timeout), QueryServerOptions::query (max_watchers_per_client,
+  // write_timeout).
+  int max_streams_per_client = 0;
+  absl::Duration stream_write_timeout;
+  // What main() gives Shutdown() on SIGINT/SIGTERM (and the command-service
+  // its database listener).
+  absl::Duration shutdown_grace;
 };
 
 // The shared flags' values (call after ParseFlags), with the security
-// LoadServerSecurity() builds from --tls_cert_file, --tls_key_file, the
-// given token files (the program's --writer_token_file and
-// --reader_token_file) and the environment variables WRITER_TOKEN and
-// READER_TOKEN. Fails as LoadServerSecurity() does (a missing or unreadable
-// file, tokens without TLS, ...).
-absl::StatusOr<SharedServerSettings> SharedServerSettingsFromFlags(
-    const std::string& writer_token_file, const std::string& reader_token_file);
+// LoadServerSecurity() builds from --tls_cert_file, --tls_key_file,
+// --writer_token_file, --reader_token_file and the environment variables
+// WRITER_TOKEN and READER_TOKEN. Fails as LoadServerSecurity() does (a
+// missing or unreadable file, tokens without TLS, ...).
+absl::StatusOr<SharedServerSettings> SharedServerSettingsFromFlags();
 
 // Copies `settings` into a server's options (CommandServerOptions,
 // QueryServerOptions: the fields of the same names).
@@ -50,6 +65,7 @@ template <typename ServerOptions>
 void ApplyTo(const SharedServerSettings& settings, ServerOptions* options) {
   options->max_message_bytes = settings.max_message_bytes;
   options->max_concurrent_streams = settings.max_concurrent_streams;
+  options->max_threads = settings.max_threads;
   options->security = settings.security;
 }
 
