@@ -1,11 +1,11 @@
 // Shared by the tests of the write side as a real gRPC server
 // (command_service_test.cc, event_stream_test.cc,
 // command_server_health_test.cc): CommandServer in process, on a free
-// loopback port, called through a real channel, over both event stores (in
-// memory, and PostgreSQL on a fresh database of the binary's throwaway
-// server, support/postgres_test_main.h). Nothing is synchronized by
-// sleeping: every wait is for a condition (a message, a status, a health
-// state), bounded by a deadline.
+// loopback port (support/in_process_services.h), called through a real
+// channel, over both event stores (in memory, and PostgreSQL on a fresh
+// database of the binary's throwaway server, support/postgres_test_main.h).
+// Nothing is synchronized by sleeping: every wait is for a condition (a
+// message, a status, a health state), bounded by a deadline.
 #ifndef INVENTORY_TESTS_COMMAND_SERVER_FIXTURE_H_
 #define INVENTORY_TESTS_COMMAND_SERVER_FIXTURE_H_
 
@@ -49,6 +49,7 @@
 #include "inventory/v1/event_stream_service.grpc.pb.h"
 #include "tests/support/grpc_status_matchers.h"
 #include "tests/support/health_probe.h"
+#include "tests/support/in_process_services.h"
 #include "tests/support/postgres_test_main.h"
 
 namespace inventory::command_server_testing {
@@ -131,28 +132,28 @@ inline CommandServerOptions TestOptions() {
   return options;
 }
 
-// A running server on its store, and stubs on a channel to it. The server
-// writes through `store`, a NiceMockEventStore backed by `inner`: a test may
-// script Append() (EXPECT_CALL, with store->real() for the real append) when
-// no command is in flight. ReadAll() is the real one, counted while
-// `count_reads_below` is above a call's after_position: reads of old events,
-// which only a subscription that is not served from the live window makes
-// (an action set here, before the server starts, since the server reads all
-// the time).
+// A running server on its store, and stubs on a channel to it (`service`,
+// destroyed before the store). The server writes through `store`, a
+// NiceMockEventStore backed by `inner`: a test may script Append()
+// (EXPECT_CALL, with store->real() for the real append) when no command is
+// in flight. ReadAll() is the real one, counted while `count_reads_below`
+// is above a call's after_position: reads of old events, which only a
+// subscription that is not served from the live window makes (an action
+// set here, before the server starts, since the server reads all the
+// time).
 struct Node {
   std::unique_ptr<EventStore> inner;
   std::unique_ptr<NiceMockEventStore> store;
   std::atomic<int64_t> count_reads_below{-1};
   std::atomic<int64_t> reads_below{0};
-  std::unique_ptr<CommandServer> server;
-  std::shared_ptr<grpc::Channel> channel;
-  std::unique_ptr<v1::CommandService::Stub> commands;
-  std::unique_ptr<v1::EventStreamService::Stub> events;
-  std::unique_ptr<Health::Stub> health;
+  std::unique_ptr<test_support::InProcessCommandService> service;
 
-  std::string target() const {
-    return absl::StrCat("127.0.0.1:", server->port());
-  }
+  CommandServer& server() { return *service->server; }
+  v1::CommandService::Stub& commands() { return *service->commands; }
+  v1::EventStreamService::Stub& events() { return *service->events; }
+  Health::Stub& health() { return *service->health; }
+  // "127.0.0.1:<port>".
+  std::string target() const { return service->address(); }
   // From now on, counts ReadAll() calls with after_position < `position`.
   void CountReadsBelow(int64_t position) {
     reads_below = 0;
@@ -175,16 +176,12 @@ inline std::unique_ptr<Node> StartNode(std::unique_ptr<EventStore> inner,
         }
         return observed->inner->ReadAll(after_position, max_count);
       });
-  auto server = CommandServer::Start(node->store.get(), options);
-  EXPECT_TRUE(server.ok()) << server.status();
-  if (!server.ok()) return nullptr;
-  node->server = std::move(*server);
-  EXPECT_GT(node->server->port(), 0);
-  node->channel =
-      grpc::CreateChannel(node->target(), grpc::InsecureChannelCredentials());
-  node->commands = v1::CommandService::NewStub(node->channel);
-  node->events = v1::EventStreamService::NewStub(node->channel);
-  node->health = Health::NewStub(node->channel);
+  auto service =
+      test_support::StartInProcessCommandService(node->store.get(), options);
+  EXPECT_TRUE(service.ok()) << service.status();
+  if (!service.ok()) return nullptr;
+  node->service = std::move(*service);
+  EXPECT_GT(node->server().port(), 0);
   return node;
 }
 
@@ -633,12 +630,12 @@ class ServerTest : public ::testing::TestWithParam<StoreKind> {
 
   template <typename Request>
   Reply Send(const Request& request, const std::string& correlation_id = "") {
-    return SendTo(*node_->commands, request, correlation_id);
+    return SendTo(node_->commands(), request, correlation_id);
   }
 
   std::unique_ptr<Subscription> Subscribe(
       const v1::SubscribeRequest& request = {}) {
-    return std::make_unique<Subscription>(*node_->events, request);
+    return std::make_unique<Subscription>(node_->events(), request);
   }
 
   // Subscribes after `position` and waits for the CaughtUp.

@@ -26,7 +26,7 @@ TEST_P(HealthAndShutdownTest, ServicesAreServingAndUnknownIsNotFound) {
   for (const std::string& service : OurServices()) {
     SCOPED_TRACE(service);
     HealthCheckResponse::ServingStatus status;
-    const grpc::Status result = CheckHealth(*node_->health, service, &status);
+    const grpc::Status result = CheckHealth(node_->health(), service, &status);
     ASSERT_TRUE(result.ok()) << Describe(result);
     EXPECT_EQ(status, HealthCheckResponse::SERVING);
   }
@@ -34,7 +34,7 @@ TEST_P(HealthAndShutdownTest, ServicesAreServingAndUnknownIsNotFound) {
        {"inventory.v1.QueryService", "no.such.Service", "inventory.v1"}) {
     SCOPED_TRACE(service);
     HealthCheckResponse::ServingStatus status;
-    EXPECT_TRUE(HasCode(CheckHealth(*node_->health, service, &status),
+    EXPECT_TRUE(HasCode(CheckHealth(node_->health(), service, &status),
                         StatusCode::NOT_FOUND));
   }
 }
@@ -47,7 +47,7 @@ TEST_P(HealthAndShutdownTest, ShutdownEndsAnOpenSubscriptionWithUnavailable) {
   // The grace period is long: a stream that does not end by itself would
   // hold Shutdown() for all of it.
   const absl::Time start = absl::Now();
-  std::thread shutdown([&] { node_->server->Shutdown(absl::Seconds(20)); });
+  std::thread shutdown([&] { node_->server().Shutdown(absl::Seconds(20)); });
   for (Subscription* subscription : {caught_up.get(), other.get()}) {
     const std::optional<grpc::Status> end =
         subscription->WaitForEnd(absl::Seconds(10));
@@ -68,29 +68,30 @@ INSTANTIATE_TEST_SUITE_P(Stores, HealthAndShutdownTest,
 
 // --- PostgreSQL only ------------------------------------------------------
 
-// Two command-service processes on one database: each publishes the events
-// the other appends, and they share idempotency.
+// Two command servers on one database, each on a store of its own: each
+// publishes the events the other appends, and they share idempotency.
 TEST(SharedDatabaseTest, SubscriberOnOneServerSeesEventsAppendedThroughOther) {
   const std::string url = NewDatabase("shared");
   auto a = StartNode(OpenPostgres(url), TestOptions());
   auto b = StartNode(OpenPostgres(url), TestOptions());
   ASSERT_NE(a, nullptr);
   ASSERT_NE(b, nullptr);
-  Subscription on_a(*a->events, After(0));
-  Subscription on_b(*b->events, After(0));
+  Subscription on_a(a->events(), After(0));
+  Subscription on_b(b->events(), After(0));
   ASSERT_TRUE(on_a.WaitFor(HasCaughtUp));
   ASSERT_TRUE(on_b.WaitFor(HasCaughtUp));
 
-  EXPECT_TRUE(Applied(SendTo(*b->commands, Create("x", "SKU-1", "X", "req-x")),
+  EXPECT_TRUE(Applied(SendTo(b->commands(), Create("x", "SKU-1", "X", "req-x")),
                       "x", 1, 1));
-  EXPECT_TRUE(Applied(SendTo(*b->commands, CheckIn("x", 3)), "x", 2, 2));
+  EXPECT_TRUE(Applied(SendTo(b->commands(), CheckIn("x", 3)), "x", 2, 2));
   ASSERT_TRUE(on_a.WaitFor(HasEventsThrough(2)))
       << "server A did not publish B's events: " << Describe(on_a.messages());
   // A decides on what B recorded, and B on what A recorded.
-  EXPECT_TRUE(Applied(SendTo(*a->commands, CheckIn("x", 4, 2)), "x", 3, 3));
-  EXPECT_TRUE(Applied(SendTo(*b->commands, Remove("x", 7, 3)), "x", 4, 4));
+  EXPECT_TRUE(Applied(SendTo(a->commands(), CheckIn("x", 4, 2)), "x", 3, 3));
+  EXPECT_TRUE(Applied(SendTo(b->commands(), Remove("x", 7, 3)), "x", 4, 4));
   // A request_id recorded through B is replayed by A.
-  const Reply replay = SendTo(*a->commands, Create("x", "SKU-1", "X", "req-x"));
+  const Reply replay =
+      SendTo(a->commands(), Create("x", "SKU-1", "X", "req-x"));
   ASSERT_TRUE(replay.status.ok()) << Describe(replay.status);
   EXPECT_TRUE(replay.replayed);
   EXPECT_EQ(replay.global_position, 1);
@@ -115,7 +116,7 @@ TEST_P(DatabaseOutageTest, NotServingAndUnavailableWhileDownThenRecovers) {
   if (!test_support::TestPostgres().owns_server())
     GTEST_SKIP() << "TEST_DATABASE_URL server";
   for (const std::string& service : OurServices()) {
-    ASSERT_TRUE(AwaitHealth(*node_->health, service,
+    ASSERT_TRUE(AwaitHealth(node_->health(), service,
                             HealthCheckResponse::SERVING, absl::Seconds(1)));
   }
   ASSERT_TRUE(Applied(Send(Create("o1")), "o1", 1, 1));
@@ -135,8 +136,8 @@ TEST_P(DatabaseOutageTest, NotServingAndUnavailableWhileDownThenRecovers) {
 
   for (const std::string& service : OurServices()) {
     SCOPED_TRACE(service);
-    EXPECT_TRUE(
-        AwaitHealth(*node_->health, service, HealthCheckResponse::NOT_SERVING));
+    EXPECT_TRUE(AwaitHealth(node_->health(), service,
+                            HealthCheckResponse::NOT_SERVING));
   }
   EXPECT_TRUE(HasCode(Send(Create("o2", "SKU-1", "O2", "req-o2")),
                       StatusCode::UNAVAILABLE));
@@ -156,7 +157,7 @@ TEST_P(DatabaseOutageTest, NotServingAndUnavailableWhileDownThenRecovers) {
   for (const std::string& service : OurServices()) {
     SCOPED_TRACE(service);
     EXPECT_TRUE(
-        AwaitHealth(*node_->health, service, HealthCheckResponse::SERVING));
+        AwaitHealth(node_->health(), service, HealthCheckResponse::SERVING));
   }
   // The command that failed is retried with its request_id: applied once.
   EXPECT_TRUE(Applied(Send(Create("o2", "SKU-1", "O2", "req-o2")), "o2", 1, 2));

@@ -378,7 +378,7 @@ TEST_P(CommandServiceTest, ExpiredDeadlineIsDeadlineExceeded) {
   context.set_deadline(absl::ToChronoTime(absl::Now() - absl::Seconds(1)));
   v1::CreateItemResponse response;
   const grpc::Status status =
-      node_->commands->CreateItem(&context, Create("late"), &response);
+      node_->commands().CreateItem(&context, Create("late"), &response);
   EXPECT_TRUE(HasCode(status, StatusCode::DEADLINE_EXCEEDED));
   EXPECT_EQ(Head(), 0);
   // The item can still be created: nothing half-done remains.

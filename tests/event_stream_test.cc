@@ -5,6 +5,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include "tests/command_server_fixture.h"
+#include "tests/support/channels.h"
 
 namespace inventory::command_server_testing {
 namespace {
@@ -239,8 +240,7 @@ TEST_P(EventStreamTest, SlowSubscriberFallsBackToTheStoreWhileFastOneIsLive) {
   grpc::ChannelArguments args;
   args.SetInt(GRPC_ARG_HTTP2_BDP_PROBE, 0);
   args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
-  auto slow_channel = grpc::CreateCustomChannel(
-      node_->target(), grpc::InsecureChannelCredentials(), args);
+  auto slow_channel = test_support::ChannelTo(node_->target(), "", args);
   auto slow_stub = v1::EventStreamService::NewStub(slow_channel);
   Subscription slow(*slow_stub, After(0), /*read_in_background=*/false);
   v1::SubscribeResponse first;
@@ -257,11 +257,11 @@ TEST_P(EventStreamTest, SlowSubscriberFallsBackToTheStoreWhileFastOneIsLive) {
   std::thread monitor([&] {
     absl::MutexLock lock(&monitor_mu);
     while (!monitor_done) {
-      max_window = std::max(max_window, node_->server->live_buffer().size());
+      max_window = std::max(max_window, node_->server().live_buffer().size());
       monitor_mu.AwaitWithTimeout(absl::Condition(&monitor_done),
                                   absl::Milliseconds(1));
     }
-    max_window = std::max(max_window, node_->server->live_buffer().size());
+    max_window = std::max(max_window, node_->server().live_buffer().size());
   });
 
   // Large names make large events, so the slow stream's flow-control window
@@ -300,7 +300,7 @@ TEST_P(EventStreamTest, SlowSubscriberFallsBackToTheStoreWhileFastOneIsLive) {
   ASSERT_THAT(PositionsOf(fast_events), ElementsAreArray(Range(1, kTotal)));
   EXPECT_GT(max_window, 0u);
   EXPECT_LE(max_window, kLiveCapacity);
-  EXPECT_LE(node_->server->live_buffer().size(), kLiveCapacity);
+  EXPECT_LE(node_->server().live_buffer().size(), kLiveCapacity);
 
   // Now the slow one reads. Everything it had not been sent yet is far out
   // of the window, so it is read from the store: ReadAll() calls well
@@ -321,7 +321,7 @@ TEST_P(EventStreamTest, SlowSubscriberFallsBackToTheStoreWhileFastOneIsLive) {
   }
   EXPECT_GT(node_->reads_below.load(), 0)
       << "the slow subscriber was never served from the store";
-  EXPECT_LE(node_->server->live_buffer().size(), kLiveCapacity);
+  EXPECT_LE(node_->server().live_buffer().size(), kLiveCapacity);
   EXPECT_FALSE(slow.ended());
 }
 

@@ -1,7 +1,7 @@
 // TLS and bearer tokens, tried on the real binaries: a CA, a server
 // certificate and tokens made at test time by scripts/dev-certs.sh (the
-// openssl CLI) in temporary folders, the services as processes, and
-// PostgreSQL where the store matters.
+// openssl CLI) in temporary folders, the services as processes
+// (support/inventory_system.h), and PostgreSQL where the store matters.
 #include <grpcpp/grpcpp.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -22,8 +22,10 @@
 #include "inventory/v1/command_service.grpc.pb.h"
 #include "inventory/v1/event_stream_service.grpc.pb.h"
 #include "inventory/v1/query_service.grpc.pb.h"
+#include "tests/support/channels.h"
 #include "tests/support/grpc_status_matchers.h"
 #include "tests/support/health_probe.h"
+#include "tests/support/inventory_system.h"
 #include "tests/support/postgres_test_main.h"
 #include "tests/support/service_process.h"
 
@@ -33,6 +35,9 @@ namespace {
 using test_support::GrpcStatusIs;
 
 using grpc::health::v1::HealthCheckResponse;
+using test_support::ChannelTo;
+using test_support::InventorySystem;
+using test_support::InventorySystemOptions;
 using test_support::RunCommand;
 using test_support::ServiceProcess;
 using ::testing::HasSubstr;
@@ -85,18 +90,6 @@ std::vector<std::string> Concat(std::vector<std::vector<std::string>> parts) {
 }
 
 std::string Bearer(const std::string& token) { return "Bearer " + token; }
-
-std::shared_ptr<grpc::Channel> TlsChannel(const ServiceProcess& process,
-                                          const std::string& ca) {
-  grpc::SslCredentialsOptions options;
-  options.pem_root_certs = ca;
-  return grpc::CreateChannel(process.address(), grpc::SslCredentials(options));
-}
-
-std::shared_ptr<grpc::Channel> PlainChannel(const ServiceProcess& process) {
-  return grpc::CreateChannel(process.address(),
-                             grpc::InsecureChannelCredentials());
-}
 
 // A context with a deadline and, when given, an `authorization` header.
 std::unique_ptr<grpc::ClientContext> Context(
@@ -227,28 +220,48 @@ class SecurityTest : public ::testing::Test {
   static const Pki& pki() { return **pki_; }
   static const Pki& other() { return **other_; }
 
-  static std::unique_ptr<ServiceProcess> StartCommandService(
-      const std::vector<std::string>& args, const std::string& database = "",
-      const std::vector<std::string>& env = {}) {
-    std::vector<std::string> all = {"--listen=127.0.0.1:0"};
-    all.insert(all.end(), args.begin(), args.end());
-    std::vector<std::string> environment = env;
-    if (!database.empty()) environment.push_back("DATABASE_URL=" + database);
-    auto process =
-        ServiceProcess::Start(COMMAND_SERVICE_BINARY, all, environment);
-    EXPECT_TRUE(process.ok()) << process.status();
-    return process.ok() ? std::move(*process) : nullptr;
+  // The command-service with `flags`, events in memory, and no
+  // query-service yet; the stubs' channels trust `ca` (TLS) or, when it is
+  // empty, speak plaintext. A test adds a database or an environment.
+  static InventorySystemOptions CommandService(
+      const std::vector<std::string>& flags, const std::string& ca = "") {
+    InventorySystemOptions options;
+    options.command_binary = COMMAND_SERVICE_BINARY;
+    options.query_binary = QUERY_SERVICE_BINARY;
+    options.command_flags = flags;
+    options.root_certificates = ca;
+    options.start_query_service = false;
+    return options;
+  }
+  // As CommandService(), with events in a new database of the test's
+  // PostgreSQL server, whose URL is in DATABASE_URL (as deployed).
+  static InventorySystemOptions CommandServiceOnDatabase(
+      const std::vector<std::string>& flags, const std::string& ca,
+      const std::string& database_prefix) {
+    InventorySystemOptions options = CommandService(flags, ca);
+    options.postgres = &test_support::TestPostgres();
+    options.database_prefix = database_prefix;
+    options.database_url_in_environment = true;
+    return options;
   }
 
-  static std::unique_ptr<ServiceProcess> StartQueryService(
-      const ServiceProcess& command, const std::vector<std::string>& args) {
-    std::vector<std::string> all = {"--listen=127.0.0.1:0",
-                                    "--command_service=" + command.address(),
-                                    "--max_backoff=500ms"};
-    all.insert(all.end(), args.begin(), args.end());
-    auto process = ServiceProcess::Start(QUERY_SERVICE_BINARY, all);
-    EXPECT_TRUE(process.ok()) << process.status();
-    return process.ok() ? std::move(*process) : nullptr;
+  // Null (with a test failure) when the command-service does not start.
+  static std::unique_ptr<InventorySystem> Start(
+      const InventorySystemOptions& options) {
+    auto system = InventorySystem::Start(options);
+    EXPECT_TRUE(system.ok()) << system.status();
+    return system.ok() ? std::move(*system) : nullptr;
+  }
+
+  // Starts (or replaces) the system's query-service with `flags`, retrying
+  // its subscription quickly; false (with a test failure) when it does not
+  // start.
+  static bool StartQueryService(InventorySystem& system,
+                                const std::vector<std::string>& flags) {
+    const absl::Status started =
+        system.StartQueryService(Concat({{"--max_backoff=500ms"}, flags}));
+    EXPECT_TRUE(started.ok()) << started;
+    return started.ok();
   }
 
   // No token value ever reaches a log.
@@ -268,24 +281,25 @@ std::optional<Pki>* SecurityTest::pki_ = nullptr;
 std::optional<Pki>* SecurityTest::other_ = nullptr;
 
 TEST_F(SecurityTest, PlaintextWithoutTokensStaysTheDefault) {
-  auto command = StartCommandService({});
-  ASSERT_NE(command, nullptr);
-  EXPECT_THAT(command->Log(),
+  auto system = Start(CommandService({}));
+  ASSERT_NE(system, nullptr);
+  EXPECT_THAT(system->command().Log(),
               HasSubstr("tls=off writer_token=unset reader_token=unset"));
-  EXPECT_TRUE(CreateItem(PlainChannel(*command), "plain-1", std::nullopt).ok());
+  EXPECT_TRUE(
+      CreateItem(system->command_channel(), "plain-1", std::nullopt).ok());
   // The health check of compose.yaml: no flags beyond --listen.
   const auto check = RunCommand({COMMAND_SERVICE_BINARY, "--health_check",
-                                 "--listen=" + command->address()});
+                                 "--listen=" + system->command_address()});
   EXPECT_EQ(check.exit_code, 0) << check.output;
 }
 
 TEST_F(SecurityTest, TlsWorksWithTheRightCaOnly) {
-  auto command = StartCommandService(pki().TlsArgs());
-  ASSERT_NE(command, nullptr);
-  EXPECT_THAT(command->Log(),
+  auto system = Start(CommandService(pki().TlsArgs(), pki().ca()));
+  ASSERT_NE(system, nullptr);
+  EXPECT_THAT(system->command().Log(),
               HasSubstr("tls=on writer_token=unset reader_token=unset"));
 
-  const auto tls = TlsChannel(*command, pki().ca());
+  const auto& tls = system->command_channel();
   EXPECT_TRUE(CreateItem(tls, "tls-1", std::nullopt).ok());
   test_support::ServingStatus serving;
   ASSERT_TRUE(CheckHealth(tls, &serving).ok());
@@ -293,8 +307,9 @@ TEST_F(SecurityTest, TlsWorksWithTheRightCaOnly) {
 
   // Plaintext to the TLS port, and TLS that trusts another CA, never get
   // a call through.
+  const std::string address = system->command_address();
   for (const auto& channel :
-       {PlainChannel(*command), TlsChannel(*command, other().ca())}) {
+       {ChannelTo(address), ChannelTo(address, other().ca())}) {
     EXPECT_THAT(CreateItem(channel, "tls-2", std::nullopt),
                 GrpcStatusIs(grpc::StatusCode::UNAVAILABLE));
     EXPECT_THAT(CheckHealth(channel, &serving),
@@ -303,19 +318,15 @@ TEST_F(SecurityTest, TlsWorksWithTheRightCaOnly) {
   // Nor does a server whose certificate carries another name.
   grpc::ChannelArguments args;
   args.SetSslTargetNameOverride("elsewhere.example");
-  grpc::SslCredentialsOptions options;
-  options.pem_root_certs = pki().ca();
   EXPECT_THAT(
-      CreateItem(grpc::CreateCustomChannel(command->address(),
-                                           grpc::SslCredentials(options), args),
-                 "tls-3", std::nullopt),
+      CreateItem(ChannelTo(address, pki().ca(), args), "tls-3", std::nullopt),
       GrpcStatusIs(grpc::StatusCode::UNAVAILABLE));
 }
 
 TEST_F(SecurityTest, HealthCheckModeSpeaksTls) {
-  auto command = StartCommandService(pki().TlsArgs());
-  ASSERT_NE(command, nullptr);
-  const std::string listen = "--listen=" + command->address();
+  auto system = Start(CommandService(pki().TlsArgs(), pki().ca()));
+  ASSERT_NE(system, nullptr);
+  const std::string listen = "--listen=" + system->command_address();
   const std::string ca = "--health_check_ca_file=" + pki().Path("ca.pem");
   struct Case {
     std::vector<std::string> args;
@@ -346,11 +357,11 @@ TEST_F(SecurityTest, HealthCheckModeSpeaksTls) {
 }
 
 TEST_F(SecurityTest, CommandServiceChecksTheTokenOfEveryCallButHealth) {
-  auto command = StartCommandService(
-      Concat({pki().TlsArgs(), pki().TokenArgs()}),
-      *test_support::TestPostgres().CreateDatabase("security_tokens"));
-  ASSERT_NE(command, nullptr);
-  const auto channel = TlsChannel(*command, pki().ca());
+  auto system = Start(
+      CommandServiceOnDatabase(Concat({pki().TlsArgs(), pki().TokenArgs()}),
+                               pki().ca(), "security_tokens"));
+  ASSERT_NE(system, nullptr);
+  const auto& channel = system->command_channel();
   const std::string writer = Bearer(pki().writer());
   const std::string reader = Bearer(pki().reader());
 
@@ -398,7 +409,7 @@ TEST_F(SecurityTest, CommandServiceChecksTheTokenOfEveryCallButHealth) {
   ASSERT_TRUE(ListServices(channel, reader, &services).ok());
   EXPECT_THAT(services, ::testing::Contains("inventory.v1.CommandService"));
 
-  const std::string log = command->Log();
+  const std::string log = system->command().Log();
   EXPECT_THAT(log, HasSubstr("tls=on writer_token=set reader_token=set"));
   EXPECT_THAT(log, HasSubstr("/inventory.v1.CommandService/CreateItem "
                              "refused: PERMISSION_DENIED"));
@@ -406,43 +417,42 @@ TEST_F(SecurityTest, CommandServiceChecksTheTokenOfEveryCallButHealth) {
 }
 
 TEST_F(SecurityTest, TokensFromTheEnvironment) {
-  auto command = StartCommandService(
-      pki().TlsArgs(), "", {"WRITER_TOKEN=" + pki().writer(), "READER_TOKEN="});
-  ASSERT_NE(command, nullptr);
-  EXPECT_THAT(command->Log(),
+  InventorySystemOptions options = CommandService(pki().TlsArgs(), pki().ca());
+  options.command_env = {"WRITER_TOKEN=" + pki().writer(), "READER_TOKEN="};
+  auto system = Start(options);
+  ASSERT_NE(system, nullptr);
+  EXPECT_THAT(system->command().Log(),
               HasSubstr("tls=on writer_token=set reader_token=unset"));
-  const auto channel = TlsChannel(*command, pki().ca());
+  const auto& channel = system->command_channel();
   EXPECT_TRUE(CreateItem(channel, "env-1", Bearer(pki().writer())).ok());
   // No reader token is configured, so the test's reader token is just wrong.
   EXPECT_THAT(CreateItem(channel, "env-2", Bearer(pki().reader())),
               GrpcStatusIs(grpc::StatusCode::UNAUTHENTICATED));
-  ExpectNoTokenIn(command->Log());
+  ExpectNoTokenIn(system->command().Log());
 }
 
 TEST_F(SecurityTest, QueryServiceSubscribesWithItsTokenEndToEnd) {
-  auto command = StartCommandService(
-      Concat({pki().TlsArgs(), pki().TokenArgs()}),
-      *test_support::TestPostgres().CreateDatabase("security_e2e"));
-  ASSERT_NE(command, nullptr);
-  auto query = StartQueryService(
-      *command,
-      Concat({pki().TlsArgs(),
-              pki().TokenArgs(),
-              {"--command_service_ca_file=" + pki().Path("ca.pem"),
-               "--command_service_token_file=" + pki().Path("reader.token")}}));
-  ASSERT_NE(query, nullptr);
-  const auto query_channel = TlsChannel(*query, pki().ca());
-  auto health = grpc::health::v1::Health::NewStub(query_channel);
-  ASSERT_TRUE(
-      test_support::AwaitHealth(*health, "", HealthCheckResponse::SERVING))
-      << query->Log();
+  auto system = Start(
+      CommandServiceOnDatabase(Concat({pki().TlsArgs(), pki().TokenArgs()}),
+                               pki().ca(), "security_e2e"));
+  ASSERT_NE(system, nullptr);
+  ASSERT_TRUE(StartQueryService(
+      *system, Concat({pki().TlsArgs(),
+                       pki().TokenArgs(),
+                       {"--command_service_ca_file=" + pki().Path("ca.pem"),
+                        "--command_service_token_file=" +
+                            pki().Path("reader.token")}})));
+  ServiceProcess& command = system->command();
+  ServiceProcess& query = system->query();
+  const auto& query_channel = system->query_channel();
+  ASSERT_TRUE(system->AwaitQueryServing(absl::Seconds(30))) << query.Log();
   const auto check = RunCommand(
-      {QUERY_SERVICE_BINARY, "--health_check", "--listen=" + query->address(),
+      {QUERY_SERVICE_BINARY, "--health_check", "--listen=" + query.address(),
        "--health_check_ca_file=" + pki().Path("ca.pem")});
   EXPECT_EQ(check.exit_code, 0) << check.output;
 
   v1::CreateItemResponse created;
-  ASSERT_TRUE(CreateItem(TlsChannel(*command, pki().ca()), "e2e-1",
+  ASSERT_TRUE(CreateItem(system->command_channel(), "e2e-1",
                          Bearer(pki().writer()), &created)
                   .ok());
   v1::GetItemResponse got;
@@ -450,7 +460,7 @@ TEST_F(SecurityTest, QueryServiceSubscribesWithItsTokenEndToEnd) {
       GetItem(query_channel, "e2e-1", created.global_position(),
               Bearer(pki().reader()), &got);
   ASSERT_TRUE(status.ok()) << status.error_message() << "\n"
-                           << query->Log() << command->Log();
+                           << query.Log() << command.Log();
   EXPECT_EQ(got.item().name(), "Guarded e2e-1");
   EXPECT_TRUE(GetItem(query_channel, "e2e-1", 0, Bearer(pki().writer())).ok());
   EXPECT_THAT(GetItem(query_channel, "e2e-1", 0, std::nullopt),
@@ -464,7 +474,7 @@ TEST_F(SecurityTest, QueryServiceSubscribesWithItsTokenEndToEnd) {
       {BUF_BINARY, "curl", "--protocol", "grpc", "--cacert",
        pki().Path("ca.pem"), "-H", "authorization: " + Bearer(pki().reader()),
        "--reflect-header", "*", "-d", R"({"item_id":"e2e-1"})",
-       absl::StrCat("https://", query->address(),
+       absl::StrCat("https://", query.address(),
                     "/inventory.v1.QueryService/GetItem")});
   EXPECT_EQ(curl.exit_code, 0) << curl.output;
   EXPECT_THAT(curl.output, HasSubstr("Guarded e2e-1"));
@@ -473,8 +483,8 @@ TEST_F(SecurityTest, QueryServiceSubscribesWithItsTokenEndToEnd) {
   const auto itemctl = [&](const std::string& token,
                            std::vector<std::string> words) {
     std::vector<std::string> argv = {
-        ITEMCTL_BINARY, "--command=" + command->address(),
-        "--query=" + query->address(), "--ca_file=" + pki().Path("ca.pem"),
+        ITEMCTL_BINARY, "--command=" + command.address(),
+        "--query=" + query.address(), "--ca_file=" + pki().Path("ca.pem"),
         "--token_file=" + pki().Path(token)};
     argv.insert(argv.end(), words.begin(), words.end());
     return RunCommand(argv);
@@ -488,17 +498,18 @@ TEST_F(SecurityTest, QueryServiceSubscribesWithItsTokenEndToEnd) {
   EXPECT_EQ(refused.exit_code, 1) << refused.output;
   EXPECT_THAT(refused.output, HasSubstr("error: PERMISSION_DENIED"));
 
-  EXPECT_THAT(query->Log(),
+  EXPECT_THAT(query.Log(),
               HasSubstr("tls=on writer_token=set reader_token=set "
                         "command_service_tls=on command_service_token=set"));
-  ExpectNoTokenIn(query->Log());
-  ExpectNoTokenIn(command->Log());
+  ExpectNoTokenIn(query.Log());
+  ExpectNoTokenIn(command.Log());
 }
 
 TEST_F(SecurityTest, QueryServiceWithoutTheRightCredentialsNeverServes) {
-  auto command =
-      StartCommandService(Concat({pki().TlsArgs(), pki().TokenArgs()}));
-  ASSERT_NE(command, nullptr);
+  // The query-service listens in plaintext: the stubs speak plaintext.
+  auto system =
+      Start(CommandService(Concat({pki().TlsArgs(), pki().TokenArgs()})));
+  ASSERT_NE(system, nullptr);
   const std::string ca = "--command_service_ca_file=" + pki().Path("ca.pem");
   const std::string token =
       "--command_service_token_file=" + pki().Path("reader.token");
@@ -519,13 +530,13 @@ TEST_F(SecurityTest, QueryServiceWithoutTheRightCredentialsNeverServes) {
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(c.what);
-    auto query = StartQueryService(*command, c.args);
-    ASSERT_NE(query, nullptr);
-    EXPECT_TRUE(AwaitLog(*query, c.logged)) << query->Log();
+    ASSERT_TRUE(StartQueryService(*system, c.args));
+    const ServiceProcess& query = system->query();
+    EXPECT_TRUE(AwaitLog(query, c.logged)) << query.Log();
     test_support::ServingStatus serving;
-    ASSERT_TRUE(CheckHealth(PlainChannel(*query), &serving).ok());
+    ASSERT_TRUE(CheckHealth(system->query_channel(), &serving).ok());
     EXPECT_EQ(serving, HealthCheckResponse::NOT_SERVING);
-    ExpectNoTokenIn(query->Log());
+    ExpectNoTokenIn(query.Log());
   }
 }
 
@@ -576,10 +587,10 @@ TEST_F(SecurityTest, SettingsThatDoNotFitStopTheStart) {
 // A client repeating a refused call gets 10 lines per 10 s for each
 // status code, not one per call.
 TEST_F(SecurityTest, RefusedCallsAreRateLimitedInTheLog) {
-  auto command =
-      StartCommandService(Concat({pki().TlsArgs(), pki().TokenArgs()}));
-  ASSERT_NE(command, nullptr);
-  const auto channel = TlsChannel(*command, pki().ca());
+  auto system = Start(
+      CommandService(Concat({pki().TlsArgs(), pki().TokenArgs()}), pki().ca()));
+  ASSERT_NE(system, nullptr);
+  const auto& channel = system->command_channel();
   for (int i = 0; i < 25; ++i) {
     ASSERT_THAT(CreateItem(channel, "flood", std::nullopt),
                 GrpcStatusIs(grpc::StatusCode::UNAUTHENTICATED));
@@ -588,7 +599,7 @@ TEST_F(SecurityTest, RefusedCallsAreRateLimitedInTheLog) {
   ASSERT_THAT(CreateItem(channel, "flood", Bearer(pki().reader())),
               GrpcStatusIs(grpc::StatusCode::PERMISSION_DENIED));
   // Each refusal is logged before the client gets its answer.
-  const std::string log = command->Log();
+  const std::string log = system->command().Log();
   int unauthenticated = 0;
   for (size_t at = log.find("refused: UNAUTHENTICATED");
        at != std::string::npos;
@@ -610,9 +621,9 @@ TEST_F(SecurityTest, AKeyFileOthersMayReadGetsAWarningAtStart) {
   }
   // ... so a service using them does not warn...
   auto quiet =
-      StartCommandService(Concat({pki().TlsArgs(), pki().TokenArgs()}));
+      Start(CommandService(Concat({pki().TlsArgs(), pki().TokenArgs()})));
   ASSERT_NE(quiet, nullptr);
-  EXPECT_THAT(quiet->Log(), Not(HasSubstr("other than its owner")));
+  EXPECT_THAT(quiet->command().Log(), Not(HasSubstr("other than its owner")));
 
   // ... but one whose key anyone may read does, and still starts.
   const std::string shared_key = pki().Path("shared.key");
@@ -621,10 +632,10 @@ TEST_F(SecurityTest, AKeyFileOthersMayReadGetsAWarningAtStart) {
       0);
   ASSERT_EQ(chmod(shared_key.c_str(), 0644), 0);
   auto warned =
-      StartCommandService({"--tls_cert_file=" + pki().Path("server.pem"),
-                           "--tls_key_file=" + shared_key});
+      Start(CommandService({"--tls_cert_file=" + pki().Path("server.pem"),
+                            "--tls_key_file=" + shared_key}));
   ASSERT_NE(warned, nullptr);
-  EXPECT_THAT(warned->Log(),
+  EXPECT_THAT(warned->command().Log(),
               HasSubstr(absl::StrCat("--tls_key_file ", shared_key,
                                      " may be read by users other than its "
                                      "owner (mode 0644): make it private to "

@@ -1,7 +1,8 @@
 // Long-lived streams cannot take the threads that commands need.
 //
-// Both services in this process, on free loopback ports, plaintext and
-// with TLS and bearer tokens (certificates from scripts/dev-certs.sh):
+// Both services in this process (support/in_process_services.h), on free
+// loopback ports, plaintext and with TLS and bearer tokens (certificates
+// from scripts/dev-certs.sh):
 //   * 1,000 idle health Watch streams without a token, 1,000 idle
 //     reflection streams and 1,000 idle Subscribe or WatchItem streams with
 //     the reader token; meanwhile the writer's commands (and queries) are
@@ -30,7 +31,6 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
-#include "command-service/server/command_server.h"
 #include "common/eventstore/in_memory_event_store.h"
 #include "google/rpc/error_details.pb.h"
 #include "google/rpc/status.pb.h"
@@ -40,13 +40,16 @@
 #include "inventory/v1/command_service.grpc.pb.h"
 #include "inventory/v1/event_stream_service.grpc.pb.h"
 #include "inventory/v1/query_service.grpc.pb.h"
-#include "query-service/server/query_server.h"
+#include "tests/support/channels.h"
 #include "tests/support/grpc_status_matchers.h"
+#include "tests/support/in_process_services.h"
 
 namespace inventory {
 namespace {
 
 using test_support::GrpcStatusIs;
+using test_support::InProcessCommandService;
+using test_support::InProcessQueryService;
 
 constexpr int kStreams = 1000;
 // Refusals as IdleStreams reports them: code, then reason or message.
@@ -101,20 +104,13 @@ struct Credentials {
 
   bool tls() const { return !ca.empty(); }
 
-  // A channel of its own (its own connection: `connection` makes its
-  // arguments unique, so gRPC shares no subchannel between them).
-  std::shared_ptr<grpc::Channel> Channel(int port, int connection = 0) const {
+  // A channel of its own to `address` (its own connection: `connection`
+  // makes its arguments unique, so gRPC shares no subchannel between them).
+  std::shared_ptr<grpc::Channel> Channel(const std::string& address,
+                                         int connection) const {
     grpc::ChannelArguments args;
     args.SetInt("inventory.test.connection", connection);
-    const std::string target = absl::StrCat("127.0.0.1:", port);
-    if (!tls()) {
-      return grpc::CreateCustomChannel(
-          target, grpc::InsecureChannelCredentials(), args);
-    }
-    grpc::SslCredentialsOptions options;
-    options.pem_root_certs = ca;
-    return grpc::CreateCustomChannel(target, grpc::SslCredentials(options),
-                                     args);
+    return test_support::ChannelTo(address, ca, args);
   }
 };
 
@@ -123,15 +119,16 @@ struct Credentials {
 class IdleStreams {
  public:
   // Opens `count` streams of `method` (a full path, "/pkg.Service/Method")
-  // carrying `request`, spread over connections of at most 50 streams.
-  IdleStreams(const Credentials& credentials, int port,
+  // carrying `request` to `address`, spread over connections of at most 50
+  // streams.
+  IdleStreams(const Credentials& credentials, const std::string& address,
               const std::string& method, const std::string& request,
               const std::string& authorization, int count, bool half_close) {
     const int per_connection = 50;
     for (int i = 0; i < count; ++i) {
       if (i % per_connection == 0) {
         stubs_.push_back(std::make_unique<grpc::GenericStub>(
-            credentials.Channel(port, i / per_connection + 1)));
+            credentials.Channel(address, i / per_connection + 1)));
       }
       auto call = std::make_unique<Call>();
       if (!authorization.empty()) {
@@ -316,9 +313,10 @@ class StreamExhaustionTest : public ::testing::TestWithParam<bool> {
     options.security = credentials_.server;
     options.health = health;
     options.reflection = reflection;
-    auto server = CommandServer::Start(&store_, options);
-    ASSERT_TRUE(server.ok()) << server.status();
-    command_server_ = std::move(*server);
+    auto command = test_support::StartInProcessCommandService(&store_, options,
+                                                              credentials_.ca);
+    ASSERT_TRUE(command.ok()) << command.status();
+    command_ = std::move(*command);
   }
 
   // A command with the writer token; OK when answered normally.
@@ -333,9 +331,7 @@ class StreamExhaustionTest : public ::testing::TestWithParam<bool> {
     request.set_sku("EXH-1");
     request.set_name("Exhaustion probe");
     v1::CreateItemResponse response;
-    return v1::CommandService::NewStub(
-               credentials_.Channel(command_server_->port()))
-        ->CreateItem(&context, request, &response);
+    return command_->commands->CreateItem(&context, request, &response);
   }
 
   // Opens kStreams idle streams and checks that commands still work.
@@ -345,7 +341,7 @@ class StreamExhaustionTest : public ::testing::TestWithParam<bool> {
                                      const std::string& authorization,
                                      bool half_close, int expected_open,
                                      const std::set<std::string>& refusals) {
-    IdleStreams streams(credentials_, command_server_->port(), method, request,
+    IdleStreams streams(credentials_, command_->address(), method, request,
                         authorization, kStreams, half_close);
     ASSERT_TRUE(streams.AllSettled()) << streams.answered() << " answered, "
                                       << streams.refused() << " refused";
@@ -362,7 +358,7 @@ class StreamExhaustionTest : public ::testing::TestWithParam<bool> {
 
   Credentials credentials_;
   InMemoryEventStore store_;
-  std::unique_ptr<CommandServer> command_server_;
+  std::unique_ptr<InProcessCommandService> command_;
 };
 
 TEST_P(StreamExhaustionTest, IdleHealthWatchesWithoutATokenLeaveCommandsAlone) {
@@ -372,7 +368,7 @@ TEST_P(StreamExhaustionTest, IdleHealthWatchesWithoutATokenLeaveCommandsAlone) {
                                 HealthWatchRequest(), "", true, 10,
                                 {kTooManyStreams});
   EXPECT_TRUE(
-      Eventually([&] { return command_server_->health().watches() == 0; }));
+      Eventually([&] { return command_->server->health().watches() == 0; }));
 }
 
 TEST_P(StreamExhaustionTest, IdleHealthWatchesHoldNoThread) {
@@ -412,24 +408,25 @@ TEST_P(StreamExhaustionTest, IdleWatchItemStreamsLeaveQueriesAlone) {
   ASSERT_TRUE(CreateItem("watched").ok());
   QueryServerOptions options;
   options.listen = "127.0.0.1:0";
-  options.command_service = absl::StrCat("127.0.0.1:", command_server_->port());
+  options.command_service = command_->address();
   if (credentials_.tls()) {
     options.command_service_security.root_certificates = credentials_.ca;
     options.command_service_security.token = credentials_.server.reader_token;
   }
   options.security = credentials_.server;
-  auto query_server = QueryServer::Start(options);
-  ASSERT_TRUE(query_server.ok()) << query_server.status();
+  auto started =
+      test_support::StartInProcessQueryService(options, credentials_.ca);
+  ASSERT_TRUE(started.ok()) << started.status();
+  const std::unique_ptr<InProcessQueryService> query = std::move(*started);
   ASSERT_TRUE(
-      Eventually([&] { return (*query_server)->model().position() >= 1; }));
+      Eventually([&] { return query->server->model().position() >= 1; }));
 
   v1::WatchItemRequest watch;
   watch.set_item_id("watched");
   {
-    IdleStreams streams(credentials_, (*query_server)->port(),
-                        "/inventory.v1.QueryService/WatchItem",
-                        watch.SerializeAsString(), credentials_.reader,
-                        kStreams, true);
+    IdleStreams streams(
+        credentials_, query->address(), "/inventory.v1.QueryService/WatchItem",
+        watch.SerializeAsString(), credentials_.reader, kStreams, true);
     ASSERT_TRUE(streams.AllSettled());
     EXPECT_EQ(streams.answered(), 32);
     for (const std::string& refusal : streams.refusals()) {
@@ -448,12 +445,10 @@ TEST_P(StreamExhaustionTest, IdleWatchItemStreamsLeaveQueriesAlone) {
     get.set_item_id("after");
     get.set_min_position(2);
     v1::GetItemResponse item;
-    const grpc::Status status =
-        v1::QueryService::NewStub(credentials_.Channel((*query_server)->port()))
-            ->GetItem(&context, get, &item);
+    const grpc::Status status = query->queries->GetItem(&context, get, &item);
     EXPECT_TRUE(status.ok()) << status.error_message();
   }
-  (*query_server)->Shutdown(absl::Seconds(1));
+  query->server->Shutdown(absl::Seconds(1));
 }
 
 INSTANTIATE_TEST_SUITE_P(Transports, StreamExhaustionTest,
@@ -469,11 +464,10 @@ TEST(StalledSubscriberTest, IsDroppedAfterTheWriteTimeout) {
   CommandServerOptions options;
   options.listen = "127.0.0.1:0";
   options.stream.write_timeout = absl::Seconds(1);
-  auto server = CommandServer::Start(&store, options);
-  ASSERT_TRUE(server.ok()) << server.status();
-  const Credentials plaintext = Credentials::Plaintext();
-  auto commands =
-      v1::CommandService::NewStub(plaintext.Channel((*server)->port()));
+  auto started = test_support::StartInProcessCommandService(&store, options);
+  ASSERT_TRUE(started.ok()) << started.status();
+  const std::unique_ptr<InProcessCommandService> server = std::move(*started);
+  v1::CommandService::Stub& commands = *server->commands;
   // About 1.5 MB of events: far more than the stream's flow-control
   // window.
   const std::string long_name(200, 'n');
@@ -484,20 +478,18 @@ TEST(StalledSubscriberTest, IsDroppedAfterTheWriteTimeout) {
     request.set_sku("STALL-1");
     request.set_name(long_name);  // the longest name there is
     v1::CreateItemResponse response;
-    ASSERT_TRUE(commands->CreateItem(&context, request, &response).ok());
+    ASSERT_TRUE(commands.CreateItem(&context, request, &response).ok());
   }
 
   // A client with a small window that never reads.
   grpc::ChannelArguments args;
   args.SetInt(GRPC_ARG_HTTP2_BDP_PROBE, 0);
   args.SetInt(GRPC_ARG_HTTP2_STREAM_LOOKAHEAD_BYTES, 16 * 1024);
-  auto channel =
-      grpc::CreateCustomChannel(absl::StrCat("127.0.0.1:", (*server)->port()),
-                                grpc::InsecureChannelCredentials(), args);
+  auto channel = test_support::ChannelTo(server->address(), "", args);
   grpc::ClientContext context;
   auto reader = v1::EventStreamService::NewStub(channel)->Subscribe(
       &context, v1::SubscribeRequest());
-  const EventStreamService& service = (*server)->event_stream_service();
+  const EventStreamService& service = server->server->event_stream_service();
   ASSERT_TRUE(Eventually([&] { return service.subscribers() == 1; }));
   // Dropped: the slot is free although the client never read.
   ASSERT_TRUE(Eventually([&] { return service.subscribers() == 0; }));

@@ -2,16 +2,9 @@
 
 #include <utility>
 
-#include "absl/strings/str_cat.h"
+#include "tests/support/channels.h"
 
 namespace inventory::test_support {
-namespace {
-
-std::string LoopbackAddress(int port) {
-  return absl::StrCat("127.0.0.1:", port);
-}
-
-}  // namespace
 
 std::string InProcessCommandService::address() const {
   return LoopbackAddress(server->port());
@@ -23,14 +16,14 @@ std::string InProcessQueryService::address() const {
 
 absl::StatusOr<std::unique_ptr<InProcessCommandService>>
 StartInProcessCommandService(EventStore* store,
-                             const CommandServerOptions& options) {
+                             const CommandServerOptions& options,
+                             const std::string& root_certificates) {
   absl::StatusOr<std::unique_ptr<CommandServer>> server =
       CommandServer::Start(store, options);
   if (!server.ok()) return server.status();
   auto service = std::make_unique<InProcessCommandService>();
   service->server = std::move(*server);
-  service->channel = grpc::CreateChannel(service->address(),
-                                         grpc::InsecureChannelCredentials());
+  service->channel = ChannelTo(service->address(), root_certificates);
   service->commands = v1::CommandService::NewStub(service->channel);
   service->events = v1::EventStreamService::NewStub(service->channel);
   service->health = grpc::health::v1::Health::NewStub(service->channel);
@@ -38,14 +31,14 @@ StartInProcessCommandService(EventStore* store,
 }
 
 absl::StatusOr<std::unique_ptr<InProcessQueryService>>
-StartInProcessQueryService(const QueryServerOptions& options) {
+StartInProcessQueryService(const QueryServerOptions& options,
+                           const std::string& root_certificates) {
   absl::StatusOr<std::unique_ptr<QueryServer>> server =
       QueryServer::Start(options);
   if (!server.ok()) return server.status();
   auto service = std::make_unique<InProcessQueryService>();
   service->server = std::move(*server);
-  service->channel = grpc::CreateChannel(service->address(),
-                                         grpc::InsecureChannelCredentials());
+  service->channel = ChannelTo(service->address(), root_certificates);
   service->queries = v1::QueryService::NewStub(service->channel);
   service->health = grpc::health::v1::Health::NewStub(service->channel);
   return service;

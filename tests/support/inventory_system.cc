@@ -5,16 +5,10 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "tests/support/channels.h"
 #include "tests/support/health_probe.h"
 
 namespace inventory::test_support {
-namespace {
-
-std::shared_ptr<grpc::Channel> ChannelTo(const std::string& address) {
-  return grpc::CreateChannel(address, grpc::InsecureChannelCredentials());
-}
-
-}  // namespace
 
 absl::StatusOr<std::unique_ptr<InventorySystem>> InventorySystem::Start(
     InventorySystemOptions options) {
@@ -31,7 +25,9 @@ absl::StatusOr<std::unique_ptr<InventorySystem>> InventorySystem::Start(
     return started;
   }
   system->command_port_ = system->command_->port();
-  auto channel = ChannelTo(system->command_address());
+  system->command_channel_ =
+      ChannelTo(system->command_address(), o.root_certificates);
+  const auto& channel = system->command_channel_;
   system->commands_ = v1::CommandService::NewStub(channel);
   system->events_ = v1::EventStreamService::NewStub(channel);
   system->command_health_ = grpc::health::v1::Health::NewStub(channel);
@@ -73,20 +69,24 @@ absl::Status InventorySystem::StartCommandService(int port) {
 }
 
 absl::Status InventorySystem::StartQueryService() {
+  return StartQueryService(options_.query_flags);
+}
+
+absl::Status InventorySystem::StartQueryService(
+    const std::vector<std::string>& flags) {
   query_.reset();
   std::vector<std::string> args = {
       "--listen=127.0.0.1:0",
       absl::StrCat("--command_service=", command_address())};
-  args.insert(args.end(), options_.query_flags.begin(),
-              options_.query_flags.end());
+  args.insert(args.end(), flags.begin(), flags.end());
   absl::StatusOr<std::unique_ptr<ServiceProcess>> process =
       ServiceProcess::Start(options_.query_binary, args, {},
                             options_.start_timeout);
   if (!process.ok()) return process.status();
   query_ = std::move(*process);
-  auto channel = ChannelTo(query_->address());
-  queries_ = v1::QueryService::NewStub(channel);
-  query_health_ = grpc::health::v1::Health::NewStub(channel);
+  query_channel_ = ChannelTo(query_->address(), options_.root_certificates);
+  queries_ = v1::QueryService::NewStub(query_channel_);
+  query_health_ = grpc::health::v1::Health::NewStub(query_channel_);
   return absl::OkStatus();
 }
 
@@ -112,8 +112,7 @@ bool InventorySystem::AwaitQueryServing(absl::Duration timeout) {
 }
 
 std::string InventorySystem::command_address() const {
-  return absl::StrCat("127.0.0.1:",
-                      command_port_ != 0 ? command_port_ : command_->port());
+  return LoopbackAddress(command_port_ != 0 ? command_port_ : command_->port());
 }
 
 }  // namespace inventory::test_support

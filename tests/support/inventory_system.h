@@ -2,7 +2,8 @@
 // test asks: a database (a new one on a throwaway PostgreSQL server, see
 // postgres_server.h, or none: events in memory), the command-service and
 // the query-service as real processes (service_process.h), and stubs on
-// channels to them.
+// channels to them (channels.h): plaintext, or TLS trusting the test's CA
+// when the services are started with a certificate.
 //
 //   InventorySystemOptions options;
 //   options.command_binary = COMMAND_SERVICE_BINARY;
@@ -15,9 +16,11 @@
 // Start() returns once both processes listen (and, with
 // await_query_serving, once the query-service has caught up). A test may
 // replace either process (a crash, a restart on the same port, another
-// database), and reads their logs. The destructor kills whatever still
-// runs, the query-service first; the database stays on its server, which
-// deletes it when it stops. Not thread-safe: one test thread drives it.
+// database, a query-service with other flags), and reads their logs.
+// Several systems may run at once, each with its own database (or none).
+// The destructor kills whatever still runs, the query-service first; the
+// database stays on its server, which deletes it when it stops. Not
+// thread-safe: one test thread drives it.
 #ifndef INVENTORY_TESTS_SUPPORT_INVENTORY_SYSTEM_H_
 #define INVENTORY_TESTS_SUPPORT_INVENTORY_SYSTEM_H_
 
@@ -61,6 +64,12 @@ struct InventorySystemOptions {
   // "NAME=value" entries added to the command-service's environment.
   std::vector<std::string> command_env;
 
+  // The CA (PEM) that the stubs' channels trust: set it when the services
+  // are started with --tls_cert_file (a certificate it signed); empty, the
+  // channels speak plaintext. Bearer tokens are the calls' business (an
+  // "authorization" header on each ClientContext).
+  std::string root_certificates;
+
   // Start() starts the query-service too (else the test calls
   // StartQueryService() when it wants it).
   bool start_query_service = true;
@@ -89,8 +98,10 @@ class InventorySystem {
   absl::Status RestartCommandService(const std::string& database_url);
   // Starts a query-service on a free port, following the command-service,
   // after killing the running one if it has not exited (query() and
-  // queries() follow it).
+  // queries() follow it). With `flags`, they replace options.query_flags
+  // for this query-service.
   absl::Status StartQueryService();
+  absl::Status StartQueryService(const std::vector<std::string>& flags);
   // Stops a service as an operator does (SIGTERM) and waits for its exit;
   // returns its exit code.
   absl::StatusOr<int> StopCommandService(
@@ -108,9 +119,15 @@ class InventorySystem {
   // "127.0.0.1:<port>" of the command-service, the same across restarts.
   std::string command_address() const;
 
-  // Stubs on channels to the services; the command-service's outlive its
-  // restarts (the port stays), the query-service's are remade by
-  // StartQueryService().
+  // Channels to the services and stubs on them; the command-service's
+  // outlive its restarts (the port stays), the query-service's are remade
+  // by StartQueryService().
+  const std::shared_ptr<grpc::Channel>& command_channel() const {
+    return command_channel_;
+  }
+  const std::shared_ptr<grpc::Channel>& query_channel() const {
+    return query_channel_;
+  }
   v1::CommandService::Stub& commands() { return *commands_; }
   v1::EventStreamService::Stub& events() { return *events_; }
   grpc::health::v1::Health::Stub& command_health() { return *command_health_; }
@@ -127,6 +144,8 @@ class InventorySystem {
   int command_port_ = 0;
   std::unique_ptr<ServiceProcess> command_;
   std::unique_ptr<ServiceProcess> query_;
+  std::shared_ptr<grpc::Channel> command_channel_;
+  std::shared_ptr<grpc::Channel> query_channel_;
   std::unique_ptr<v1::CommandService::Stub> commands_;
   std::unique_ptr<v1::EventStreamService::Stub> events_;
   std::unique_ptr<grpc::health::v1::Health::Stub> command_health_;
