@@ -55,6 +55,7 @@
 #include "inventory/v1/event_stream_service.grpc.pb.h"
 #include "inventory/v1/query_service.grpc.pb.h"
 #include "tests/bad_input_table.h"
+#include "tests/support/channels.h"
 #include "tests/support/health_probe.h"
 #include "tests/support/postgres_test_main.h"
 #include "tests/support/service_process.h"
@@ -259,10 +260,8 @@ class BadInputServices : public ::testing::Environment {
          absl::StrCat("--command_service=", command_->address())});
     ASSERT_TRUE(query.ok()) << query.status();
     query_ = std::move(*query);
-    command_channel_ = grpc::CreateChannel(command_->address(),
-                                           grpc::InsecureChannelCredentials());
-    query_channel_ = grpc::CreateChannel(query_->address(),
-                                         grpc::InsecureChannelCredentials());
+    command_channel_ = test_support::ChannelTo(command_->address());
+    query_channel_ = test_support::ChannelTo(query_->address());
     command_raw_ = std::make_unique<grpc::GenericStub>(command_channel_);
     query_raw_ = std::make_unique<grpc::GenericStub>(query_channel_);
     ASSERT_TRUE(Serving(query_channel_));

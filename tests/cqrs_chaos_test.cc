@@ -29,6 +29,7 @@
 #include <thread>
 
 #include "tests/cqrs_fault_fixture.h"
+#include "tests/support/channels.h"
 
 namespace inventory::cqrs_fault_testing {
 namespace {
@@ -50,7 +51,7 @@ TEST_F(CqrsFaultTest, ChaosUnderLoadLosesNothingAcknowledged) {
   // while the writers go on.
   {
     auto stream_stub = inventory::v1::EventStreamService::NewStub(
-        grpc::CreateChannel(address, grpc::InsecureChannelCredentials()));
+        test_support::ChannelTo(address));
     grpc::ClientContext context;
     inventory::v1::SubscribeRequest request;
     auto reader = stream_stub->Subscribe(&context, request);

@@ -46,6 +46,7 @@
 #include "inventory/v1/events.pb.h"
 #include "inventory/v1/query_service.grpc.pb.h"
 #include "tests/cqrs_fault_store.h"
+#include "tests/support/channels.h"
 #include "tests/support/postgres_test_main.h"
 #include "tests/support/service_process.h"
 
@@ -71,7 +72,7 @@ class CommandSender {
     const absl::Time give_up = absl::Now() + absl::Seconds(90);
     for (;;) {
       auto stub = inventory::v1::CommandService::NewStub(
-          grpc::CreateChannel(address_, grpc::InsecureChannelCredentials()));
+          test_support::ChannelTo(address_));
       auto context = ContextWithDeadline(absl::Seconds(5));
       grpc::Status status;
       if (i < kItems) {
@@ -248,8 +249,8 @@ class ChaosClient {
     args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 50);
     args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 250);
     args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
-    stub_ = inventory::v1::CommandService::NewStub(grpc::CreateCustomChannel(
-        address, grpc::InsecureChannelCredentials(), args));
+    stub_ = inventory::v1::CommandService::NewStub(
+        test_support::ChannelTo(address, "", args));
   }
 
   // Sends commands until `stop` (finishing the one in flight).
@@ -495,7 +496,7 @@ class ChaosWriters {
   // Creates the shared item, then starts `count` writers.
   void Start(int count) {
     auto stub = inventory::v1::CommandService::NewStub(
-        grpc::CreateChannel(address_, grpc::InsecureChannelCredentials()));
+        test_support::ChannelTo(address_));
     auto context = ContextWithDeadline(absl::Seconds(10));
     context->AddMetadata(kCorrelationHeader, "shared-create");
     inventory::v1::CreateItemRequest request;

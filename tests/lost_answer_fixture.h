@@ -43,6 +43,7 @@
 #include "gtest/gtest.h"
 #include "inventory/v1/command_service.grpc.pb.h"
 #include "inventory/v1/event_stream_service.grpc.pb.h"
+#include "tests/support/channels.h"
 #include "tests/support/fault_proxy.h"
 #include "tests/support/grpc_status_matchers.h"
 #include "tests/support/postgres_test_main.h"
@@ -311,8 +312,8 @@ class LostAnswerTest : public ::testing::Test {
     auto server = CommandServer::Start(store_.get(), server_options_);
     ASSERT_TRUE(server.ok()) << server.status();
     server_ = std::move(*server);
-    channel_ = grpc::CreateChannel(absl::StrCat("127.0.0.1:", server_->port()),
-                                   grpc::InsecureChannelCredentials());
+    channel_ =
+        test_support::ChannelTo(test_support::LoopbackAddress(server_->port()));
     commands_ = v1::CommandService::NewStub(channel_);
     events_ = v1::EventStreamService::NewStub(channel_);
   }

@@ -21,12 +21,14 @@
 #include "gtest/gtest.h"
 #include "inventory/v1/command_service.grpc.pb.h"
 #include "inventory/v1/event_stream_service.grpc.pb.h"
+#include "tests/support/channels.h"
 #include "tests/support/postgres_test_main.h"
 #include "tests/support/service_process.h"
 
 namespace inventory {
 namespace {
 
+using test_support::ChannelTo;
 using test_support::RunCommand;
 using test_support::ServiceProcess;
 using ::testing::HasSubstr;
@@ -39,11 +41,6 @@ std::unique_ptr<ServiceProcess> StartCommandService(const std::string& url) {
                             {absl::StrCat("DATABASE_URL=", url)});
   EXPECT_TRUE(process.ok()) << process.status();
   return process.ok() ? std::move(*process) : nullptr;
-}
-
-std::shared_ptr<grpc::Channel> ChannelTo(const ServiceProcess& process) {
-  return grpc::CreateChannel(process.address(),
-                             grpc::InsecureChannelCredentials());
 }
 
 // `buf curl` with reflection; returns its output.
@@ -98,7 +95,7 @@ TEST(CommandServiceBinaryTest, ServesCommandsHealthAndReflection) {
   auto process = StartCommandService(
       *test_support::TestPostgres().CreateDatabase("binary"));
   ASSERT_NE(process, nullptr);
-  auto channel = ChannelTo(*process);
+  auto channel = ChannelTo(process->address());
 
   // Health: the server and each service.
   auto health = grpc::health::v1::Health::NewStub(channel);
@@ -186,7 +183,8 @@ TEST(CommandServiceBinaryTest,
   ASSERT_NE(a, nullptr);
   ASSERT_NE(b, nullptr);
 
-  auto events = inventory::v1::EventStreamService::NewStub(ChannelTo(*a));
+  auto events =
+      inventory::v1::EventStreamService::NewStub(ChannelTo(a->address()));
   grpc::ClientContext context;
   context.set_deadline(std::chrono::system_clock::now() +
                        std::chrono::seconds(30));
@@ -196,7 +194,8 @@ TEST(CommandServiceBinaryTest,
   ASSERT_TRUE(subscription->Read(&message));
   ASSERT_TRUE(message.has_caught_up());
 
-  auto commands = inventory::v1::CommandService::NewStub(ChannelTo(*b));
+  auto commands =
+      inventory::v1::CommandService::NewStub(ChannelTo(b->address()));
   for (int i = 1; i <= 3; ++i) {
     grpc::ClientContext call;
     inventory::v1::CreateItemRequest request;
@@ -246,8 +245,8 @@ TEST(QueryServiceBinaryTest, ServesQueriesHealthAndReflection) {
   ASSERT_EQ(listed.exit_code, 0) << listed.output;
   EXPECT_THAT(listed.output, HasSubstr("inventory.v1.QueryService"));
   EXPECT_THAT(listed.output, HasSubstr("grpc.health.v1.Health"));
-  auto reflection =
-      grpc::reflection::v1alpha::ServerReflection::NewStub(ChannelTo(process));
+  auto reflection = grpc::reflection::v1alpha::ServerReflection::NewStub(
+      ChannelTo(process.address()));
   google::protobuf::DescriptorPool pool;
   const auto* service =
       DescribeService(*reflection, pool, "inventory.v1.QueryService");
