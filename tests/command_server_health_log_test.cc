@@ -1,7 +1,6 @@
 // The command-service's log of its health: a change of the database
 // probe's answer is one line, whatever the number of probes, in process on
 // an in-memory store whose HeadPosition (the probe) can be made to fail.
-#include <memory>
 #include <string>
 
 #include "absl/status/status.h"
@@ -13,6 +12,7 @@
 #include "common/eventstore/mock_event_store.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/support/in_process_services.h"
 
 namespace inventory {
 namespace {
@@ -71,9 +71,8 @@ TEST(CommandServerHealthLogTest, EachChangeOfTheProbesAnswerIsLoggedOnce) {
   CommandServerOptions options;
   options.listen = "127.0.0.1:0";
   options.health_probe_interval = absl::Milliseconds(5);
-  absl::StatusOr<std::unique_ptr<CommandServer>> server =
-      CommandServer::Start(&store, options);
-  ASSERT_THAT(server, IsOk());
+  auto service = test_support::StartInProcessCommandService(&store, options);
+  ASSERT_THAT(service, IsOk());
   ASSERT_TRUE(log.WaitFor("health: SERVING (database answers)", kWaitTimeout));
 
   // The database stops answering: many probes, one line, with the first
@@ -101,7 +100,7 @@ TEST(CommandServerHealthLogTest, EachChangeOfTheProbesAnswerIsLoggedOnce) {
   ASSERT_TRUE(log.WaitFor(down, kWaitTimeout, /*count=*/2));
   ASSERT_TRUE(probes.AwaitProbes(probes.probes() + 5));
   EXPECT_EQ(log.Count("health: NOT_SERVING"), 2);
-  (*server)->Shutdown(absl::Seconds(1));
+  (*service)->server->Shutdown(absl::Seconds(1));
 }
 
 }  // namespace
