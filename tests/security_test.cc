@@ -3,16 +3,15 @@
 // openssl CLI) in temporary folders, the services as processes
 // (support/inventory_system.h), and PostgreSQL where the store matters.
 #include <grpcpp/grpcpp.h>
-#include <stdlib.h>
 #include <sys/stat.h>
 
-#include <fstream>
 #include <memory>
 #include <optional>
-#include <sstream>
 #include <string>
+#include <utility>
 #include <vector>
 
+#include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "gmock/gmock.h"
@@ -23,6 +22,7 @@
 #include "inventory/v1/event_stream_service.grpc.pb.h"
 #include "inventory/v1/query_service.grpc.pb.h"
 #include "tests/support/channels.h"
+#include "tests/support/dev_certs.h"
 #include "tests/support/grpc_status_matchers.h"
 #include "tests/support/health_probe.h"
 #include "tests/support/inventory_system.h"
@@ -43,20 +43,9 @@ using test_support::ServiceProcess;
 using ::testing::HasSubstr;
 using ::testing::Not;
 
-std::string ReadText(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
-// What scripts/dev-certs.sh made in one folder.
-struct Pki {
-  std::string dir;
-  std::string Path(const std::string& name) const { return dir + "/" + name; }
-  std::string ca() const { return ReadText(Path("ca.pem")); }
-  std::string writer() const { return Trimmed(Path("writer.token")); }
-  std::string reader() const { return Trimmed(Path("reader.token")); }
+// What scripts/dev-certs.sh made in one folder (support/dev_certs.h),
+// with the flags that give its files to the services.
+struct Pki : test_support::DevCerts {
   std::vector<std::string> TlsArgs() const {
     return {"--tls_cert_file=" + Path("server.pem"),
             "--tls_key_file=" + Path("server.key")};
@@ -65,22 +54,14 @@ struct Pki {
     return {"--writer_token_file=" + Path("writer.token"),
             "--reader_token_file=" + Path("reader.token")};
   }
-
- private:
-  static std::string Trimmed(const std::string& path) {
-    std::string text = ReadText(path);
-    while (!text.empty() && text.back() == '\n') text.pop_back();
-    return text;
-  }
 };
 
 std::optional<Pki> MakePki() {
-  char dir[] = "/tmp/inventory-security-test-XXXXXX";
-  if (mkdtemp(dir) == nullptr) return std::nullopt;
-  const auto made = RunCommand({DEV_CERTS_SCRIPT, dir});
-  EXPECT_EQ(made.exit_code, 0) << made.output;
-  if (made.exit_code != 0) return std::nullopt;
-  return Pki{dir};
+  absl::StatusOr<test_support::DevCerts> made =
+      test_support::MakeDevCerts("security-test");
+  EXPECT_TRUE(made.ok()) << made.status();
+  if (!made.ok()) return std::nullopt;
+  return Pki{*std::move(made)};
 }
 
 std::vector<std::string> Concat(std::vector<std::vector<std::string>> parts) {
@@ -206,7 +187,7 @@ class SecurityTest : public ::testing::Test {
   }
   static void TearDownTestSuite() {
     for (auto* pki : {pki_, other_}) {
-      if (pki->has_value()) RunCommand({"/bin/rm", "-rf", (*pki)->dir});
+      if (pki->has_value()) test_support::RemoveDevCerts(**pki);
       delete pki;
     }
   }
@@ -267,8 +248,8 @@ class SecurityTest : public ::testing::Test {
   // No token value ever reaches a log.
   static void ExpectNoTokenIn(const std::string& log) {
     for (const Pki* set : {&pki(), &other()}) {
-      EXPECT_THAT(log, Not(HasSubstr(set->writer())));
-      EXPECT_THAT(log, Not(HasSubstr(set->reader())));
+      EXPECT_THAT(log, Not(HasSubstr(set->writer_token)));
+      EXPECT_THAT(log, Not(HasSubstr(set->reader_token)));
     }
   }
 
@@ -294,7 +275,7 @@ TEST_F(SecurityTest, PlaintextWithoutTokensStaysTheDefault) {
 }
 
 TEST_F(SecurityTest, TlsWorksWithTheRightCaOnly) {
-  auto system = Start(CommandService(pki().TlsArgs(), pki().ca()));
+  auto system = Start(CommandService(pki().TlsArgs(), pki().ca));
   ASSERT_NE(system, nullptr);
   EXPECT_THAT(system->command().Log(),
               HasSubstr("tls=on writer_token=unset reader_token=unset"));
@@ -309,7 +290,7 @@ TEST_F(SecurityTest, TlsWorksWithTheRightCaOnly) {
   // a call through.
   const std::string address = system->command_address();
   for (const auto& channel :
-       {ChannelTo(address), ChannelTo(address, other().ca())}) {
+       {ChannelTo(address), ChannelTo(address, other().ca)}) {
     EXPECT_THAT(CreateItem(channel, "tls-2", std::nullopt),
                 GrpcStatusIs(grpc::StatusCode::UNAVAILABLE));
     EXPECT_THAT(CheckHealth(channel, &serving),
@@ -319,12 +300,12 @@ TEST_F(SecurityTest, TlsWorksWithTheRightCaOnly) {
   grpc::ChannelArguments args;
   args.SetSslTargetNameOverride("elsewhere.example");
   EXPECT_THAT(
-      CreateItem(ChannelTo(address, pki().ca(), args), "tls-3", std::nullopt),
+      CreateItem(ChannelTo(address, pki().ca, args), "tls-3", std::nullopt),
       GrpcStatusIs(grpc::StatusCode::UNAVAILABLE));
 }
 
 TEST_F(SecurityTest, HealthCheckModeSpeaksTls) {
-  auto system = Start(CommandService(pki().TlsArgs(), pki().ca()));
+  auto system = Start(CommandService(pki().TlsArgs(), pki().ca));
   ASSERT_NE(system, nullptr);
   const std::string listen = "--listen=" + system->command_address();
   const std::string ca = "--health_check_ca_file=" + pki().Path("ca.pem");
@@ -359,11 +340,11 @@ TEST_F(SecurityTest, HealthCheckModeSpeaksTls) {
 TEST_F(SecurityTest, CommandServiceChecksTheTokenOfEveryCallButHealth) {
   auto system = Start(
       CommandServiceOnDatabase(Concat({pki().TlsArgs(), pki().TokenArgs()}),
-                               pki().ca(), "security_tokens"));
+                               pki().ca, "security_tokens"));
   ASSERT_NE(system, nullptr);
   const auto& channel = system->command_channel();
-  const std::string writer = Bearer(pki().writer());
-  const std::string reader = Bearer(pki().reader());
+  const std::string writer = Bearer(pki().writer_token);
+  const std::string reader = Bearer(pki().reader_token);
 
   // Health checking needs no token.
   test_support::ServingStatus serving;
@@ -375,8 +356,8 @@ TEST_F(SecurityTest, CommandServiceChecksTheTokenOfEveryCallButHealth) {
   EXPECT_THAT(status, GrpcStatusIs(grpc::StatusCode::UNAUTHENTICATED));
   EXPECT_THAT(status.error_message(), HasSubstr("authorization: Bearer"));
   for (const std::string& wrong :
-       {Bearer(other().writer()), Bearer(""), pki().writer(),
-        "Basic " + pki().writer(), Bearer(pki().writer() + "0")}) {
+       {Bearer(other().writer_token), Bearer(""), pki().writer_token,
+        "Basic " + pki().writer_token, Bearer(pki().writer_token + "0")}) {
     EXPECT_THAT(CreateItem(channel, "denied-2", wrong),
                 GrpcStatusIs(grpc::StatusCode::UNAUTHENTICATED))
         << wrong;
@@ -394,7 +375,7 @@ TEST_F(SecurityTest, CommandServiceChecksTheTokenOfEveryCallButHealth) {
   status = grpc::Status::OK;
   SubscribeUntilCaughtUp(channel, std::nullopt, &status);
   EXPECT_THAT(status, GrpcStatusIs(grpc::StatusCode::UNAUTHENTICATED));
-  SubscribeUntilCaughtUp(channel, Bearer(other().reader()), &status);
+  SubscribeUntilCaughtUp(channel, Bearer(other().reader_token), &status);
   EXPECT_THAT(status, GrpcStatusIs(grpc::StatusCode::UNAUTHENTICATED));
   for (const std::string& token : {reader, writer}) {
     EXPECT_THAT(SubscribeUntilCaughtUp(channel, token, &status),
@@ -417,24 +398,23 @@ TEST_F(SecurityTest, CommandServiceChecksTheTokenOfEveryCallButHealth) {
 }
 
 TEST_F(SecurityTest, TokensFromTheEnvironment) {
-  InventorySystemOptions options = CommandService(pki().TlsArgs(), pki().ca());
-  options.command_env = {"WRITER_TOKEN=" + pki().writer(), "READER_TOKEN="};
+  InventorySystemOptions options = CommandService(pki().TlsArgs(), pki().ca);
+  options.command_env = {"WRITER_TOKEN=" + pki().writer_token, "READER_TOKEN="};
   auto system = Start(options);
   ASSERT_NE(system, nullptr);
   EXPECT_THAT(system->command().Log(),
               HasSubstr("tls=on writer_token=set reader_token=unset"));
   const auto& channel = system->command_channel();
-  EXPECT_TRUE(CreateItem(channel, "env-1", Bearer(pki().writer())).ok());
+  EXPECT_TRUE(CreateItem(channel, "env-1", Bearer(pki().writer_token)).ok());
   // No reader token is configured, so the test's reader token is just wrong.
-  EXPECT_THAT(CreateItem(channel, "env-2", Bearer(pki().reader())),
+  EXPECT_THAT(CreateItem(channel, "env-2", Bearer(pki().reader_token)),
               GrpcStatusIs(grpc::StatusCode::UNAUTHENTICATED));
   ExpectNoTokenIn(system->command().Log());
 }
 
 TEST_F(SecurityTest, QueryServiceSubscribesWithItsTokenEndToEnd) {
-  auto system = Start(
-      CommandServiceOnDatabase(Concat({pki().TlsArgs(), pki().TokenArgs()}),
-                               pki().ca(), "security_e2e"));
+  auto system = Start(CommandServiceOnDatabase(
+      Concat({pki().TlsArgs(), pki().TokenArgs()}), pki().ca, "security_e2e"));
   ASSERT_NE(system, nullptr);
   ASSERT_TRUE(StartQueryService(
       *system, Concat({pki().TlsArgs(),
@@ -453,29 +433,31 @@ TEST_F(SecurityTest, QueryServiceSubscribesWithItsTokenEndToEnd) {
 
   v1::CreateItemResponse created;
   ASSERT_TRUE(CreateItem(system->command_channel(), "e2e-1",
-                         Bearer(pki().writer()), &created)
+                         Bearer(pki().writer_token), &created)
                   .ok());
   v1::GetItemResponse got;
   grpc::Status status =
       GetItem(query_channel, "e2e-1", created.global_position(),
-              Bearer(pki().reader()), &got);
+              Bearer(pki().reader_token), &got);
   ASSERT_TRUE(status.ok()) << status.error_message() << "\n"
                            << query.Log() << command.Log();
   EXPECT_EQ(got.item().name(), "Guarded e2e-1");
-  EXPECT_TRUE(GetItem(query_channel, "e2e-1", 0, Bearer(pki().writer())).ok());
+  EXPECT_TRUE(
+      GetItem(query_channel, "e2e-1", 0, Bearer(pki().writer_token)).ok());
   EXPECT_THAT(GetItem(query_channel, "e2e-1", 0, std::nullopt),
               GrpcStatusIs(grpc::StatusCode::UNAUTHENTICATED));
-  EXPECT_THAT(GetItem(query_channel, "e2e-1", 0, Bearer(other().reader())),
+  EXPECT_THAT(GetItem(query_channel, "e2e-1", 0, Bearer(other().reader_token)),
               GrpcStatusIs(grpc::StatusCode::UNAUTHENTICATED));
 
   // As docs/security.md shows it: buf curl with the CA and a token, for the
   // call and for reflection.
-  const auto curl = RunCommand(
-      {BUF_BINARY, "curl", "--protocol", "grpc", "--cacert",
-       pki().Path("ca.pem"), "-H", "authorization: " + Bearer(pki().reader()),
-       "--reflect-header", "*", "-d", R"({"item_id":"e2e-1"})",
-       absl::StrCat("https://", query.address(),
-                    "/inventory.v1.QueryService/GetItem")});
+  const auto curl =
+      RunCommand({BUF_BINARY, "curl", "--protocol", "grpc", "--cacert",
+                  pki().Path("ca.pem"), "-H",
+                  "authorization: " + Bearer(pki().reader_token),
+                  "--reflect-header", "*", "-d", R"({"item_id":"e2e-1"})",
+                  absl::StrCat("https://", query.address(),
+                               "/inventory.v1.QueryService/GetItem")});
   EXPECT_EQ(curl.exit_code, 0) << curl.output;
   EXPECT_THAT(curl.output, HasSubstr("Guarded e2e-1"));
 
@@ -550,7 +532,7 @@ TEST_F(SecurityTest, SettingsThatDoNotFitStopTheStart) {
   const std::string listen = "--listen=127.0.0.1:0";
   const std::vector<Case> cases = {
       {{command, listen, pki().TokenArgs()[0]}, "bearer tokens need TLS"},
-      {{"WRITER_TOKEN=" + pki().writer(), command, listen},
+      {{"WRITER_TOKEN=" + pki().writer_token, command, listen},
        "bearer tokens need TLS"},
       {{command, listen, pki().TlsArgs()[0]},
        "both --tls_cert_file and --tls_key_file"},
@@ -563,8 +545,8 @@ TEST_F(SecurityTest, SettingsThatDoNotFitStopTheStart) {
       {{"WRITER_TOKEN=too-short", command, listen, pki().TlsArgs()[0],
         pki().TlsArgs()[1]},
        "at least 16 characters"},
-      {{"WRITER_TOKEN=" + pki().writer(), command, listen, pki().TlsArgs()[0],
-        pki().TlsArgs()[1], pki().TokenArgs()[0]},
+      {{"WRITER_TOKEN=" + pki().writer_token, command, listen,
+        pki().TlsArgs()[0], pki().TlsArgs()[1], pki().TokenArgs()[0]},
        "not both"},
       {{command, listen, pki().TlsArgs()[0], pki().TlsArgs()[1],
         "--reader_token_file=" + pki().Path("missing.token")},
@@ -588,7 +570,7 @@ TEST_F(SecurityTest, SettingsThatDoNotFitStopTheStart) {
 // status code, not one per call.
 TEST_F(SecurityTest, RefusedCallsAreRateLimitedInTheLog) {
   auto system = Start(
-      CommandService(Concat({pki().TlsArgs(), pki().TokenArgs()}), pki().ca()));
+      CommandService(Concat({pki().TlsArgs(), pki().TokenArgs()}), pki().ca));
   ASSERT_NE(system, nullptr);
   const auto& channel = system->command_channel();
   for (int i = 0; i < 25; ++i) {
@@ -596,7 +578,7 @@ TEST_F(SecurityTest, RefusedCallsAreRateLimitedInTheLog) {
                 GrpcStatusIs(grpc::StatusCode::UNAUTHENTICATED));
   }
   // Another code has its own allowance.
-  ASSERT_THAT(CreateItem(channel, "flood", Bearer(pki().reader())),
+  ASSERT_THAT(CreateItem(channel, "flood", Bearer(pki().reader_token)),
               GrpcStatusIs(grpc::StatusCode::PERMISSION_DENIED));
   // Each refusal is logged before the client gets its answer.
   const std::string log = system->command().Log();

@@ -19,15 +19,13 @@
 #include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/grpcpp.h>
 
-#include <cstdlib>
-#include <fstream>
 #include <functional>
 #include <memory>
 #include <set>
-#include <sstream>
 #include <string>
 #include <vector>
 
+#include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
@@ -41,6 +39,7 @@
 #include "inventory/v1/event_stream_service.grpc.pb.h"
 #include "inventory/v1/query_service.grpc.pb.h"
 #include "tests/support/channels.h"
+#include "tests/support/dev_certs.h"
 #include "tests/support/grpc_status_matchers.h"
 #include "tests/support/in_process_services.h"
 
@@ -66,15 +65,6 @@ bool Eventually(const std::function<bool()>& condition) {
   return true;
 }
 
-std::string ReadText(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  std::string content = text.str();
-  while (!content.empty() && content.back() == '\n') content.pop_back();
-  return content;
-}
-
 // TLS and tokens made by scripts/dev-certs.sh, or nothing (plaintext).
 struct Credentials {
   ServerSecurity server;
@@ -83,22 +73,19 @@ struct Credentials {
   std::string writer;
 
   static Credentials Plaintext() { return {}; }
-  static Credentials Tls() {
-    char dir[] = "/tmp/inventory-exhaustion-test-XXXXXX";
+  static absl::StatusOr<Credentials> Tls() {
+    absl::StatusOr<test_support::DevCerts> certs =
+        test_support::MakeDevCerts("exhaustion-test");
+    if (!certs.ok()) return certs.status();
+    test_support::RemoveDevCerts(*certs);
     Credentials made;
-    if (mkdtemp(dir) == nullptr) return made;
-    const std::string d(dir);
-    const std::string command =
-        absl::StrCat(DEV_CERTS_SCRIPT, " ", d, " >/dev/null 2>&1");
-    if (std::system(command.c_str()) != 0) return made;
-    made.server.certificate_chain = ReadText(d + "/server.pem");
-    made.server.private_key = ReadText(d + "/server.key");
-    made.server.writer_token = ReadText(d + "/writer.token");
-    made.server.reader_token = ReadText(d + "/reader.token");
-    made.ca = ReadText(d + "/ca.pem");
+    made.server.certificate_chain = certs->server_certificate;
+    made.server.private_key = certs->server_key;
+    made.server.writer_token = certs->writer_token;
+    made.server.reader_token = certs->reader_token;
+    made.ca = certs->ca;
     made.reader = "Bearer " + made.server.reader_token;
     made.writer = "Bearer " + made.server.writer_token;
-    std::system(absl::StrCat("rm -rf ", d).c_str());
     return made;
   }
 
@@ -299,8 +286,11 @@ std::string ListServicesRequest() {
 class StreamExhaustionTest : public ::testing::TestWithParam<bool> {
  protected:
   void SetUp() override {
-    credentials_ = GetParam() ? Credentials::Tls() : Credentials::Plaintext();
+    credentials_ = Credentials::Plaintext();
     if (GetParam()) {
+      absl::StatusOr<Credentials> tls = Credentials::Tls();
+      ASSERT_TRUE(tls.ok()) << tls.status();
+      credentials_ = *std::move(tls);
       ASSERT_TRUE(credentials_.tls());
     }
   }
