@@ -276,6 +276,8 @@ bool InventoryReadModel::AwaitPositionWaitersForTesting(
     return position_waiters_.load(std::memory_order_relaxed) >= count;
   };
   bool reached = mu_.LockWhenWithDeadline(absl::Condition(&enough), deadline);
+  // Checked again: a waiter may have timed out in between.
+  reached = reached && enough();
   mu_.Unlock();
   return reached;
 }

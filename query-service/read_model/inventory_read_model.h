@@ -145,8 +145,10 @@ class InventoryReadModel {
   // it, or `deadline`; returns whether the position was reached.
   bool WaitForPosition(int64_t min_position, absl::Time deadline) const;
   // For tests: blocks until at least `count` calls of WaitForPosition are
-  // waiting, or `deadline`; returns whether they were. An Apply() that
-  // starts after it returned true finds each of them waiting.
+  // waiting, or `deadline`; returns whether they were. Counted are the
+  // calls that released the lock to wait and have not taken it back: an
+  // Apply() that starts after it returned true finds each of them waiting,
+  // unless its deadline woke it first.
   bool AwaitPositionWaitersForTesting(int count, absl::Time deadline) const;
 
   // The item now, or (with `as_of_version`) right after the event whose

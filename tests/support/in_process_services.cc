@@ -2,9 +2,29 @@
 
 #include <utility>
 
+#include "common/base/status_macros.h"
 #include "tests/support/channels.h"
 
 namespace inventory::test_support {
+namespace {
+
+// A server on TLS needs a CA for its stubs, and a CA only makes sense for a
+// server on TLS: a mismatch is the test's mistake, not a silent plaintext
+// channel (or one that cannot connect).
+absl::Status CheckStubsMatchServer(const ServerSecurity& security,
+                                   const std::string& root_certificates) {
+  if (security.tls() && root_certificates.empty()) {
+    return absl::InvalidArgumentError(
+        "the server uses TLS: give the CA that signed its certificate");
+  }
+  if (!security.tls() && !root_certificates.empty()) {
+    return absl::InvalidArgumentError(
+        "a CA was given for a server without TLS");
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
 
 std::string InProcessCommandService::address() const {
   return LoopbackAddress(server->port());
@@ -18,6 +38,8 @@ absl::StatusOr<std::unique_ptr<InProcessCommandService>>
 StartInProcessCommandService(EventStore* store,
                              const CommandServerOptions& options,
                              const std::string& root_certificates) {
+  INVENTORY_RETURN_IF_ERROR(
+      CheckStubsMatchServer(options.security, root_certificates));
   absl::StatusOr<std::unique_ptr<CommandServer>> server =
       CommandServer::Start(store, options);
   if (!server.ok()) return server.status();
@@ -33,6 +55,8 @@ StartInProcessCommandService(EventStore* store,
 absl::StatusOr<std::unique_ptr<InProcessQueryService>>
 StartInProcessQueryService(const QueryServerOptions& options,
                            const std::string& root_certificates) {
+  INVENTORY_RETURN_IF_ERROR(
+      CheckStubsMatchServer(options.security, root_certificates));
   absl::StatusOr<std::unique_ptr<QueryServer>> server =
       QueryServer::Start(options);
   if (!server.ok()) return server.status();

@@ -52,7 +52,8 @@ struct InProcessCommandService {
 // server) with `options` (options.listen: "127.0.0.1:0" for a free port).
 // The stubs' channel speaks TLS trusting `root_certificates` (PEM) when
 // given, for a server whose options.security has a certificate; else
-// plaintext.
+// plaintext. INVALID_ARGUMENT, and no server, when only one of the two is
+// given: a test meant for TLS never runs in plaintext by mistake.
 absl::StatusOr<std::unique_ptr<InProcessCommandService>>
 StartInProcessCommandService(EventStore* store,
                              const CommandServerOptions& options,
