@@ -5,42 +5,32 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 #include <system_error>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "common/rpc/security/security_config.h"
 #include "tests/support/service_process.h"
 
 namespace inventory::test_support {
 namespace {
 
-absl::Status ReadFile(const std::string& path, std::string* text) {
-  std::ifstream in(path);
-  if (!in) return absl::NotFoundError(absl::StrCat("cannot read ", path));
-  std::stringstream content;
-  content << in.rdbuf();
-  *text = content.str();
-  return absl::OkStatus();
-}
-
-absl::Status ReadToken(const std::string& path, std::string* token) {
-  if (absl::Status read = ReadFile(path, token); !read.ok()) return read;
-  while (!token->empty() && token->back() == '\n') token->pop_back();
-  return absl::OkStatus();
-}
-
+// Reads what the script made with the services' own loaders, which check
+// it as a service would (a PEM certificate and key, tokens long enough).
 absl::Status ReadAll(DevCerts& certs) {
-  for (absl::Status read :
-       {ReadFile(certs.Path("ca.pem"), &certs.ca),
-        ReadFile(certs.Path("server.pem"), &certs.server_certificate),
-        ReadFile(certs.Path("server.key"), &certs.server_key),
-        ReadToken(certs.Path("writer.token"), &certs.writer_token),
-        ReadToken(certs.Path("reader.token"), &certs.reader_token)}) {
-    if (!read.ok()) return read;
-  }
+  absl::StatusOr<ServerSecurity> server = LoadServerSecurity(
+      {certs.Path("server.pem"), certs.Path("server.key"),
+       certs.Path("writer.token"), "", certs.Path("reader.token"), ""});
+  if (!server.ok()) return server.status();
+  absl::StatusOr<std::string> ca = ReadCaFile(certs.Path("ca.pem"), "ca.pem");
+  if (!ca.ok()) return ca.status();
+  certs.ca = *std::move(ca);
+  certs.server_certificate = std::move(server->certificate_chain);
+  certs.server_key = std::move(server->private_key);
+  certs.writer_token = std::move(server->writer_token);
+  certs.reader_token = std::move(server->reader_token);
   return absl::OkStatus();
 }
 
